@@ -1,0 +1,53 @@
+#pragma once
+// Per-key behavioural state. Plain data with a fixed size, so memory per key
+// is bounded and known (see the byte counts below), and serialisation is exact.
+
+#include "pipeline/features/bucketed_window.h"
+#include "pipeline/features/recent_set.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace vigil::pipeline {
+
+/// State of one user (card holder). sizeof(user_state) is 4,144 bytes:
+/// five windows (104 buckets x 32 B) plus three recent sets (32 x 24 B) plus
+/// the last-record fields. See the test "state sizes are bounded".
+struct user_state {
+  window_10m count_10m;
+  window_1h amounts_1h;    ///< marked = small amounts
+  window_24h amounts_24h;
+  window_7d amounts_7d;
+  window_30d amounts_30d;
+  recent_set<16> merchants;
+  recent_set<8> countries;
+  recent_set<8> devices;
+  std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();
+  double last_latitude = std::nan("");
+  double last_longitude = std::nan("");
+  std::int64_t max_event_time_ms = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t records = 0;       ///< records applied to this state
+  std::uint64_t late_records = 0;  ///< records beyond allowed lateness (not applied)
+
+  bool operator==(const user_state& o) const;
+};
+
+/// State of one merchant. sizeof(merchant_state) is 3,296 bytes: four
+/// windows (94 buckets x 32 B) plus a ring of 32 user hashes.
+struct merchant_state {
+  window_1h amounts_1h;
+  window_24h amounts_24h;
+  window_7d amounts_7d;
+  window_30d labels_30d;   ///< by transaction event time: count = labelled, marked = fraud
+  std::array<std::uint64_t, 32> recent_users{};  ///< ring of user hashes
+  std::uint32_t recent_users_next = 0;
+  std::uint32_t recent_users_size = 0;
+  std::int64_t max_event_time_ms = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t records = 0;
+  std::uint64_t late_records = 0;
+
+  bool operator==(const merchant_state& o) const;
+};
+
+} // namespace vigil::pipeline

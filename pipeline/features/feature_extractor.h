@@ -1,0 +1,51 @@
+#pragma once
+// The one feature code path. Each function reads state as it was before the
+// transaction; the apply_* functions then fold the transaction into state.
+
+#include "pipeline/features/entity_state.h"
+#include "pipeline/features/feature_schema.h"
+#include "pipeline/schema/transaction.h"
+
+#include <string>
+#include <vector>
+
+namespace vigil::pipeline {
+
+/// Records older than a key's newest event time by more than this are not
+/// applied to its state (they are still scored), and are counted as late.
+constexpr std::int64_t default_allowed_lateness_ms = 10 * minute_ms;
+
+/// Features that depend on the transaction alone.
+void fill_transaction_features(const transaction& tx, feature_vector& out);
+
+/// Features from the user's history (state before `tx`).
+void fill_user_features(const user_state& s, const transaction& tx,
+                        feature_vector& out);
+
+/// Features from the merchant's history (state before `tx`).
+void fill_merchant_features(const merchant_state& s, const transaction& tx,
+                            feature_vector& out);
+
+/// Folds `tx` into the user's state. Returns false when the record is late
+/// beyond `allowed_lateness_ms` and was not applied (it is counted).
+bool apply_to_user(user_state& s, const transaction& tx,
+                   std::int64_t allowed_lateness_ms = default_allowed_lateness_ms);
+
+/// Folds `tx` into the merchant's state; same lateness rule.
+bool apply_to_merchant(merchant_state& s, const transaction& tx,
+                       std::int64_t allowed_lateness_ms = default_allowed_lateness_ms);
+
+/// A fraud label for a transaction of this merchant at `event_time_ms`
+/// becomes known. Labels older than the 30-day window are ignored.
+void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
+                             bool is_fraud);
+
+/// Great-circle distance in kilometres.
+double haversine_km(double lat1, double lon1, double lat2, double lon2);
+
+/// Index of a merchant category in the known list, -1 when unknown.
+int category_index(const std::string& category);
+/// Known categories, in index order.
+const std::vector<std::string>& known_categories();
+
+} // namespace vigil::pipeline

@@ -1,0 +1,150 @@
+#include "pipeline/features/state_codec.h"
+
+#include <cstring>
+
+namespace vigil::pipeline {
+namespace {
+
+// x86-64 and aarch64 Linux are little-endian; static_assert keeps it honest.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
+
+class byte_writer {
+ public:
+  template <class T>
+  void put(const T& v) {
+    static_assert(std::is_arithmetic_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  template <int N, std::int64_t W>
+  void put(const bucketed_window<N, W>& w) {
+    for (const auto& b : w.buckets()) {
+      put(b.index);
+      put(b.count);
+      put(b.marked);
+      put(b.sum);
+      put(b.sum_sq);
+    }
+  }
+  template <int N>
+  void put(const recent_set<N>& r) {
+    for (const auto& e : r.entries()) {
+      put(e.key);
+      put(e.count);
+      put(e.last_seen_ms);
+    }
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class byte_reader {
+ public:
+  explicit byte_reader(std::string_view in) : in_(in) {}
+  template <class T>
+  void get(T& v) {
+    static_assert(std::is_arithmetic_v<T>);
+    if (pos_ + sizeof(T) > in_.size()) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(&v, in_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+  }
+  template <int N, std::int64_t W>
+  void get(bucketed_window<N, W>& w) {
+    for (auto& b : w.buckets()) {
+      get(b.index);
+      get(b.count);
+      get(b.marked);
+      get(b.sum);
+      get(b.sum_sq);
+    }
+  }
+  template <int N>
+  void get(recent_set<N>& r) {
+    for (auto& e : r.entries()) {
+      get(e.key);
+      get(e.count);
+      get(e.last_seen_ms);
+    }
+  }
+  bool done() const { return ok_ && pos_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+template <class State, class Io>
+void visit_user(State& s, Io& io) {
+  io(s.count_10m); io(s.amounts_1h); io(s.amounts_24h); io(s.amounts_7d);
+  io(s.amounts_30d); io(s.merchants); io(s.countries); io(s.devices);
+  io(s.last_time_ms); io(s.last_latitude); io(s.last_longitude);
+  io(s.max_event_time_ms); io(s.records); io(s.late_records);
+}
+
+template <class State, class Io>
+void visit_merchant(State& s, Io& io) {
+  io(s.amounts_1h); io(s.amounts_24h); io(s.amounts_7d); io(s.labels_30d);
+  for (auto& u : s.recent_users)
+    io(u);
+  io(s.recent_users_next); io(s.recent_users_size);
+  io(s.max_event_time_ms); io(s.records); io(s.late_records);
+}
+
+template <class State, class Visit>
+std::string encode_with(const State& s, Visit visit) {
+  byte_writer w;
+  w.put(state_codec_version);
+  auto io = [&w](const auto& field) { w.put(field); };
+  visit(s, io);
+  return w.take();
+}
+
+template <class State, class Visit>
+std::optional<State> decode_with(std::string_view bytes, Visit visit) {
+  byte_reader r{bytes};
+  std::uint8_t version = 0;
+  r.get(version);
+  if (version != state_codec_version)
+    return std::nullopt;
+  State s;
+  auto io = [&r](auto& field) { r.get(field); };
+  visit(s, io);
+  if (!r.done())
+    return std::nullopt;
+  return s;
+}
+
+} // namespace
+
+std::string encode(const user_state& s) {
+  return encode_with(s, [](const user_state& st, auto& io) { visit_user(st, io); });
+}
+
+std::string encode(const merchant_state& s) {
+  return encode_with(s, [](const merchant_state& st, auto& io) { visit_merchant(st, io); });
+}
+
+std::optional<user_state> decode_user_state(std::string_view bytes) {
+  return decode_with<user_state>(bytes, [](user_state& st, auto& io) { visit_user(st, io); });
+}
+
+std::optional<merchant_state> decode_merchant_state(std::string_view bytes) {
+  return decode_with<merchant_state>(bytes, [](merchant_state& st, auto& io) { visit_merchant(st, io); });
+}
+
+// Equality is field-wise through the same visitor, so a new field cannot be
+// serialised but forgotten in the comparison (or the other way round).
+bool user_state::operator==(const user_state& o) const {
+  return encode(*this) == encode(o);
+}
+
+bool merchant_state::operator==(const merchant_state& o) const {
+  return encode(*this) == encode(o);
+}
+
+} // namespace vigil::pipeline

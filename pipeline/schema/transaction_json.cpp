@@ -1,0 +1,326 @@
+#include "pipeline/schema/transaction_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace vigil::pipeline {
+namespace {
+
+using json = nlohmann::json;
+
+// Collects field errors while reading one object.
+class field_reader {
+ public:
+  explicit field_reader(std::vector<field_error>& errors) : errors_(errors) {}
+
+  /// Reads a string field; `required` decides whether absence is an error.
+  std::string text(const json& obj, const char* key, const std::string& path,
+                   bool required, std::size_t max_bytes) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (required)
+        fail(path, "missing");
+      return {};
+    }
+    if (!it->is_string()) {
+      fail(path, "must be a string");
+      return {};
+    }
+    const auto& s = it->get_ref<const std::string&>();
+    if (required && s.empty())
+      fail(path, "must not be empty");
+    else if (s.size() > max_bytes)
+      fail(path, "longer than " + std::to_string(max_bytes) + " bytes");
+    return s;
+  }
+
+  std::optional<double> number(const json& obj, const char* key,
+                               const std::string& path, bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (required)
+        fail(path, "missing");
+      return std::nullopt;
+    }
+    if (!it->is_number()) {
+      fail(path, "must be a number");
+      return std::nullopt;
+    }
+    double v = it->get<double>();
+    if (!std::isfinite(v)) {
+      fail(path, "must be finite");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void fail(const std::string& field, std::string reason) {
+    errors_.push_back({field, std::move(reason)});
+  }
+
+ private:
+  std::vector<field_error>& errors_;
+};
+
+bool is_upper_code(const std::string& s, std::size_t len) {
+  if (s.size() != len)
+    return false;
+  for (char c : s)
+    if (c < 'A' || c > 'Z')
+      return false;
+  return true;
+}
+
+// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size())
+    return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i])))
+      return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+void read_label(const json& j, field_reader& r, labelled_transaction& out) {
+  auto it = j.find("label");
+  if (it == j.end() || it->is_null())
+    return;
+  if (!it->is_object()) {
+    r.fail("label", "must be an object");
+    return;
+  }
+  transaction_label label;
+  auto fraud = it->find("is_fraud");
+  if (fraud == it->end() || !fraud->is_boolean())
+    r.fail("label.is_fraud", "must be a boolean");
+  else
+    label.is_fraud = fraud->get<bool>();
+  label.pattern = r.text(*it, "pattern", "label.pattern", false, max_id_bytes);
+  auto lt = r.text(*it, "label_time", "label.label_time", false, max_id_bytes);
+  if (lt.empty()) {
+    label.label_time_ms = out.tx.event_time_ms;
+  } else if (auto ms = parse_iso8601_ms(lt)) {
+    label.label_time_ms = *ms;
+  } else {
+    r.fail("label.label_time", "not an ISO-8601 UTC timestamp");
+  }
+  out.label = label;
+}
+
+} // namespace
+
+std::string parse_result::message() const {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty())
+      out += "; ";
+    out += e.field + ": " + e.reason;
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.fff...](Z|+HH:MM|-HH:MM)
+  int year, month, day, hour, minute, second;
+  if (!read_digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' ||
+      !read_digits(s, 5, 2, month) || s[7] != '-' ||
+      !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != ' ') ||
+      !read_digits(s, 11, 2, hour) || s[13] != ':' ||
+      !read_digits(s, 14, 2, minute) || s[16] != ':' ||
+      !read_digits(s, 17, 2, second))
+    return std::nullopt;
+  static constexpr int days_in_month[] = {31, 29, 31, 30, 31, 30,
+                                          31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1] ||
+      hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3)
+        millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0)
+      return std::nullopt;
+    for (; digits < 3; ++digits)
+      millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!read_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() ||
+        s[pos + 3] != ':' || !read_digits(s, pos + 4, 2, om) || oh > 23 ||
+        om > 59)
+      return std::nullopt;
+    offset_minutes = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt; // a timestamp without zone is ambiguous
+  }
+  if (pos != s.size())
+    return std::nullopt;
+  std::int64_t days = days_from_civil(year, month, day);
+  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second -
+                      offset_minutes * 60;
+  return secs * 1000 + millis;
+}
+
+std::string format_iso8601_ms(std::int64_t ms) {
+  std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int millis = static_cast<int>(ms - secs * 1000);
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+parse_result transaction_from_json(const json& j) {
+  parse_result result;
+  if (!j.is_object()) {
+    result.errors.push_back({"$", "must be a JSON object"});
+    return result;
+  }
+  field_reader r{result.errors};
+  labelled_transaction out;
+  auto& tx = out.tx;
+  tx.transaction_id = r.text(j, "transaction_id", "transaction_id", true, max_id_bytes);
+  tx.user_id = r.text(j, "user_id", "user_id", true, max_id_bytes);
+  if (auto amount = r.number(j, "amount", "amount", true)) {
+    if (*amount < 0)
+      r.fail("amount", "must not be negative");
+    else if (*amount > 1e9)
+      r.fail("amount", "out of range (> 1e9)");
+    tx.amount = *amount;
+  }
+  tx.currency = r.text(j, "currency", "currency", true, max_id_bytes);
+  if (!tx.currency.empty() && !is_upper_code(tx.currency, 3))
+    r.fail("currency", "must be a 3-letter upper-case ISO-4217 code");
+
+  // Merchant: nested object {"id","name","category"} or flat merchant_* fields.
+  auto merchant = j.find("merchant");
+  if (merchant != j.end() && merchant->is_object()) {
+    tx.merchant_id = r.text(*merchant, "id", "merchant.id", true, max_id_bytes);
+    tx.merchant_name = r.text(*merchant, "name", "merchant.name", false, max_name_bytes);
+    tx.merchant_category = r.text(*merchant, "category", "merchant.category", true, max_id_bytes);
+  } else if (merchant != j.end() && !merchant->is_null()) {
+    r.fail("merchant", "must be an object");
+  } else {
+    tx.merchant_id = r.text(j, "merchant_id", "merchant_id", true, max_id_bytes);
+    tx.merchant_name = r.text(j, "merchant_name", "merchant_name", false, max_name_bytes);
+    tx.merchant_category = r.text(j, "merchant_category", "merchant_category", true, max_id_bytes);
+  }
+
+  auto ts = r.text(j, "timestamp", "timestamp", true, max_id_bytes);
+  if (!ts.empty()) {
+    if (auto ms = parse_iso8601_ms(ts))
+      tx.event_time_ms = *ms;
+    else
+      r.fail("timestamp", "not an ISO-8601 timestamp with zone");
+  }
+
+  auto location = j.find("location");
+  if (location != j.end() && location->is_object()) {
+    tx.country = r.text(*location, "country", "location.country", true, max_id_bytes);
+    tx.latitude = r.number(*location, "lat", "location.lat", false);
+    tx.longitude = r.number(*location, "lon", "location.lon", false);
+  } else if (location != j.end() && !location->is_null()) {
+    r.fail("location", "must be an object");
+  } else {
+    tx.country = r.text(j, "country", "country", true, max_id_bytes);
+  }
+  if (!tx.country.empty() && !is_upper_code(tx.country, 2))
+    r.fail("location.country", "must be a 2-letter upper-case ISO-3166 code");
+  if (tx.latitude && (*tx.latitude < -90 || *tx.latitude > 90))
+    r.fail("location.lat", "out of range [-90, 90]");
+  if (tx.longitude && (*tx.longitude < -180 || *tx.longitude > 180))
+    r.fail("location.lon", "out of range [-180, 180]");
+  if (tx.latitude.has_value() != tx.longitude.has_value())
+    r.fail(tx.latitude ? "location.lon" : "location.lat",
+           "lat and lon must be given together");
+
+  tx.device_id = r.text(j, "device_id", "device_id", false, max_id_bytes);
+  tx.channel = r.text(j, "channel", "channel", false, max_id_bytes);
+  if (!tx.channel.empty() && tx.channel != "pos" && tx.channel != "online" &&
+      tx.channel != "atm" && tx.channel != "mobile")
+    r.fail("channel", "must be one of pos, online, atm, mobile");
+
+  read_label(j, r, out);
+  if (result.errors.empty())
+    result.value = std::move(out);
+  return result;
+}
+
+parse_result parse_transaction(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) {
+    parse_result result;
+    result.errors.push_back({"$", "malformed JSON"});
+    return result;
+  }
+  return transaction_from_json(j);
+}
+
+json to_json(const transaction& tx) {
+  json j;
+  j["transaction_id"] = tx.transaction_id;
+  j["user_id"] = tx.user_id;
+  j["amount"] = tx.amount;
+  j["currency"] = tx.currency;
+  json merchant{{"id", tx.merchant_id}, {"category", tx.merchant_category}};
+  if (!tx.merchant_name.empty())
+    merchant["name"] = tx.merchant_name;
+  j["merchant"] = std::move(merchant);
+  j["timestamp"] = format_iso8601_ms(tx.event_time_ms);
+  json location{{"country", tx.country}};
+  if (tx.latitude && tx.longitude) {
+    location["lat"] = *tx.latitude;
+    location["lon"] = *tx.longitude;
+  }
+  j["location"] = std::move(location);
+  if (!tx.device_id.empty())
+    j["device_id"] = tx.device_id;
+  if (!tx.channel.empty())
+    j["channel"] = tx.channel;
+  return j;
+}
+
+json to_json(const labelled_transaction& ltx) {
+  json j = to_json(ltx.tx);
+  if (ltx.label) {
+    json label{{"is_fraud", ltx.label->is_fraud},
+               {"label_time", format_iso8601_ms(ltx.label->label_time_ms)}};
+    if (!ltx.label->pattern.empty())
+      label["pattern"] = ltx.label->pattern;
+    j["label"] = std::move(label);
+  }
+  return j;
+}
+
+} // namespace vigil::pipeline
