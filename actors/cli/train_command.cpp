@@ -1,10 +1,8 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
 #include "models/registry/model_registry.h"
-#include "models/serving/scoring_model.h"
-#include "models/training/training_report.h"
+#include "models/training/model_publication.h"
 #include "pipeline/features/labelled_replay.h"
-#include "pipeline/features/recent_set.h"
 #include "pipeline/schema/transaction_file.h"
 
 #include <chrono>
@@ -29,17 +27,6 @@ Trains a model on labelled JSON lines and registers it as a candidate.
   --promote             promote the new model to production
 Writes report.json, pr_curve.svg and confusion.svg beside the model.
 )";
-
-std::vector<float> sample_rows(const pipeline::feature_table& t, std::size_t from) {
-  std::vector<float> rows;
-  std::size_t available = t.rows() - from;
-  std::size_t n = std::min(models::equality_sample_rows, available);
-  for (std::size_t k = 0; k < n; ++k) {
-    const float* r = t.row(from + k * available / n);
-    rows.insert(rows.end(), r, r + pipeline::feature_count);
-  }
-  return rows;
-}
 
 } // namespace
 
@@ -80,27 +67,8 @@ int train_command(const arguments& args) {
   if (tty)
     std::cerr << "\n";
 
-  auto report = models::report_json(result);
-  auto data_hash = pipeline::stable_hash(reinterpret_cast<const char*>(table.values.data()),
-                                         table.values.size() * sizeof(float));
-  char hash_text[17];
-  std::snprintf(hash_text, sizeof hash_text, "%016llx", static_cast<unsigned long long>(data_hash));
-  nlohmann::json metadata{{"feature_schema_hash", pipeline::feature_schema_hash()},
-                          {"data_hash", hash_text},
-                          {"threshold", result.threshold},
-                          {"params", report["best_params"]},
-                          {"metrics", report["test"]},
-                          {"validation_pr_auc", result.validation_pr_auc},
-                          {"training_window", report["split"]}};
   models::model_registry registry{cl.text("registry", "registry")};
-  int version = registry.add(result.model_json, metadata);
-  models::store_sample_rows(registry, version, sample_rows(table, result.split.validation_end));
-  auto dir = registry.root() / ("v" + std::to_string(version));
-  models::write_file_atomically(dir / "report.json", report.dump(2));
-  models::write_file_atomically(dir / "pr_curve.svg", models::pr_curve_svg(result.test));
-  models::write_file_atomically(dir / "confusion.svg",
-                                models::confusion_svg(result.test.confusion, result.threshold));
-  models::load_scoring_model(registry, version);  // proves the evaluator matches XGBoost
+  int version = models::register_trained_model(registry, result, table);
   if (cl.has("promote"))
     registry.set_stage(version, models::model_stage::production);
 

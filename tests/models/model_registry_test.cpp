@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <unistd.h>
+
 using namespace vigil::models;
 namespace fs = std::filesystem;
 
@@ -35,12 +37,16 @@ TEST_CASE("promoting to production archives the previous production model", "[un
   r.add("{}", {});
   r.add("{}", {});
   r.set_stage(1, model_stage::production);
+  REQUIRE(r.production().has_value());
   CHECK(r.production()->version == 1);
   r.set_stage(2, model_stage::production);
+  REQUIRE(r.production().has_value());
   CHECK(r.production()->version == 2);
+  REQUIRE(r.find(1).has_value());
   CHECK(r.find(1)->stage == model_stage::archived);
   // The registry is durable: a new handle sees the same stages.
   model_registry reopened{dir};
+  REQUIRE(reopened.production().has_value());
   CHECK(reopened.production()->version == 2);
   CHECK_THROWS_AS(r.set_stage(9, model_stage::production), registry_error);
   CHECK_THROWS_AS(r.model_json(9), registry_error);

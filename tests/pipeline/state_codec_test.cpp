@@ -1,5 +1,6 @@
 #include "pipeline/features/feature_store.h"
 #include "pipeline/features/state_codec.h"
+#include "pipeline/features/store_snapshot.h"
 #include "pipeline/simulator/transaction_simulator.h"
 
 #include <catch2/catch.hpp>
@@ -67,4 +68,23 @@ TEST_CASE("decoding refuses a wrong version or a truncated buffer", "[unit][stat
   bytes[0] = static_cast<char>(state_codec_version + 1);
   CHECK_FALSE(decode_user_state(bytes).has_value());
   CHECK_FALSE(decode_merchant_state(encode(s)).has_value());
+}
+
+TEST_CASE("a store snapshot round-trips state and positions byte for byte", "[unit][state]") {
+  simulator_options o;
+  o.expected_count = 5'000;
+  transaction_simulator sim{o};
+  feature_store store;
+  for (int i = 0; i < 5'000; ++i)
+    store.features(sim.next().tx, true);
+  store_snapshot snap{{{"transactions/0", 1234}, {"transactions/1", 99}}, store.users(), store.merchants()};
+  auto bytes = encode_snapshot(snap);
+  auto back = decode_snapshot(bytes);
+  REQUIRE(back.has_value());
+  CHECK(back->positions == snap.positions);
+  CHECK(back->users.size() == store.users().size());
+  CHECK(back->users.at("u-1") == store.users().at("u-1"));
+  CHECK(encode_snapshot(*back) == bytes);
+  CHECK_FALSE(decode_snapshot(bytes.substr(0, bytes.size() - 3)).has_value());
+  CHECK_FALSE(decode_snapshot("not a snapshot").has_value());
 }

@@ -1,0 +1,185 @@
+#include "actors/kafka/kafka_record_source.h"
+
+#include "pipeline/metrics/metrics_registry.h"
+#include "pipeline/schema/transaction_json.h"
+
+#include <iostream>
+
+namespace vigil::actors {
+
+// Runs inside consume(): assignment applies restored positions, so a
+// partition resumes exactly where the checkpointed state left it.
+class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb {
+ public:
+  explicit rebalance_handler(kafka_record_source& owner) : owner_(owner) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    auto& rebalances = pipeline::metrics().get_counter("vigil_rebalances_total", "Partition assignments and revocations");
+    rebalances.add();
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      for (auto* tp : partitions) {
+        auto it = owner_.restored_.find(owner_.position_key(tp->partition()));
+        if (it != owner_.restored_.end())
+          tp->set_offset(it->second);
+        owner_.assigned_.insert(tp->partition());
+      }
+      consumer->assign(partitions);
+      if (owner_.paused_)
+        consumer->pause(partitions);
+    } else {
+      for (auto* tp : partitions)
+        owner_.assigned_.erase(tp->partition());
+      consumer->unassign();
+    }
+  }
+
+ private:
+  kafka_record_source& owner_;
+};
+
+kafka_record_source::kafka_record_source(const std::string& brokers, const std::string& group,
+                                         const std::string& topic,
+                                         const std::string& dead_letter_topic)
+  : topic_(topic), dead_letter_topic_(dead_letter_topic),
+    rebalance_(std::make_unique<rebalance_handler>(*this)) {
+  auto conf = make_kafka_conf({{"bootstrap.servers", brokers},
+                               {"group.id", group},
+                               {"enable.auto.commit", "false"},
+                               {"enable.auto.offset.store", "false"},
+                               {"auto.offset.reset", "earliest"},
+                               {"enable.partition.eof", "false"},
+                               {"fetch.wait.max.ms", "5"},
+                               {"queued.max.messages.kbytes", "16384"}});
+  std::string error;
+  if (conf->set("rebalance_cb", rebalance_.get(), error) != RdKafka::Conf::CONF_OK)
+    throw kafka_error("rebalance_cb: " + error);
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer_)
+    throw kafka_error("cannot create Kafka consumer: " + error);
+  auto rc = consumer_->subscribe({topic});
+  if (rc != RdKafka::ERR_NO_ERROR)
+    throw kafka_error("subscribe to " + topic + ": " + RdKafka::err2str(rc));
+  dead_letters_ = make_producer(brokers);
+}
+
+kafka_record_source::~kafka_record_source() {
+  if (dead_letters_)
+    dead_letters_->flush(5000);
+  if (consumer_)
+    consumer_->close();
+}
+
+std::string kafka_record_source::position_key(std::int32_t partition) const {
+  return topic_ + "/" + std::to_string(partition);
+}
+
+void kafka_record_source::dead_letter(const RdKafka::Message& msg, const std::string& reason) {
+  auto* headers = RdKafka::Headers::create();
+  headers->add("vigil-error", reason);
+  headers->add("vigil-origin", position_key(msg.partition()) + "@" + std::to_string(msg.offset()));
+  const std::string* key = msg.key();
+  for (;;) {
+    auto rc = dead_letters_->produce(dead_letter_topic_, RdKafka::Topic::PARTITION_UA,
+                                     RdKafka::Producer::RK_MSG_COPY,
+                                     const_cast<void*>(msg.payload()), msg.len(),
+                                     key ? key->data() : nullptr, key ? key->size() : 0, 0,
+                                     headers, nullptr);
+    if (rc == RdKafka::ERR_NO_ERROR)
+      break;
+    if (rc != RdKafka::ERR__QUEUE_FULL) {
+      delete headers;
+      throw kafka_error("dead-letter produce: " + RdKafka::err2str(rc));
+    }
+    dead_letters_->poll(50);
+  }
+  pipeline::metrics().get_counter("vigil_dlq_records_total", "Records sent to the dead-letter topic").add();
+}
+
+std::size_t kafka_record_source::poll(work_batch& out, std::size_t max) {
+  std::size_t added = 0;
+  // consume(0) also serves rebalance callbacks, so it is called even with no
+  // room (max == 0, paused). A record fetched without room is held, not lost;
+  // pausing stops fetching, so the held queue is bounded by the prefetch.
+  while (added < max && !held_.empty()) {
+    added += accept(*held_.front(), out);
+    held_.pop_front();
+  }
+  for (;;) {
+    std::unique_ptr<RdKafka::Message> msg{consumer_->consume(0)};
+    if (msg->err() == RdKafka::ERR__TIMED_OUT)
+      break;
+    if (msg->err() != RdKafka::ERR_NO_ERROR) {
+      pipeline::metrics().get_counter("vigil_kafka_errors_total", "Consumer errors").add();
+      break;
+    }
+    if (added >= max) {
+      held_.push_back(std::move(msg));
+      break;
+    }
+    added += accept(*msg, out);
+  }
+  dead_letters_->poll(0);
+  return added;
+}
+
+std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch& out) {
+  next_offsets_[msg.partition()] = msg.offset() + 1;
+  std::string_view payload(static_cast<const char*>(msg.payload()), msg.len());
+  auto parsed = pipeline::parse_transaction(payload);
+  if (!parsed.ok()) {
+    dead_letter(msg, parsed.message());
+    return 0;
+  }
+  work_item item;
+  item.tx = std::move(parsed.value->tx);
+  item.position = {msg.partition(), msg.offset()};
+  item.ingest_ns = steady_now_ns();
+  // A global order for the batch assembler: offsets are per partition, so
+  // interleave them deterministically by (offset, partition).
+  item.sequence = (static_cast<std::uint64_t>(msg.offset()) << 10) |
+                  static_cast<std::uint64_t>(msg.partition() & 0x3ff);
+  out.push_back(std::move(item));
+  return 1;
+}
+
+void kafka_record_source::pause() {
+  paused_ = true;
+  std::vector<RdKafka::TopicPartition*> parts;
+  consumer_->assignment(parts);
+  consumer_->pause(parts);
+  RdKafka::TopicPartition::destroy(parts);
+}
+
+void kafka_record_source::resume() {
+  paused_ = false;
+  std::vector<RdKafka::TopicPartition*> parts;
+  consumer_->assignment(parts);
+  consumer_->resume(parts);
+  RdKafka::TopicPartition::destroy(parts);
+}
+
+void kafka_record_source::commit(const std::map<std::int32_t, std::int64_t>& next_offsets) {
+  dead_letters_->flush(10'000);
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (const auto& [partition, offset] : next_offsets)
+    if (assigned_.count(partition))
+      parts.push_back(RdKafka::TopicPartition::create(topic_, partition, offset));
+  if (!parts.empty())
+    consumer_->commitAsync(parts);
+  RdKafka::TopicPartition::destroy(parts);
+}
+
+std::map<std::string, std::int64_t> kafka_record_source::positions() const {
+  dead_letters_->flush(10'000);
+  std::map<std::string, std::int64_t> out = restored_;
+  for (const auto& [partition, offset] : next_offsets_)
+    out[position_key(partition)] = offset;
+  return out;
+}
+
+void kafka_record_source::seek(const std::map<std::string, std::int64_t>& positions) {
+  restored_ = positions;
+}
+
+} // namespace vigil::actors

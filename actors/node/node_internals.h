@@ -1,0 +1,38 @@
+#pragma once
+// vigil_node's private parts, shared by the files that implement the node
+// (pipeline, Kafka wiring, HTTP handlers). Includes CAF: keep it out of
+// headers that do not need it.
+
+#include "actors/node/vigil_node.h"
+#include "actors/pipeline/pipeline_topology.h"
+#include "models/registry/model_registry.h"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <mutex>
+
+namespace vigil::actors {
+
+struct vigil_node::impl {
+  impl(config::runtime_config c, std::string path);
+
+  /// Sends the current config to every actor.
+  void publish_config();
+  /// The model of `stage` (the newest such), else the production version.
+  model_ptr load_served_model(const std::string& stage, int production_version);
+  /// Fills Kafka source/publisher and the Redis (or file) snapshot store.
+  void attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg);
+
+  caf::actor_system_config system_config;
+  caf::actor_system system;
+  config::config_history history;
+  std::string config_path;
+  std::mutex config_mutex;
+  models::model_registry registry;
+  model_ptr model;
+  pipeline_handles pipeline;
+  bool started = false;
+};
+
+} // namespace vigil::actors

@@ -1,0 +1,164 @@
+#include "actors/node/vigil_node.h"
+
+#include "actors/node/node_internals.h"
+#include "actors/pipeline/simulator_source.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "models/training/model_publication.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace vigil::actors {
+
+namespace {
+
+constexpr std::int64_t bootstrap_transactions = 150'000;
+
+caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
+  cfg.set("scheduler.max-threads", threads);
+  cfg.set("logger.console", caf::atom("none"));
+  return cfg;
+}
+
+} // namespace
+
+vigil_node::impl::impl(config::runtime_config c, std::string path)
+  : system(configure(system_config, 2)), history(std::move(c)), config_path(std::move(path)),
+    registry(history.current().config.registry_dir) {}
+
+vigil_node::vigil_node(config::runtime_config cfg, std::string config_path)
+  : impl_(std::make_unique<impl>(std::move(cfg), std::move(config_path))) {}
+
+vigil_node::~vigil_node() {
+  stop();
+}
+
+void vigil_node::start() {
+  auto& d = *impl_;
+  const auto cfg = std::make_shared<const config::runtime_config>(d.history.current().config);
+  int version = models::ensure_production_model(d.registry, bootstrap_transactions,
+                                                [](const std::string& line) {
+                                                  std::cerr << "  " << line << "\n";
+                                                });
+  d.model = d.load_served_model(cfg->model_stage, version);
+  pipeline_parts parts;
+  if (cfg->brokers.empty()) {
+    pipeline::simulator_options so;
+    so.seed = cfg->simulator_seed;
+    so.expected_count = cfg->simulator_count > 0 ? cfg->simulator_count : 1'000'000;
+    parts.source = std::make_shared<simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
+    parts.publisher = std::make_shared<file_decision_publisher>(cfg->decisions_path);
+    parts.snapshots = std::make_shared<file_snapshot_store>(cfg->snapshot_path);
+  } else {
+    d.attach_kafka(parts, *cfg);
+  }
+  parts.model = d.model;
+  parts.config = cfg;
+  d.pipeline = start_pipeline(d.system, parts);
+  d.started = true;
+}
+
+bool vigil_node::wait_drained(std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{impl_->system};
+  bool ok = false;
+  self->request(impl_->pipeline.source, timeout, drained_atom::value)
+    .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
+  return ok;
+}
+
+bool vigil_node::drained() const {
+  return pipeline::metrics().get_gauge("vigil_source_drained", "").value() > 0;
+}
+
+bool vigil_node::checkpoint(std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{impl_->system};
+  bool ok = false;
+  self->request(impl_->pipeline.source, timeout, snapshot_atom::value)
+    .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
+  return ok;
+}
+
+void vigil_node::stop() {
+  auto& d = *impl_;
+  if (!d.started)
+    return;
+  d.started = false;
+  checkpoint(std::chrono::seconds(30));
+  stop_pipeline(d.pipeline);
+}
+
+std::vector<config::config_error> vigil_node::update_config(const nlohmann::json& patch,
+                                                            const std::string& source) {
+  std::lock_guard<std::mutex> lock(impl_->config_mutex);
+  auto errors = impl_->history.update(patch, source);
+  if (errors.empty())
+    impl_->publish_config();
+  return errors;
+}
+
+std::vector<config::config_error> vigil_node::rollback_config(int version) {
+  std::lock_guard<std::mutex> lock(impl_->config_mutex);
+  auto errors = impl_->history.rollback(version);
+  if (errors.empty())
+    impl_->publish_config();
+  return errors;
+}
+
+std::vector<config::config_error> vigil_node::reload_config_file() {
+  if (impl_->config_path.empty())
+    return {{"$", "no config file was given at startup"}};
+  config::runtime_config next;
+  try {
+    next = config::load_config_file(impl_->config_path);
+  } catch (const std::exception& e) {
+    return {{"$", e.what()}};
+  }
+  std::lock_guard<std::mutex> lock(impl_->config_mutex);
+  auto errors = impl_->history.replace(next, "sighup");
+  if (errors.empty())
+    impl_->publish_config();
+  return errors;
+}
+
+const config::config_history& vigil_node::config() const {
+  return impl_->history;
+}
+
+std::string vigil_node::summary_line() const {
+  auto& m = pipeline::metrics();
+  auto& latency = m.get_histogram("vigil_decision_latency_seconds", "");
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "in %llu | approve %llu review %llu decline %llu | latency p50 <= %.2f ms p99 <= %.2f ms | "
+                "in-flight %.0f paused %.0f | model v%.0f",
+                static_cast<unsigned long long>(m.get_counter("vigil_records_in_total", "").value()),
+                static_cast<unsigned long long>(m.get_counter("vigil_decisions_total{decision=\"approve\"}", "").value()),
+                static_cast<unsigned long long>(m.get_counter("vigil_decisions_total{decision=\"review\"}", "").value()),
+                static_cast<unsigned long long>(m.get_counter("vigil_decisions_total{decision=\"decline\"}", "").value()),
+                latency.quantile(0.5) * 1e3, latency.quantile(0.99) * 1e3,
+                m.get_gauge("vigil_in_flight_batches", "").value(),
+                m.get_gauge("vigil_source_paused", "").value(),
+                m.get_gauge("vigil_model_version", "").value());
+  return line;
+}
+
+void vigil_node::impl::publish_config() {
+  auto next = std::make_shared<const config::runtime_config>(history.current().config);
+  if (started)
+    broadcast_config(pipeline, next);
+  pipeline::metrics().get_gauge("vigil_config_version", "Version of the live config")
+    .set(history.current().version);
+}
+
+model_ptr vigil_node::impl::load_served_model(const std::string& stage, int production_version) {
+  int version = production_version;
+  for (const auto& e : registry.list())
+    if (models::to_string(e.stage) == stage)
+      version = e.version;
+  return models::load_scoring_model(registry, version);
+}
+
+} // namespace vigil::actors

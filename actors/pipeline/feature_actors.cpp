@@ -1,0 +1,129 @@
+#include "actors/pipeline/feature_actors.h"
+
+#include "actors/pipeline/vigil_atoms.h"
+#include "config/runtime_config.h"
+#include "pipeline/features/store_snapshot.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+namespace vigil::actors {
+namespace {
+
+struct user_feature_state {
+  std::unique_ptr<user_shard> shard;
+  std::vector<caf::actor> merchant_shards;
+  pipeline::gauge* late = nullptr;
+};
+
+caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, int index,
+                                 std::vector<caf::actor> merchant_shards,
+                                 std::int64_t lateness_ms, std::shared_ptr<user_map> restored) {
+  auto& st = self->state;
+  st.shard = std::make_unique<user_shard>(lateness_ms);
+  if (restored)
+    st.shard->users() = std::move(*restored);
+  st.merchant_shards = std::move(merchant_shards);
+  st.late = &pipeline::metrics().get_gauge(
+    "vigil_late_records{stage=\"user\",shard=\"" + std::to_string(index) + "\"}",
+    "Records beyond allowed lateness, not applied to state");
+  return {
+    [=](user_batch_atom, std::uint64_t batch_id, batch_ptr batch) {
+      auto& s = self->state;
+      s.shard->process(*batch, true);
+      s.late->set(static_cast<double>(s.shard->late_records()));
+      auto n = static_cast<int>(s.merchant_shards.size());
+      std::vector<batch_ptr> parts(n);
+      for (auto& p : parts)
+        p = std::make_shared<work_batch>();
+      for (auto& item : *batch)
+        parts[shard_of(item.tx.merchant_id, n)]->push_back(std::move(item));
+      for (int j = 0; j < n; ++j)
+        self->send(s.merchant_shards[j], merchant_part_atom::value, batch_id, parts[j]);
+    },
+    [=](predict_atom, batch_ptr batch, bool update) {
+      self->state.shard->process(*batch, update);
+      return batch;
+    },
+    [=](snapshot_atom) {
+      pipeline::store_snapshot snap;
+      snap.users = self->state.shard->users();
+      return pipeline::encode_snapshot(snap);
+    },
+    [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
+  };
+}
+
+struct merchant_feature_state {
+  std::unique_ptr<merchant_shard> shard;
+  std::unique_ptr<batch_assembler> assembler;
+  std::vector<caf::actor> scorers;
+  int index = 0;
+  pipeline::gauge* late = nullptr;
+  pipeline::gauge* pending = nullptr;
+};
+
+caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>* self,
+                                     int index, int user_shard_count,
+                                     std::vector<caf::actor> scorers, std::int64_t lateness_ms,
+                                     std::shared_ptr<merchant_map> restored) {
+  auto& st = self->state;
+  st.shard = std::make_unique<merchant_shard>(lateness_ms);
+  if (restored)
+    st.shard->merchants() = std::move(*restored);
+  st.assembler = std::make_unique<batch_assembler>(user_shard_count);
+  st.scorers = std::move(scorers);
+  st.index = index;
+  auto shard_label = "shard=\"" + std::to_string(index) + "\"";
+  st.late = &pipeline::metrics().get_gauge("vigil_late_records{stage=\"merchant\"," + shard_label + "}",
+                                           "Records beyond allowed lateness, not applied to state");
+  st.pending = &pipeline::metrics().get_gauge("vigil_merchant_pending_batches{" + shard_label + "}",
+                                              "Batches waiting for parts from user shards");
+  return {
+    [=](merchant_part_atom, std::uint64_t batch_id, batch_ptr part) {
+      auto& s = self->state;
+      for (auto& [id, items] : s.assembler->add(batch_id, std::move(*part))) {
+        auto batch = std::make_shared<work_batch>(std::move(items));
+        s.shard->process(*batch, true);
+        // Spread batches over scorers; each (batch, shard) part goes to one scorer.
+        auto scorer = s.scorers[(id * 31 + static_cast<std::uint64_t>(s.index)) % s.scorers.size()];
+        self->send(scorer, score_atom::value, id, batch);
+      }
+      s.late->set(static_cast<double>(s.shard->late_records()));
+      s.pending->set(static_cast<double>(s.assembler->pending()));
+    },
+    [=](label_atom, const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud) {
+      self->state.shard->apply_label(merchant_id, event_time_ms, is_fraud);
+    },
+    [=](predict_atom, batch_ptr batch, bool update) {
+      self->state.shard->process(*batch, update);
+      return batch;
+    },
+    [=](snapshot_atom) {
+      pipeline::store_snapshot snap;
+      snap.merchants = self->state.shard->merchants();
+      return pipeline::encode_snapshot(snap);
+    },
+    [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
+                                    std::vector<caf::actor> merchant_shards,
+                                    std::int64_t allowed_lateness_ms,
+                                    std::shared_ptr<user_map> restored) {
+  return sys.spawn(user_feature_actor, shard_index, std::move(merchant_shards),
+                   allowed_lateness_ms, std::move(restored));
+}
+
+caf::actor spawn_merchant_feature_actor(caf::actor_system& sys, int shard_index,
+                                        int user_shard_count, std::vector<caf::actor> scorers,
+                                        std::int64_t allowed_lateness_ms,
+                                        std::shared_ptr<merchant_map> restored) {
+  return sys.spawn(merchant_feature_actor, shard_index, user_shard_count, std::move(scorers),
+                   allowed_lateness_ms, std::move(restored));
+}
+
+} // namespace vigil::actors

@@ -1,0 +1,62 @@
+#pragma once
+// Data-plane payloads between pipeline stages. Plain C++ (no CAF): batches
+// travel as shared pointers between actors of one node, so a batch of 256
+// records costs one allocation, not 256 copies.
+
+#include "models/serving/decision_policy.h"
+#include "models/serving/scoring_model.h"
+#include "pipeline/features/feature_schema.h"
+#include "pipeline/schema/transaction.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vigil::config {
+struct runtime_config;
+}
+
+namespace vigil::actors {
+
+/// Where a record came from, for offset commits and snapshots.
+struct source_position {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+/// One record moving through the pipeline; stages fill `features` in turn.
+struct work_item {
+  std::uint64_t sequence = 0;     ///< order assigned by the source
+  pipeline::transaction tx;
+  pipeline::feature_vector features{};
+  source_position position;
+  std::int64_t ingest_ns = 0;     ///< steady clock when the source read it
+};
+
+/// The scored outcome of one record.
+struct decision_record {
+  std::uint64_t sequence = 0;
+  std::string transaction_id, user_id, merchant_id;
+  std::int64_t event_time_ms = 0;
+  double probability = 0;
+  models::decision_kind decision = models::decision_kind::approve;
+  int model_version = 0;
+  std::vector<models::decision_reason> reasons;  ///< for flagged records
+  pipeline::feature_vector features{};           ///< exactly what was scored
+  std::int64_t ingest_ns = 0;
+  std::int64_t latency_us = 0;   ///< source read to scored
+  bool shadow = false;
+};
+
+using work_batch = std::vector<work_item>;
+using batch_ptr = std::shared_ptr<work_batch>;
+using decision_batch = std::vector<decision_record>;
+using decision_batch_ptr = std::shared_ptr<decision_batch>;
+using model_ptr = std::shared_ptr<const models::scoring_model>;
+using config_ptr = std::shared_ptr<const config::runtime_config>;
+
+/// Steady-clock nanoseconds (monotonic), for latency.
+std::int64_t steady_now_ns();
+
+} // namespace vigil::actors

@@ -1,0 +1,87 @@
+#include "actors/pipeline/pipeline_topology.h"
+
+#include "actors/pipeline/feature_actors.h"
+#include "actors/pipeline/scorer_actor.h"
+#include "actors/pipeline/sink_actor.h"
+#include "actors/pipeline/source_actor.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "config/runtime_config.h"
+#include "pipeline/features/store_snapshot.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+namespace vigil::actors {
+
+pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
+  const auto& cfg = *parts.config;
+  pipeline_handles h;
+  std::vector<std::shared_ptr<user_map>> users(cfg.user_shards);
+  std::vector<std::shared_ptr<merchant_map>> merchants(cfg.merchant_shards);
+  for (auto& u : users)
+    u = std::make_shared<user_map>();
+  for (auto& m : merchants)
+    m = std::make_shared<merchant_map>();
+  if (parts.snapshots) {
+    if (auto blob = parts.snapshots->load()) {
+      auto snap = pipeline::decode_snapshot(*blob);
+      if (!snap)
+        throw std::runtime_error("the checkpoint is corrupt; move it away to start from scratch");
+      h.restored_users = snap->users.size();
+      h.restored_merchants = snap->merchants.size();
+      for (auto& [id, state] : snap->users)
+        (*users[shard_of(id, cfg.user_shards)])[id] = state;
+      for (auto& [id, state] : snap->merchants)
+        (*merchants[shard_of(id, cfg.merchant_shards)])[id] = state;
+      parts.source->seek(snap->positions);
+      h.restored_positions = snap->positions;
+    }
+  }
+  h.sink = spawn_sink_actor(sys, cfg.merchant_shards, parts.publisher);
+  for (int i = 0; i < cfg.scorers; ++i)
+    h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config));
+  for (int j = 0; j < cfg.merchant_shards; ++j)
+    h.merchant_shards.push_back(spawn_merchant_feature_actor(
+      sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms, merchants[j]));
+  for (int i = 0; i < cfg.user_shards; ++i)
+    h.user_shards.push_back(spawn_user_feature_actor(sys, i, h.merchant_shards,
+                                                     cfg.allowed_lateness_ms, users[i]));
+  h.source = spawn_source_actor(sys, parts.source, parts.snapshots,
+                                source_settings{h.user_shards, h.merchant_shards, parts.config});
+  caf::anon_send(h.sink, subscribe_atom::value, h.source);
+  pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
+    .set(parts.model->version);
+  return h;
+}
+
+void broadcast_model(const pipeline_handles& p, model_ptr model) {
+  for (const auto& s : p.scorers)
+    caf::anon_send(s, model_atom::value, model);
+  pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
+    .set(model->version);
+}
+
+void broadcast_config(const pipeline_handles& p, config_ptr config) {
+  auto send_all = [&](const std::vector<caf::actor>& actors) {
+    for (const auto& a : actors)
+      caf::anon_send(a, config_atom::value, config);
+  };
+  caf::anon_send(p.source, config_atom::value, config);
+  send_all(p.user_shards);
+  send_all(p.merchant_shards);
+  send_all(p.scorers);
+}
+
+void stop_pipeline(const pipeline_handles& p) {
+  auto stop = [](const caf::actor& a) {
+    if (a)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  };
+  stop(p.source);
+  for (const auto& a : p.user_shards) stop(a);
+  for (const auto& a : p.merchant_shards) stop(a);
+  for (const auto& a : p.scorers) stop(a);
+  stop(p.sink);
+}
+
+} // namespace vigil::actors

@@ -1,0 +1,43 @@
+#pragma once
+// Spawns and wires one node's pipeline:
+//   source -> user shards -> merchant shards -> scorer pool -> sink
+// restoring shard state and source positions from the last checkpoint.
+
+#include "actors/pipeline/decision_publisher.h"
+#include "actors/pipeline/record_source.h"
+#include "actors/pipeline/snapshot_store.h"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace vigil::actors {
+
+struct pipeline_parts {
+  std::shared_ptr<record_source> source;
+  std::shared_ptr<decision_publisher> publisher;
+  std::shared_ptr<snapshot_store> snapshots;  ///< may be null: no checkpoints
+  model_ptr model;
+  config_ptr config;
+};
+
+struct pipeline_handles {
+  caf::actor source, sink;
+  std::vector<caf::actor> user_shards, merchant_shards, scorers;
+  std::size_t restored_users = 0, restored_merchants = 0;
+  std::map<std::string, std::int64_t> restored_positions;
+};
+
+/// Throws std::runtime_error when the checkpoint exists but is corrupt.
+pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts);
+
+/// Sends a new model to every scorer (taking effect between batches).
+void broadcast_model(const pipeline_handles& p, model_ptr model);
+/// Sends a new config to every actor.
+void broadcast_config(const pipeline_handles& p, config_ptr config);
+/// Stops every actor of the pipeline.
+void stop_pipeline(const pipeline_handles& p);
+
+} // namespace vigil::actors

@@ -1,0 +1,57 @@
+#include "actors/pipeline/scorer_actor.h"
+
+#include "actors/pipeline/shard_logic.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "config/runtime_config.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+namespace vigil::actors {
+namespace {
+
+struct scorer_state {
+  model_ptr model;
+  config_ptr config;
+  caf::actor sink;
+  pipeline::histogram* score_seconds = nullptr;
+
+  models::decision_thresholds thresholds() const {
+    double review = config->review_threshold >= 0 ? config->review_threshold : model->threshold;
+    return {review, std::max(review, config->decline_threshold)};
+  }
+  decision_batch_ptr score(const work_batch& batch) const {
+    auto start = steady_now_ns();
+    auto out = std::make_shared<decision_batch>(
+      score_batch(batch, *model, thresholds(), config->reasons_for_approved));
+    if (!batch.empty())
+      score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
+    return out;
+  }
+};
+
+caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor sink,
+                           model_ptr model, config_ptr config) {
+  self->state.model = std::move(model);
+  self->state.config = std::move(config);
+  self->state.sink = std::move(sink);
+  self->state.score_seconds = &pipeline::metrics().get_histogram(
+    "vigil_score_seconds_per_record", "Model evaluation time per record (forest + reasons)");
+  return {
+    [=](score_atom, std::uint64_t batch_id, batch_ptr batch) {
+      self->send(self->state.sink, decisions_atom::value, batch_id, self->state.score(*batch));
+    },
+    [=](predict_atom, batch_ptr batch) { return self->state.score(*batch); },
+    [=](model_atom, model_ptr next) { self->state.model = std::move(next); },
+    [=](config_atom, config_ptr next) { self->state.config = std::move(next); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_scorer_actor(caf::actor_system& sys, caf::actor sink, model_ptr model,
+                              config_ptr config) {
+  return sys.spawn(scorer_actor, std::move(sink), std::move(model), std::move(config));
+}
+
+} // namespace vigil::actors

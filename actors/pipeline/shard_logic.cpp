@@ -1,0 +1,90 @@
+#include "actors/pipeline/shard_logic.h"
+
+#include "pipeline/features/recent_set.h"
+
+#include <algorithm>
+
+namespace vigil::actors {
+
+void user_shard::process(work_batch& items, bool update) {
+  static const pipeline::user_state empty{};
+  for (auto& item : items) {
+    pipeline::fill_transaction_features(item.tx, item.features);
+    auto it = users_.find(item.tx.user_id);
+    pipeline::fill_user_features(it == users_.end() ? empty : it->second, item.tx, item.features);
+    if (update && !pipeline::apply_to_user(users_[item.tx.user_id], item.tx, lateness_ms_))
+      ++late_;
+  }
+}
+
+void merchant_shard::process(work_batch& items, bool update) {
+  static const pipeline::merchant_state empty{};
+  for (auto& item : items) {
+    auto it = merchants_.find(item.tx.merchant_id);
+    pipeline::fill_merchant_features(it == merchants_.end() ? empty : it->second, item.tx,
+                                     item.features);
+    if (update && !pipeline::apply_to_merchant(merchants_[item.tx.merchant_id], item.tx, lateness_ms_))
+      ++late_;
+  }
+}
+
+void merchant_shard::apply_label(const std::string& merchant_id, std::int64_t event_time_ms,
+                                 bool is_fraud) {
+  pipeline::apply_label_to_merchant(merchants_[merchant_id], event_time_ms, is_fraud);
+}
+
+std::vector<std::pair<std::uint64_t, work_batch>>
+batch_assembler::add(std::uint64_t batch_id, work_batch part) {
+  auto& e = pending_[batch_id];
+  ++e.received;
+  std::move(part.begin(), part.end(), std::back_inserter(e.items));
+  std::vector<std::pair<std::uint64_t, work_batch>> ready;
+  for (auto it = pending_.begin(); it != pending_.end() && it->first == next_ &&
+                                   it->second.received == parts_;
+       it = pending_.erase(it), ++next_) {
+    auto& items = it->second.items;
+    std::sort(items.begin(), items.end(),
+              [](const work_item& a, const work_item& b) { return a.sequence < b.sequence; });
+    ready.emplace_back(it->first, std::move(items));
+  }
+  return ready;
+}
+
+int shard_of(const std::string& key, int shards) {
+  return static_cast<int>(pipeline::stable_hash(key.data(), key.size()) %
+                          static_cast<std::uint64_t>(shards));
+}
+
+decision_batch score_batch(const work_batch& items, const models::scoring_model& model,
+                           const models::decision_thresholds& thresholds, bool reasons_for_all) {
+  decision_batch out;
+  out.reserve(items.size());
+  std::vector<double> probabilities(items.size());
+  std::vector<float> rows(items.size() * pipeline::feature_count);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    std::copy(items[i].features.begin(), items[i].features.end(),
+              rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count));
+  model.forest.predict_batch(rows.data(), items.size(), probabilities.data());
+  auto now = steady_now_ns();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    decision_record d;
+    d.sequence = item.sequence;
+    d.transaction_id = item.tx.transaction_id;
+    d.user_id = item.tx.user_id;
+    d.merchant_id = item.tx.merchant_id;
+    d.event_time_ms = item.tx.event_time_ms;
+    d.probability = probabilities[i];
+    d.decision = models::decide(d.probability, thresholds);
+    d.model_version = model.version;
+    if (reasons_for_all || d.decision != models::decision_kind::approve)
+      d.reasons = model.top_reasons(item.features);
+    d.features = item.features;
+    d.ingest_ns = item.ingest_ns;
+    d.latency_us = item.ingest_ns ? (now - item.ingest_ns) / 1000 : 0;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+} // namespace vigil::actors

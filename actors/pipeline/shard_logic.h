@@ -1,0 +1,75 @@
+#pragma once
+// What the feature and scorer actors do, as plain C++: the actors only move
+// batches between these objects. Every function here is deterministic.
+
+#include "actors/pipeline/pipeline_messages.h"
+#include "pipeline/features/feature_extractor.h"
+
+#include <map>
+#include <unordered_map>
+
+namespace vigil::actors {
+
+/// Per-user state of one shard (users whose id hashes to it).
+class user_shard {
+ public:
+  explicit user_shard(std::int64_t allowed_lateness_ms) : lateness_ms_(allowed_lateness_ms) {}
+  /// Fills transaction and user features of each item from state before it;
+  /// when `update`, folds each item into state (in batch order).
+  void process(work_batch& items, bool update);
+  std::unordered_map<std::string, pipeline::user_state>& users() { return users_; }
+  std::uint64_t late_records() const { return late_; }
+  void set_allowed_lateness(std::int64_t ms) { lateness_ms_ = ms; }
+
+ private:
+  std::int64_t lateness_ms_;
+  std::unordered_map<std::string, pipeline::user_state> users_;
+  std::uint64_t late_ = 0;
+};
+
+/// Per-merchant state of one shard.
+class merchant_shard {
+ public:
+  explicit merchant_shard(std::int64_t allowed_lateness_ms) : lateness_ms_(allowed_lateness_ms) {}
+  void process(work_batch& items, bool update);
+  void apply_label(const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud);
+  std::unordered_map<std::string, pipeline::merchant_state>& merchants() { return merchants_; }
+  std::uint64_t late_records() const { return late_; }
+  void set_allowed_lateness(std::int64_t ms) { lateness_ms_ = ms; }
+
+ private:
+  std::int64_t lateness_ms_;
+  std::unordered_map<std::string, pipeline::merchant_state> merchants_;
+  std::uint64_t late_ = 0;
+};
+
+/// Joins the parts of each batch sent by `parts` upstream shards, and
+/// releases whole batches in batch-id order with items sorted by sequence.
+/// That makes merchant state independent of how upstream shards interleave.
+class batch_assembler {
+ public:
+  explicit batch_assembler(int parts, std::uint64_t first_batch_id = 0)
+    : parts_(parts), next_(first_batch_id) {}
+  /// Adds one part; returns the batches that became releasable, in order.
+  std::vector<std::pair<std::uint64_t, work_batch>> add(std::uint64_t batch_id, work_batch part);
+  std::size_t pending() const { return pending_.size(); }
+
+ private:
+  struct entry {
+    int received = 0;
+    work_batch items;
+  };
+  int parts_;
+  std::uint64_t next_;
+  std::map<std::uint64_t, entry> pending_;
+};
+
+/// Shard index of a key: stable across processes and restarts.
+int shard_of(const std::string& key, int shards);
+
+/// Scores a batch with one model: probability, decision, reasons (for flagged
+/// records, or all when `reasons_for_all`), latency.
+decision_batch score_batch(const work_batch& items, const models::scoring_model& model,
+                           const models::decision_thresholds& thresholds, bool reasons_for_all);
+
+} // namespace vigil::actors

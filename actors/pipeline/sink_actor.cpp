@@ -1,0 +1,78 @@
+#include "actors/pipeline/sink_actor.h"
+
+#include "actors/pipeline/vigil_atoms.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+#include <map>
+
+namespace vigil::actors {
+namespace {
+
+constexpr auto delivery_poll_interval = std::chrono::milliseconds(2);
+
+struct sink_state {
+  std::shared_ptr<decision_publisher> publisher;
+  int parts = 1;
+  std::map<std::uint64_t, int> received;
+  caf::actor source;
+  std::vector<caf::actor> listeners;
+  pipeline::counter* decisions[3] = {};
+  pipeline::histogram* latency = nullptr;
+
+  void report_delivered(caf::event_based_actor* self) {
+    for (auto id : publisher->take_delivered())
+      if (source)
+        self->send(source, batch_done_atom::value, id);
+  }
+};
+
+caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
+                         std::shared_ptr<decision_publisher> publisher) {
+  auto& st = self->state;
+  st.publisher = std::move(publisher);
+  st.parts = parts;
+  for (auto d : {models::decision_kind::approve, models::decision_kind::review,
+                 models::decision_kind::decline})
+    st.decisions[static_cast<int>(d)] = &pipeline::metrics().get_counter(
+      std::string("vigil_decisions_total{decision=\"") + models::to_string(d) + "\"}",
+      "Decisions published, by outcome");
+  st.latency = &pipeline::metrics().get_histogram(
+    "vigil_decision_latency_seconds", "Source read to decision scored, per record");
+  self->send(self, tick_atom::value);
+  return {
+    [=](decisions_atom, std::uint64_t batch_id, decision_batch_ptr decisions) {
+      auto& s = self->state;
+      s.publisher->publish(batch_id, *decisions);
+      for (const auto& d : *decisions) {
+        s.decisions[static_cast<int>(d.decision)]->add();
+        s.latency->observe(d.latency_us / 1e6);
+      }
+      for (const auto& l : s.listeners)
+        self->send(l, decisions_atom::value, batch_id, decisions);
+      if (++s.received[batch_id] == s.parts) {
+        s.received.erase(batch_id);
+        s.publisher->seal(batch_id);
+      }
+      s.report_delivered(self);
+    },
+    [=](subscribe_atom, caf::actor source) { self->state.source = std::move(source); },
+    [=](subscribe_atom, caf::actor listener, bool) {
+      self->state.listeners.push_back(std::move(listener));
+    },
+    [=](tick_atom) {
+      self->state.report_delivered(self);
+      self->delayed_send(self, delivery_poll_interval, tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_sink_actor(caf::actor_system& sys, int parts,
+                            std::shared_ptr<decision_publisher> publisher) {
+  return sys.spawn<caf::detached>(sink_actor, parts, std::move(publisher));
+}
+
+} // namespace vigil::actors

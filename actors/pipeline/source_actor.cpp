@@ -1,0 +1,242 @@
+#include "actors/pipeline/source_actor.h"
+
+#include "actors/pipeline/shard_logic.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "config/runtime_config.h"
+#include "pipeline/features/store_snapshot.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <set>
+
+namespace vigil::actors {
+namespace {
+
+constexpr auto tick_interval = std::chrono::milliseconds(1);
+constexpr auto shard_reply_timeout = std::chrono::seconds(60);
+
+struct source_state {
+  std::shared_ptr<record_source> source;
+  std::shared_ptr<snapshot_store> snapshots;
+  source_settings settings;
+  std::set<std::uint64_t> delivered;  ///< delivered but not yet committable (a gap before it)
+  work_batch current;
+  std::int64_t current_started_ns = 0;
+  std::uint64_t next_batch_id = 0;
+  std::map<std::uint64_t, std::map<std::int32_t, std::int64_t>> in_flight;  ///< id -> next offsets
+  bool paused = false;
+  std::int64_t paused_since_ns = 0;
+  bool checkpoint_requested = false;
+  bool checkpoint_running = false;
+  std::int64_t last_checkpoint_ns = 0;
+  std::vector<caf::response_promise> checkpoint_waiters;
+  std::vector<caf::response_promise> drained_waiters;
+  bool drained_checkpoint_done = false;
+
+  pipeline::counter* records_in = nullptr;
+  pipeline::gauge* in_flight_gauge = nullptr;
+  pipeline::gauge* paused_gauge = nullptr;
+  pipeline::counter* paused_ms = nullptr;
+  pipeline::counter* checkpoints = nullptr;
+  pipeline::gauge* drained_gauge = nullptr;
+  pipeline::histogram* checkpoint_seconds = nullptr;
+
+  bool has_credit() const {
+    return in_flight.size() < static_cast<std::size_t>(settings.config->max_in_flight_batches);
+  }
+  bool drained() const { return source->exhausted() && in_flight.empty() && current.empty(); }
+};
+
+using source_actor_ptr = caf::stateful_actor<source_state>*;
+
+void set_paused(source_actor_ptr self, bool paused) {
+  auto& s = self->state;
+  if (s.paused == paused)
+    return;
+  auto now = steady_now_ns();
+  if (paused) {
+    s.source->pause();
+    s.paused_since_ns = now;
+  } else {
+    s.source->resume();
+    s.paused_ms->add(static_cast<std::uint64_t>((now - s.paused_since_ns) / 1'000'000));
+  }
+  s.paused = paused;
+  s.paused_gauge->set(paused ? 1 : 0);
+}
+
+void dispatch(source_actor_ptr self) {
+  auto& s = self->state;
+  if (s.current.empty())
+    return;
+  auto id = s.next_batch_id++;
+  auto& offsets = s.in_flight[id];
+  auto n = static_cast<int>(s.settings.user_shards.size());
+  std::vector<batch_ptr> parts(n);
+  for (auto& p : parts)
+    p = std::make_shared<work_batch>();
+  for (auto& item : s.current) {
+    auto& next = offsets[item.position.partition];
+    next = std::max(next, item.position.offset + 1);
+    parts[shard_of(item.tx.user_id, n)]->push_back(std::move(item));
+  }
+  s.records_in->add(s.current.size());
+  s.current.clear();
+  for (int i = 0; i < n; ++i)
+    self->send(s.settings.user_shards[i], user_batch_atom::value, id, parts[i]);
+  s.in_flight_gauge->set(static_cast<double>(s.in_flight.size()));
+}
+
+// Collects every shard's state, then saves it with the positions it reflects.
+void run_checkpoint(source_actor_ptr self) {
+  auto& s = self->state;
+  s.checkpoint_running = true;
+  auto started = steady_now_ns();
+  auto merged = std::make_shared<pipeline::store_snapshot>();
+  merged->positions = s.source->positions();
+  std::vector<caf::actor> shards = s.settings.user_shards;
+  shards.insert(shards.end(), s.settings.merchant_shards.begin(), s.settings.merchant_shards.end());
+  auto remaining = std::make_shared<std::size_t>(shards.size());
+  auto finish = [self, merged, started] {
+    auto& st = self->state;
+    if (st.snapshots)
+      st.snapshots->save(pipeline::encode_snapshot(*merged));
+    st.checkpoints->add();
+    st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
+    st.last_checkpoint_ns = steady_now_ns();
+    st.checkpoint_running = false;
+    st.checkpoint_requested = false;
+    for (auto& p : st.checkpoint_waiters)
+      p.deliver(true);
+    st.checkpoint_waiters.clear();
+  };
+  for (auto& shard : shards) {
+    self->request(shard, shard_reply_timeout, snapshot_atom::value)
+      .then(
+        [=](const std::string& blob) {
+          auto part = pipeline::decode_snapshot(blob);
+          if (part) {
+            for (auto& kv : part->users)
+              merged->users.insert(std::move(kv));
+            for (auto& kv : part->merchants)
+              merged->merchants.insert(std::move(kv));
+          }
+          if (--*remaining == 0)
+            finish();
+        },
+        [=](caf::error& err) {
+          // A missing shard state would save a partial checkpoint: give up
+          // on this one and keep the previous checkpoint.
+          auto& st = self->state;
+          st.checkpoint_running = false;
+          st.checkpoint_requested = false;
+          for (auto& p : st.checkpoint_waiters)
+            p.deliver(err);
+          st.checkpoint_waiters.clear();
+          *remaining = static_cast<std::size_t>(-1);
+        });
+  }
+}
+
+void on_tick(source_actor_ptr self) {
+  auto& s = self->state;
+  auto now = steady_now_ns();
+  const auto& cfg = *s.settings.config;
+  if (s.snapshots && !s.checkpoint_requested &&
+      now - s.last_checkpoint_ns > cfg.snapshot_interval_ms * 1'000'000LL)
+    s.checkpoint_requested = true;
+  if (s.checkpoint_requested) {
+    // Barrier: flush what we hold, issue nothing new until drained and saved.
+    if (!s.current.empty() && s.has_credit())
+      dispatch(self);
+    if (s.current.empty() && s.in_flight.empty() && !s.checkpoint_running)
+      run_checkpoint(self);
+    return;
+  }
+  if (!s.has_credit()) {
+    set_paused(self, true);
+    s.source->poll(s.current, 0);  // keeps group membership and callbacks alive
+    return;
+  }
+  set_paused(self, false);
+  auto room = static_cast<std::size_t>(cfg.batch_size) - s.current.size();
+  if (s.current.empty())
+    s.current_started_ns = now;
+  s.source->poll(s.current, room);
+  bool full = s.current.size() >= static_cast<std::size_t>(cfg.batch_size);
+  bool late = !s.current.empty() && now - s.current_started_ns >= cfg.batch_deadline_ms * 1'000'000LL;
+  if (full || late || (s.source->exhausted() && !s.current.empty()))
+    dispatch(self);
+  if (s.drained()) {
+    if (!s.drained_checkpoint_done && s.snapshots) {
+      s.drained_checkpoint_done = true;
+      s.checkpoint_requested = true;
+      return;
+    }
+    s.drained_gauge->set(1);
+    for (auto& p : s.drained_waiters)
+      p.deliver(true);
+    s.drained_waiters.clear();
+  }
+}
+
+caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source> source,
+                           std::shared_ptr<snapshot_store> snapshots, source_settings settings) {
+  auto& st = self->state;
+  st.source = std::move(source);
+  st.snapshots = std::move(snapshots);
+  st.settings = std::move(settings);
+  st.last_checkpoint_ns = steady_now_ns();
+  auto& m = pipeline::metrics();
+  st.records_in = &m.get_counter("vigil_records_in_total", "Records read by the source");
+  st.in_flight_gauge = &m.get_gauge("vigil_in_flight_batches", "Batches between source and sink (credit in use)");
+  st.paused_gauge = &m.get_gauge("vigil_source_paused", "1 while the source's input is paused for lack of credit");
+  st.paused_ms = &m.get_counter("vigil_source_paused_milliseconds_total", "Time the input spent paused");
+  st.drained_gauge = &m.get_gauge("vigil_source_drained", "1 once a finite source is fully delivered and checkpointed");
+  st.checkpoints = &m.get_counter("vigil_checkpoints_total", "Checkpoints saved");
+  st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Checkpoint duration (drain excluded)");
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      on_tick(self);
+      self->delayed_send(self, tick_interval, tick_atom::value);
+    },
+    [=](batch_done_atom, std::uint64_t batch_id) {
+      auto& s = self->state;
+      // Commit in batch order: only a delivered prefix is safe to commit.
+      s.delivered.insert(batch_id);
+      while (!s.in_flight.empty() && s.delivered.count(s.in_flight.begin()->first)) {
+        s.source->commit(s.in_flight.begin()->second);
+        s.delivered.erase(s.in_flight.begin()->first);
+        s.in_flight.erase(s.in_flight.begin());
+      }
+      s.in_flight_gauge->set(static_cast<double>(s.in_flight.size()));
+    },
+    [=](config_atom, config_ptr next) { self->state.settings.config = std::move(next); },
+    [=](snapshot_atom) {
+      auto p = self->make_response_promise();
+      self->state.checkpoint_waiters.push_back(p);
+      self->state.checkpoint_requested = true;
+      return p;
+    },
+    [=](drained_atom) {
+      auto p = self->make_response_promise();
+      self->state.drained_waiters.push_back(p);
+      return p;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
+                              std::shared_ptr<snapshot_store> snapshots,
+                              source_settings settings) {
+  // Detached: polling Kafka and saving checkpoints block briefly.
+  return sys.spawn<caf::detached>(source_actor, std::move(source), std::move(snapshots),
+                                  std::move(settings));
+}
+
+} // namespace vigil::actors

@@ -1,0 +1,33 @@
+#pragma once
+// The head of the pipeline. Reads records into batches (by size or
+// deadline), routes each batch by user shard, and keeps at most
+// `max_in_flight_batches` batches between itself and the sink: without
+// credit it pauses its input instead of queueing. It commits positions only
+// for delivered batches, and takes aligned checkpoints: it stops issuing,
+// waits for the pipeline to drain, then saves every shard's state and the
+// positions that state reflects as one blob.
+
+#include "actors/pipeline/record_source.h"
+#include "actors/pipeline/snapshot_store.h"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace vigil::actors {
+
+struct source_settings {
+  std::vector<caf::actor> user_shards;
+  std::vector<caf::actor> merchant_shards;
+  config_ptr config;
+};
+
+/// Messages: (done, id) from the sink; (config, config_ptr); (snapshot) ->
+/// forces a checkpoint and replies once it is saved; (drained) -> replies
+/// once a finite source is exhausted, fully delivered and checkpointed.
+caf::actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
+                              std::shared_ptr<snapshot_store> snapshots,
+                              source_settings settings);
+
+} // namespace vigil::actors

@@ -1,0 +1,31 @@
+#pragma once
+// Every atom and message type of Vigil's actors, declared once.
+// Data-plane batches are shared pointers that never leave their node, so they
+// are whitelisted as local-only message types.
+
+#include "actors/pipeline/pipeline_messages.h"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
+  CAF_ADD_ATOM(vigil, vigil::actors, user_batch_atom, "ubatch")
+  CAF_ADD_ATOM(vigil, vigil::actors, merchant_part_atom, "mpart")
+  CAF_ADD_ATOM(vigil, vigil::actors, score_atom, "score")
+  CAF_ADD_ATOM(vigil, vigil::actors, decisions_atom, "decisions")
+  CAF_ADD_ATOM(vigil, vigil::actors, batch_done_atom, "done")
+  CAF_ADD_ATOM(vigil, vigil::actors, tick_atom, "tick")
+  CAF_ADD_ATOM(vigil, vigil::actors, snapshot_atom, "snapshot")
+  CAF_ADD_ATOM(vigil, vigil::actors, model_atom, "model")
+  CAF_ADD_ATOM(vigil, vigil::actors, config_atom, "config")
+  CAF_ADD_ATOM(vigil, vigil::actors, label_atom, "label")
+  CAF_ADD_ATOM(vigil, vigil::actors, predict_atom, "predict")
+  CAF_ADD_ATOM(vigil, vigil::actors, drained_atom, "drained")
+  CAF_ADD_ATOM(vigil, vigil::actors, subscribe_atom, "subscribe")
+CAF_END_TYPE_ID_BLOCK(vigil)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::decision_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::model_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::config_ptr)

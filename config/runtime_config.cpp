@@ -1,0 +1,162 @@
+#include "config/runtime_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace vigil::config {
+using json = nlohmann::json;
+
+namespace {
+
+// Visits every field with its name, so JSON in/out and patches share one list.
+template <class Config, class F>
+void for_each_field(Config& c, F&& f) {
+  f("review_threshold", c.review_threshold);
+  f("decline_threshold", c.decline_threshold);
+  f("batch_size", c.batch_size);
+  f("batch_deadline_ms", c.batch_deadline_ms);
+  f("max_in_flight_batches", c.max_in_flight_batches);
+  f("allowed_lateness_ms", c.allowed_lateness_ms);
+  f("user_shards", c.user_shards);
+  f("merchant_shards", c.merchant_shards);
+  f("scorers", c.scorers);
+  f("registry_dir", c.registry_dir);
+  f("model_stage", c.model_stage);
+  f("reasons_for_approved", c.reasons_for_approved);
+  f("retrain_daily_at", c.retrain_daily_at);
+  f("retrain_min_new_labels", c.retrain_min_new_labels);
+  f("promote_margin", c.promote_margin);
+  f("brokers", c.brokers);
+  f("input_topic", c.input_topic);
+  f("redis", c.redis);
+  f("snapshot_path", c.snapshot_path);
+  f("snapshot_interval_ms", c.snapshot_interval_ms);
+  f("decisions_path", c.decisions_path);
+  f("labels_path", c.labels_path);
+  f("http_address", c.http_address);
+  f("http_port", c.http_port);
+  f("auth_token", c.auth_token);
+  f("body_limit_bytes", c.body_limit_bytes);
+  f("read_timeout_ms", c.read_timeout_ms);
+  f("max_connections", c.max_connections);
+  f("simulator_rate", c.simulator_rate);
+  f("simulator_seed", c.simulator_seed);
+  f("simulator_count", c.simulator_count);
+}
+
+template <class T>
+bool read_value(const json& j, T& out) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!j.is_boolean()) return false;
+  } else if constexpr (std::is_integral_v<T>) {
+    if (!j.is_number_integer()) return false;
+    if (std::is_unsigned_v<T> && j.get<long long>() < 0) return false;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!j.is_number()) return false;
+  } else {
+    if (!j.is_string()) return false;
+  }
+  out = j.get<T>();
+  return true;
+}
+
+template <class T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  else if constexpr (std::is_integral_v<T>) return std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else return "a string";
+}
+
+bool valid_hh_mm(const std::string& s) {
+  if (s.empty()) return true;
+  if (s.size() != 5 || s[2] != ':' || !isdigit(s[0]) || !isdigit(s[1]) || !isdigit(s[3]) || !isdigit(s[4]))
+    return false;
+  return std::stoi(s.substr(0, 2)) < 24 && std::stoi(s.substr(3, 2)) < 60;
+}
+
+} // namespace
+
+const std::vector<std::string>& restart_only_fields() {
+  static const std::vector<std::string> fields = {
+    "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "redis",
+    "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
+    "registry_dir", "simulator_seed"};
+  return fields;
+}
+
+std::vector<config_error> validate(const runtime_config& c) {
+  std::vector<config_error> e;
+  auto need = [&](bool ok, const char* field, const char* reason) {
+    if (!ok) e.push_back({field, reason});
+  };
+  need(c.review_threshold < 0 || c.review_threshold <= 1, "review_threshold", "must be in [0, 1], or negative for the model's threshold");
+  need(c.decline_threshold >= 0 && c.decline_threshold <= 1, "decline_threshold", "must be in [0, 1]");
+  need(c.review_threshold < 0 || c.review_threshold <= c.decline_threshold, "review_threshold", "must not exceed decline_threshold");
+  need(c.batch_size >= 1 && c.batch_size <= 65'536, "batch_size", "must be in [1, 65536]");
+  need(c.batch_deadline_ms >= 1 && c.batch_deadline_ms <= 60'000, "batch_deadline_ms", "must be in [1, 60000]");
+  need(c.max_in_flight_batches >= 1 && c.max_in_flight_batches <= 1024, "max_in_flight_batches", "must be in [1, 1024]");
+  need(c.allowed_lateness_ms >= 0, "allowed_lateness_ms", "must not be negative");
+  need(c.user_shards >= 1 && c.user_shards <= 256, "user_shards", "must be in [1, 256]");
+  need(c.merchant_shards >= 1 && c.merchant_shards <= 256, "merchant_shards", "must be in [1, 256]");
+  need(c.scorers >= 1 && c.scorers <= 256, "scorers", "must be in [1, 256]");
+  need(c.model_stage == "production" || c.model_stage == "shadow" || c.model_stage == "candidate",
+       "model_stage", "must be production, shadow or candidate");
+  need(valid_hh_mm(c.retrain_daily_at), "retrain_daily_at", "must be HH:MM (UTC) or empty");
+  need(c.retrain_min_new_labels >= 0, "retrain_min_new_labels", "must not be negative");
+  need(c.promote_margin >= 0 && c.promote_margin < 1, "promote_margin", "must be in [0, 1)");
+  need(!c.input_topic.empty(), "input_topic", "must not be empty");
+  need(c.snapshot_interval_ms >= 100, "snapshot_interval_ms", "must be at least 100");
+  need(c.http_port >= 0 && c.http_port <= 65'535, "http_port", "must be in [0, 65535]");
+  need(c.auth_token.size() >= 8, "auth_token", "must be at least 8 characters");
+  need(c.body_limit_bytes >= 1024, "body_limit_bytes", "must be at least 1024");
+  need(c.read_timeout_ms >= 100, "read_timeout_ms", "must be at least 100");
+  need(c.max_connections >= 1, "max_connections", "must be at least 1");
+  need(c.simulator_rate >= 0, "simulator_rate", "must not be negative");
+  need(c.simulator_count >= 0, "simulator_count", "must not be negative");
+  return e;
+}
+
+json to_json(const runtime_config& c) {
+  json j = json::object();
+  for_each_field(c, [&](const char* name, const auto& value) { j[name] = value; });
+  return j;
+}
+
+std::vector<config_error> apply_patch(const runtime_config& base, const json& patch,
+                                      bool live_only, runtime_config& out) {
+  std::vector<config_error> errors;
+  if (!patch.is_object())
+    return {{"$", "must be a JSON object"}};
+  runtime_config next = base;
+  for (const auto& [key, value] : patch.items()) {
+    bool known = false;
+    for_each_field(next, [&](const char* name, auto& field) {
+      if (key != name)
+        return;
+      known = true;
+      using T = std::decay_t<decltype(field)>;
+      T before = field;
+      if (!read_value(value, field)) {
+        errors.push_back({key, std::string("must be ") + type_name<T>()});
+        return;
+      }
+      const auto& restart = restart_only_fields();
+      if (live_only && !(field == before) &&
+          std::find(restart.begin(), restart.end(), key) != restart.end())
+        errors.push_back({key, "can only change with a restart"});
+    });
+    if (!known)
+      errors.push_back({key, "unknown field"});
+  }
+  // Whole-object rules run even after field errors, so one refusal lists
+  // every problem.
+  auto rule_errors = validate(next);
+  errors.insert(errors.end(), rule_errors.begin(), rule_errors.end());
+  if (errors.empty())
+    out = next;
+  return errors;
+}
+
+} // namespace vigil::config

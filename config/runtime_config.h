@@ -1,0 +1,75 @@
+#pragma once
+// Every setting of a running Vigil node, with whole-object validation.
+// JSON field names equal the member names.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::config {
+
+struct runtime_config {
+  // Decisions. review_threshold < 0 means "the model's F2 threshold".
+  double review_threshold = -1;
+  double decline_threshold = 0.9;
+  // Pipeline (live): micro-batching and credit.
+  int batch_size = 256;              ///< records per batch
+  int batch_deadline_ms = 20;        ///< a partial batch leaves after this
+  int max_in_flight_batches = 8;     ///< credit: batches between source and sink
+  std::int64_t allowed_lateness_ms = 600'000;
+  // Pipeline (restart only): parallelism.
+  int user_shards = 2;
+  int merchant_shards = 2;
+  int scorers = 2;
+  // Model.
+  std::string registry_dir = "registry";
+  std::string model_stage = "production";  ///< stage whose model is served
+  bool reasons_for_approved = false;       ///< compute reasons for every decision
+  // Retraining.
+  std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
+  int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger
+  double promote_margin = 0.005;           ///< candidate PR-AUC must beat champion by this
+  // I/O (restart only).
+  std::string brokers;                     ///< "" = embedded pipeline
+  std::string input_topic = "transactions";
+  std::string redis;                       ///< host:port, "" = local snapshot file
+  std::string snapshot_path = "vigil-state.snapshot";
+  int snapshot_interval_ms = 10'000;
+  std::string decisions_path = "decisions.jsonl";
+  std::string labels_path = "labels.jsonl";
+  std::string http_address = "127.0.0.1";
+  int http_port = 8080;
+  std::string auth_token = "change-me";
+  std::size_t body_limit_bytes = 1 << 20;
+  int read_timeout_ms = 5'000;
+  int max_connections = 256;
+  // Embedded simulator feed.
+  double simulator_rate = 2'000;           ///< transactions per second, 0 = unthrottled
+  std::uint64_t simulator_seed = 1;
+  std::int64_t simulator_count = 0;        ///< 0 = unbounded
+};
+
+/// One refusal reason: the field and what is wrong.
+struct config_error {
+  std::string field;
+  std::string reason;
+};
+
+/// Every problem of the whole config (empty = valid).
+std::vector<config_error> validate(const runtime_config& c);
+
+nlohmann::json to_json(const runtime_config& c);
+
+/// Applies a partial JSON object on top of `base`. Unknown fields and wrong
+/// types are errors; so is the result failing validate(). When
+/// `live_only`, changing a restart-only field is an error too. On any error
+/// `out` is left untouched.
+std::vector<config_error> apply_patch(const runtime_config& base, const nlohmann::json& patch,
+                                      bool live_only, runtime_config& out);
+
+/// Fields that need a restart to change.
+const std::vector<std::string>& restart_only_fields();
+
+} // namespace vigil::config

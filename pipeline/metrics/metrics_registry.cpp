@@ -1,0 +1,129 @@
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace vigil::pipeline {
+namespace {
+
+// "name{labels}" -> ("name", "labels")
+std::pair<std::string, std::string> split_name(const std::string& full) {
+  auto brace = full.find('{');
+  if (brace == std::string::npos)
+    return {full, ""};
+  return {full.substr(0, brace), full.substr(brace + 1, full.size() - brace - 2)};
+}
+
+std::string format_double(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+void atomic_add(std::atomic<double>& target, double v) {
+  double old = target.load(std::memory_order_relaxed);
+  while (!target.compare_exchange_weak(old, old + v, std::memory_order_relaxed)) {
+  }
+}
+
+} // namespace
+
+constexpr std::array<double, 16> histogram::bounds;
+
+void histogram::observe(double seconds) {
+  std::size_t i = 0;
+  while (i < bounds.size() && seconds > bounds[i])
+    ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  atomic_add(sum_, seconds);
+}
+
+double histogram::quantile(double q) const {
+  std::uint64_t total = count();
+  if (total == 0)
+    return 0;
+  auto rank = static_cast<std::uint64_t>(q * total);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    seen += buckets_[i].load(std::memory_order_relaxed);
+    if (seen > rank)
+      return i < bounds.size() ? bounds[i] : bounds.back();
+  }
+  return bounds.back();
+}
+
+std::string histogram::render(const std::string& name, const std::string& labels) const {
+  std::ostringstream out;
+  std::string sep = labels.empty() ? "" : ",";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds.size() ? format_double(bounds[i]) : "+Inf";
+    out << name << "_bucket{" << labels << sep << "le=\"" << le << "\"} " << cumulative << "\n";
+  }
+  std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out << name << "_sum" << braces << " " << format_double(sum_.load()) << "\n";
+  out << name << "_count" << braces << " " << count() << "\n";
+  return out.str();
+}
+
+counter& metrics_registry::get_counter(const std::string& name, const std::string& help) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& e = entries_[name];
+  if (!e.c) {
+    e.c = std::make_unique<counter>();
+    e.help = help;
+    e.type = "counter";
+  }
+  return *e.c;
+}
+
+gauge& metrics_registry::get_gauge(const std::string& name, const std::string& help) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& e = entries_[name];
+  if (!e.g) {
+    e.g = std::make_unique<gauge>();
+    e.help = help;
+    e.type = "gauge";
+  }
+  return *e.g;
+}
+
+histogram& metrics_registry::get_histogram(const std::string& name, const std::string& help) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& e = entries_[name];
+  if (!e.h) {
+    e.h = std::make_unique<histogram>();
+    e.help = help;
+    e.type = "histogram";
+  }
+  return *e.h;
+}
+
+std::string metrics_registry::render() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ostringstream out;
+  std::string last_family;
+  for (const auto& [full, e] : entries_) {
+    auto [family, labels] = split_name(full);
+    if (family != last_family) {
+      out << "# HELP " << family << " " << e.help << "\n# TYPE " << family << " " << e.type << "\n";
+      last_family = family;
+    }
+    if (e.c)
+      out << full << " " << e.c->value() << "\n";
+    else if (e.g)
+      out << full << " " << format_double(e.g->value()) << "\n";
+    else if (e.h)
+      out << e.h->render(family, labels);
+  }
+  return out.str();
+}
+
+metrics_registry& metrics() {
+  static metrics_registry registry;
+  return registry;
+}
+
+} // namespace vigil::pipeline

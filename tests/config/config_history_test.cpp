@@ -1,0 +1,83 @@
+#include "config/config_history.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include <unistd.h>
+
+using namespace vigil::config;
+using json = nlohmann::json;
+
+TEST_CASE("the default config is valid", "[unit][config]") {
+  CHECK(validate(runtime_config{}).empty());
+}
+
+TEST_CASE("a valid live change gets a new version", "[unit][config]") {
+  config_history h{runtime_config{}};
+  auto errors = h.update({{"decline_threshold", 0.8}, {"batch_size", 64}}, "http");
+  CHECK(errors.empty());
+  CHECK(h.current().version == 2);
+  CHECK(h.current().config.decline_threshold == 0.8);
+  CHECK(h.current().config.batch_size == 64);
+  CHECK(h.current().source == "http");
+}
+
+TEST_CASE("a change failing validation is refused whole with every reason", "[unit][config]") {
+  config_history h{runtime_config{}};
+  auto errors = h.update({{"batch_size", 64}, {"decline_threshold", 1.5},
+                          {"nonsense", 1}, {"scorers", "four"}}, "http");
+  std::map<std::string, std::string> reasons;
+  for (const auto& e : errors)
+    reasons[e.field] = e.reason;
+  CHECK(errors.size() == 3);
+  CHECK(reasons["decline_threshold"] == "must be in [0, 1]");
+  CHECK(reasons["nonsense"] == "unknown field");
+  CHECK(reasons["scorers"] == "must be an integer");
+  // batch_size was valid but nothing changed.
+  CHECK(h.current().version == 1);
+  CHECK(h.current().config.batch_size == runtime_config{}.batch_size);
+}
+
+TEST_CASE("cross-field rules are checked on the result", "[unit][config]") {
+  config_history h{runtime_config{}};
+  auto errors = h.update({{"review_threshold", 0.95}, {"decline_threshold", 0.9}}, "http");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "review_threshold");
+  CHECK(errors[0].reason == "must not exceed decline_threshold");
+}
+
+TEST_CASE("restart-only fields cannot change live", "[unit][config]") {
+  config_history h{runtime_config{}};
+  auto errors = h.update({{"user_shards", 8}}, "http");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].reason == "can only change with a restart");
+  // Sending the current value is not a change.
+  CHECK(h.update({{"user_shards", runtime_config{}.user_shards}}, "http").empty());
+}
+
+TEST_CASE("rollback restores an earlier version as a new version", "[unit][config]") {
+  config_history h{runtime_config{}};
+  h.update({{"decline_threshold", 0.7}}, "http");
+  h.update({{"decline_threshold", 0.6}}, "http");
+  CHECK(h.rollback(2).empty());
+  CHECK(h.current().version == 4);
+  CHECK(h.current().config.decline_threshold == 0.7);
+  CHECK(h.current().source == "rollback to 2");
+  CHECK(h.rollback(99).front().field == "version");
+}
+
+TEST_CASE("a config file is read on top of the defaults or refused with reasons", "[unit][config]") {
+  auto path = std::string("/tmp/vigil-config-test-") + std::to_string(::getpid()) + ".json";
+  std::ofstream(path) << R"({"http_port": 9090, "user_shards": 4})";
+  auto c = load_config_file(path);
+  CHECK(c.http_port == 9090);
+  CHECK(c.user_shards == 4);
+  CHECK(c.scorers == runtime_config{}.scorers);
+  std::ofstream(path) << R"({"http_port": -1})";
+  CHECK_THROWS_WITH(load_config_file(path), Catch::Contains("http_port: must be in [0, 65535]"));
+  std::remove(path.c_str());
+}
