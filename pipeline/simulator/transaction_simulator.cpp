@@ -87,8 +87,9 @@ transaction transaction_simulator::make_legit(int user_index, std::int64_t t) {
   const auto& countries = simulated_countries();
   if (u.travel_country >= 0 && t > u.travel_until_ms)
     u.travel_country = -1;
-  // Trips start only after a quiet spell, so travel speed stays plausible.
-  if (u.travel_country < 0 && t - u.last_time_ms > 10 * hour_ms && rng_.chance(0.004)) {
+  // Trips start after at least a flight's worth of quiet (2 h), so travel
+  // speed stays physically possible, though often airliner-fast.
+  if (u.travel_country < 0 && t - u.last_time_ms > 2 * hour_ms && rng_.chance(0.004)) {
     int c = static_cast<int>(rng_.integer(0, static_cast<std::int64_t>(countries.size()) - 1));
     if (c != u.home_country) {
       u.travel_country = c;
@@ -99,8 +100,10 @@ transaction transaction_simulator::make_legit(int user_index, std::int64_t t) {
   int country = travelling ? u.travel_country : u.home_country;
   double lat = travelling ? countries[country].latitude : u.home_lat;
   double lon = travelling ? countries[country].longitude : u.home_lon;
-  lat += rng_.uniform(-0.05, 0.05);
-  lon += rng_.uniform(-0.05, 0.05);
+  // Around town (~15 km), now and then a regional trip (~100 km).
+  double spread = rng_.chance(0.05) ? 1.0 : 0.15;
+  lat += rng_.normal(0, spread);
+  lon += rng_.normal(0, spread);
   int merchant = (!travelling && rng_.chance(0.75))
                    ? u.favourite_merchants[rng_.integer(0, static_cast<std::int64_t>(u.favourite_merchants.size()) - 1)]
                    : world_.pick_merchant(rng_, {});
@@ -109,8 +112,16 @@ transaction transaction_simulator::make_legit(int user_index, std::int64_t t) {
   if (rng_.chance(0.01))
     amount *= rng_.uniform(3, 8);  // an honest big purchase
   transaction tx = base_tx(u, merchant, t, amount, country, lat, lon);
+  if (tx.channel != "pos" && rng_.chance(0.03)) {
+    // Cross-border e-commerce: the location is the merchant's (geo-IP of
+    // the acquirer), far from the card holder. A legitimate geo jump.
+    int abroad = static_cast<int>(rng_.integer(0, static_cast<std::int64_t>(countries.size()) - 1));
+    tx.country = countries[abroad].code;
+    tx.latitude = countries[abroad].latitude;
+    tx.longitude = countries[abroad].longitude;
+  }
   if (tx.channel != "pos") {
-    if (rng_.chance(0.003))
+    if (rng_.chance(0.01))
       u.devices.push_back(u.id + "-d" + std::to_string(u.devices.size()));
     tx.device_id = rng_.chance(0.9) ? u.devices.back()
                                     : u.devices[rng_.integer(0, static_cast<std::int64_t>(u.devices.size()) - 1)];
@@ -138,18 +149,24 @@ void transaction_simulator::maybe_start_episode(int user_index, std::int64_t t) 
 void transaction_simulator::start_account_takeover(int victim, std::int64_t t) {
   const auto& u = world_.users[victim];
   const auto& countries = simulated_countries();
-  int country = rng_.chance(0.5) ? u.home_country
-                                 : static_cast<int>(rng_.integer(8, static_cast<std::int64_t>(countries.size()) - 1));
-  std::string device = "d-ato-" + std::to_string(sequence_);
+  // 40% take over the victim's own device (malware, remote access) at home:
+  // only the spend pattern gives them away.
+  bool own_device = rng_.chance(0.4);
+  int country = (own_device || rng_.chance(0.5))
+                  ? u.home_country
+                  : static_cast<int>(rng_.integer(8, static_cast<std::int64_t>(countries.size()) - 1));
+  std::string device = own_device ? u.devices.front() : "d-ato-" + std::to_string(sequence_);
   std::int64_t at = t + static_cast<std::int64_t>(rng_.uniform(10 * minute_ms, 48 * hour_ms));
-  int n = static_cast<int>(rng_.integer(3, 7));
+  int n = static_cast<int>(rng_.integer(2, 6));
   static const std::vector<std::string> targets = {"electronics", "gift_cards", "digital_goods", "jewelry"};
-  double lat = countries[country].latitude + rng_.uniform(-0.5, 0.5);
-  double lon = countries[country].longitude + rng_.uniform(-0.5, 0.5);
+  bool at_home = country == u.home_country;
+  double lat = (at_home ? u.home_lat : countries[country].latitude) + rng_.normal(0, at_home ? 0.15 : 1.0);
+  double lon = (at_home ? u.home_lon : countries[country].longitude) + rng_.normal(0, at_home ? 0.15 : 1.0);
   for (int i = 0; i < n; ++i) {
-    at += static_cast<std::int64_t>(rng_.uniform(0.5 * minute_ms, 10 * minute_ms));
-    double amount = std::exp(u.spend_mu) * rng_.uniform(3, 12);
-    transaction tx = base_tx(u, world_.pick_merchant(rng_, targets), at, amount, country, lat, lon);
+    at += static_cast<std::int64_t>(rng_.uniform(2 * minute_ms, 30 * minute_ms));
+    double amount = std::exp(u.spend_mu) * rng_.uniform(1.5, 8);
+    auto categories = rng_.chance(0.5) ? targets : std::vector<std::string>{};
+    transaction tx = base_tx(u, world_.pick_merchant(rng_, categories), at, amount, country, lat, lon);
     tx.channel = rng_.chance(0.5) ? "online" : "mobile";
     tx.device_id = device;
     schedule(at, std::move(tx), fraud_pattern::account_takeover);
@@ -160,18 +177,19 @@ void transaction_simulator::start_account_takeover(int victim, std::int64_t t) {
 void transaction_simulator::start_card_testing(int victim, std::int64_t t) {
   const auto& u = world_.users[victim];
   const auto& countries = simulated_countries();
-  std::string device = "d-ct-" + std::to_string(sequence_);
+  std::string device = rng_.chance(0.3) ? "" : "d-ct-" + std::to_string(sequence_);
   int country = rng_.chance(0.7) ? u.home_country
                                  : static_cast<int>(rng_.integer(0, static_cast<std::int64_t>(countries.size()) - 1));
-  double lat = countries[country].latitude + rng_.uniform(-1, 1);
-  double lon = countries[country].longitude + rng_.uniform(-1, 1);
+  bool at_home = country == u.home_country;
+  double lat = (at_home ? u.home_lat : countries[country].latitude) + rng_.normal(0, at_home ? 0.15 : 1.0);
+  double lon = (at_home ? u.home_lon : countries[country].longitude) + rng_.normal(0, at_home ? 0.15 : 1.0);
   std::int64_t at = t + static_cast<std::int64_t>(rng_.uniform(hour_ms, 72 * hour_ms));
   static const std::vector<std::string> probes = {"digital_goods", "gift_cards"};
   static const std::vector<std::string> cash_out = {"electronics", "gift_cards", "jewelry"};
   int tests = static_cast<int>(rng_.integer(5, 15));
   for (int i = 0; i < tests; ++i) {
     at += static_cast<std::int64_t>(rng_.uniform(10'000, 90'000));
-    transaction tx = base_tx(u, world_.pick_merchant(rng_, probes), at, rng_.uniform(0.5, 3.0), country, lat, lon);
+    transaction tx = base_tx(u, world_.pick_merchant(rng_, probes), at, rng_.uniform(0.5, 5.0), country, lat, lon);
     tx.channel = "online";
     tx.device_id = device;
     schedule(at, std::move(tx), fraud_pattern::card_testing);
@@ -179,7 +197,7 @@ void transaction_simulator::start_card_testing(int victim, std::int64_t t) {
   int big = static_cast<int>(rng_.integer(1, 2));
   for (int i = 0; i < big; ++i) {
     at += static_cast<std::int64_t>(rng_.uniform(2 * minute_ms, 30 * minute_ms));
-    transaction tx = base_tx(u, world_.pick_merchant(rng_, cash_out), at, rng_.uniform(150, 1500), country, lat, lon);
+    transaction tx = base_tx(u, world_.pick_merchant(rng_, cash_out), at, rng_.uniform(80, 1200), country, lat, lon);
     tx.channel = "online";
     tx.device_id = device;
     schedule(at, std::move(tx), fraud_pattern::card_testing);
@@ -197,8 +215,12 @@ void transaction_simulator::start_collusion(std::int64_t t) {
   for (int i = 0; i < n; ++i) {
     at += static_cast<std::int64_t>(rng_.uniform(10 * minute_ms, 3 * hour_ms));
     int merchant = ring.merchants[rng_.integer(0, static_cast<std::int64_t>(ring.merchants.size()) - 1)];
-    transaction tx = base_tx(u, merchant, at, rng_.uniform(300, 2500), u.home_country,
-                             u.home_lat + rng_.uniform(-0.05, 0.05), u.home_lon + rng_.uniform(-0.05, 0.05));
+    // Inflated but plausible tickets for the category: the merchant's mean
+    // alone does not give the ring away.
+    double amount = rng_.lognormal(3.4, 0.5) *
+                    category_spend_scale(world_.merchants[merchant].category) * rng_.uniform(1, 3);
+    transaction tx = base_tx(u, merchant, at, amount, u.home_country,
+                             u.home_lat + rng_.normal(0, 0.15), u.home_lon + rng_.normal(0, 0.15));
     tx.channel = "pos";
     schedule(at, std::move(tx), fraud_pattern::merchant_collusion);
   }
@@ -209,10 +231,15 @@ void transaction_simulator::start_geo_anomaly(int victim, std::int64_t t) {
   const auto& u = world_.users[victim];
   const auto& countries = simulated_countries();
   // A cloned card used far away minutes after the holder used it at home.
+  // 40% are "nearly possible": a neighbouring country a couple of hours
+  // later, as fast as a flight. The rest are plainly impossible.
+  bool near = rng_.chance(0.4);
+  double min_km = near ? 300 : 2500, max_km = near ? 1500 : 1e9;
   int country = u.home_country;
   for (int attempt = 0; attempt < 50; ++attempt) {
     int c = static_cast<int>(rng_.integer(0, static_cast<std::int64_t>(countries.size()) - 1));
-    if (haversine_km(u.home_lat, u.home_lon, countries[c].latitude, countries[c].longitude) > 2500) {
+    double km = haversine_km(u.home_lat, u.home_lon, countries[c].latitude, countries[c].longitude);
+    if (c != u.home_country && km > min_km && km < max_km) {
       country = c;
       break;
     }
@@ -220,7 +247,8 @@ void transaction_simulator::start_geo_anomaly(int victim, std::int64_t t) {
   if (country == u.home_country)
     return;
   static const std::vector<std::string> targets = {"retail", "electronics", "jewelry", "restaurant", "fuel"};
-  std::int64_t at = t + static_cast<std::int64_t>(rng_.uniform(2 * minute_ms, 45 * minute_ms));
+  std::int64_t at = t + static_cast<std::int64_t>(near ? rng_.uniform(60 * minute_ms, 180 * minute_ms)
+                                                       : rng_.uniform(2 * minute_ms, 45 * minute_ms));
   int n = static_cast<int>(rng_.integer(1, 3));
   for (int i = 0; i < n; ++i) {
     transaction tx = base_tx(u, world_.pick_merchant(rng_, targets), at,

@@ -52,13 +52,21 @@ world world::build(random_source& rng, int user_count, int merchant_count,
                                       : static_cast<int>(rng.integer(0, static_cast<std::int64_t>(countries.size()) - 1));
     u.home_lat = countries[u.home_country].latitude + rng.uniform(-1.5, 1.5);
     u.home_lon = countries[u.home_country].longitude + rng.uniform(-1.5, 1.5);
-    u.spend_mu = rng.normal(3.4, 0.5);
+    // 6% are micro-spenders (coffee, transit): many small amounts, a
+    // legitimate look-alike of card testing.
+    bool micro = rng.chance(0.06);
+    u.spend_mu = micro ? rng.normal(1.2, 0.3) : rng.normal(3.4, 0.5);
     u.spend_sigma = rng.uniform(0.3, 0.8);
-    u.activity = rng.lognormal(0, 0.7);
+    u.activity = rng.lognormal(0, 0.7) * (micro ? 4.0 : 1.0);
     u.peak_hour = static_cast<int>(rng.integer(10, 20));
     int favourites = static_cast<int>(rng.integer(3, 8));
-    for (int f = 0; f < favourites; ++f)
-      u.favourite_merchants.push_back(static_cast<int>(rng.integer(0, merchant_count - 1)));
+    for (int f = 0; f < favourites; ++f) {
+      // A tenth of the merchants are local shops with a small loyal
+      // clientele: low user diversity without any collusion.
+      bool local = rng.chance(0.3);
+      int pool = local ? std::max(1, merchant_count / 10) : merchant_count;
+      u.favourite_merchants.push_back(static_cast<int>(rng.integer(0, pool - 1)));
+    }
     int devices = static_cast<int>(rng.integer(1, 2));
     for (int d = 0; d < devices; ++d)
       u.devices.push_back("d-" + std::to_string(i) + "-" + std::to_string(d));
