@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace vigil::models {
 
@@ -28,8 +29,8 @@ struct model_rejected : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-constexpr std::size_t block_rows = 64;  // rows whose margins stay in L1 per tree pass
-constexpr std::size_t lanes = 8;        // rows walked in lockstep for ILP
+constexpr std::size_t block_rows = 64;       // rows whose extended copies stay in L1
+constexpr std::size_t stack_features = 256;  // larger rows are extended on the heap
 
 // XGBoost 1.7 stores learner parameters as strings ("5E-1", "30").
 double number_param(const json& params, const char* name) {
@@ -42,6 +43,12 @@ double number_param(const json& params, const char* name) {
 }
 
 double sigmoid(double margin) { return 1.0 / (1.0 + std::exp(-margin)); }
+
+// For a mirrored node: -v >= mirrored_threshold(t) exactly when v < t, and
+// never for NaN. Nothing is < -inf, so that split compares against NaN.
+float mirrored_threshold(float t) {
+  return t == -INFINITY ? std::nanf("") : std::nextafter(-t, INFINITY);
+}
 
 void extend_path(shap_path_element* path, unsigned depth, double zero_fraction,
                  double one_fraction, int feature) {
@@ -105,12 +112,12 @@ class forest_builder {
     if (number_param(params, "num_class") > 1 ||
         (params.contains("num_target") && number_param(params, "num_target") > 1))
       throw model_rejected("multi-class and multi-target models are not supported");
-    double features = number_param(params, "num_feature");
-    if (!(features >= 1 && features <= forest_evaluator::feature_mask))
+    const double features = number_param(params, "num_feature");
+    if (!(features >= 1 && features <= 1e8))
       throw model_rejected("num_feature out of range");
     // 1.7 keeps base_score in probability space for binary:logistic; the
     // margin offset is computed in float exactly as XGBoost's ProbToMargin.
-    float base_score = static_cast<float>(number_param(params, "base_score"));
+    const float base_score = static_cast<float>(number_param(params, "base_score"));
     if (!(base_score > 0 && base_score < 1))
       throw model_rejected("base_score must lie in (0, 1) for binary:logistic");
 
@@ -122,15 +129,34 @@ class forest_builder {
       if (group.get<int>() != 0)
         throw model_rejected("tree_info names an output group other than 0");
     const json& trees = model.at("trees");
+    std::vector<std::uint32_t> depths;
     for (std::size_t t = 0; t < trees.size(); ++t)
-      add_tree(f, trees[t], t);
+      depths.push_back(add_tree(f, trees[t], t));
+    f.num_trees_ = trees.size();
+    // Pad to whole groups with a tree that is one leaf of value 0 (x + 0.0f == x).
+    const auto zero_leaf = static_cast<std::uint32_t>(f.nodes_.size());
+    f.nodes_.push_back({0.0f, nan_slot(f), zero_leaf});
+    f.covers_.push_back(0);
+    f.mean_values_.push_back(0);
+    while (f.roots_.size() % forest_evaluator::group_size != 0) {
+      f.roots_.push_back(zero_leaf);
+      depths.push_back(0);
+    }
+    for (std::size_t g = 0; g < depths.size(); g += forest_evaluator::group_size)
+      f.group_depth_.push_back(
+          *std::max_element(depths.begin() + g, depths.begin() + g + forest_evaluator::group_size));
     return f;
   }
 
  private:
   using node = forest_evaluator::node;
 
-  static void add_tree(forest_evaluator& f, const json& tree, std::size_t tree_no) {
+  static std::uint32_t nan_slot(const forest_evaluator& f) {
+    return static_cast<std::uint32_t>(2 * f.num_features_);
+  }
+
+  // Appends one tree; returns its depth.
+  static std::uint32_t add_tree(forest_evaluator& f, const json& tree, std::size_t tree_no) {
     auto where = [&](const std::string& what) {
       return model_rejected("tree " + std::to_string(tree_no) + ": " + what);
     };
@@ -151,6 +177,7 @@ class forest_builder {
     // Breadth-first renumbering: both children of a node are appended together,
     // so right = left + 1. Unreachable (deleted) nodes are dropped.
     const auto base = static_cast<std::uint32_t>(f.nodes_.size());
+    const auto features = static_cast<long long>(f.num_features_);
     std::vector<long long> order{0};
     std::vector<std::uint32_t> depth{0};
     std::vector<char> seen(n, 0);
@@ -158,11 +185,10 @@ class forest_builder {
     std::uint32_t max_depth = 0;
     for (std::size_t k = 0; k < order.size(); ++k) {
       const auto old = static_cast<std::size_t>(order[k]);
-      node out;
+      const auto first_child = base + static_cast<std::uint32_t>(order.size());
       if (left[old] == -1) {
-        out.threshold = threshold[old];  // XGBoost keeps the leaf value here
-        out.feature_and_flags = forest_evaluator::leaf_bit;
-        out.left = base + static_cast<std::uint32_t>(k);
+        // XGBoost keeps a leaf's value in split_conditions.
+        f.nodes_.push_back({threshold[old], nan_slot(f), base + static_cast<std::uint32_t>(k)});
         max_depth = std::max(max_depth, depth[k]);
       } else {
         for (long long child : {left[old], right[old]}) {
@@ -172,33 +198,32 @@ class forest_builder {
         }
         if (split_type[old] != 0)
           throw where("categorical splits are not supported");
-        if (feature[old] < 0 || feature[old] >= static_cast<long long>(f.num_features_))
+        if (feature[old] < 0 || feature[old] >= features)
           throw where("split feature out of range");
-        out.threshold = threshold[old];
-        out.feature_and_flags = static_cast<std::uint32_t>(feature[old]) |
-                                (default_left[old] ? 0u : forest_evaluator::missing_right_bit);
-        out.left = base + static_cast<std::uint32_t>(order.size());
-        order.insert(order.end(), {left[old], right[old]});
+        if (default_left[old]) {
+          f.nodes_.push_back({threshold[old], std::uint32_t(feature[old]), first_child});
+          order.insert(order.end(), {left[old], right[old]});
+        } else {
+          f.nodes_.push_back({mirrored_threshold(threshold[old]),
+                              std::uint32_t(features + feature[old]), first_child});
+          order.insert(order.end(), {right[old], left[old]});
+        }
         depth.insert(depth.end(), 2, depth[k] + 1);
       }
-      f.nodes_.push_back(out);
       f.covers_.push_back(cover[old]);
     }
-    // Children follow parents in breadth-first order, so one backward pass
-    // computes each subtree's cover-weighted mean leaf value.
+    // Children follow parents, so one backward pass computes each subtree's
+    // cover-weighted mean leaf value (TreeSHAP's expected values).
     f.mean_values_.resize(f.nodes_.size());
     for (std::size_t i = f.nodes_.size(); i-- > base;) {
-      const node& nd = f.nodes_[i];
-      if (nd.feature_and_flags & forest_evaluator::leaf_bit) {
-        f.mean_values_[i] = nd.threshold;
-      } else {
-        const std::uint32_t l = nd.left, r = nd.left + 1;
-        f.mean_values_[i] = (f.mean_values_[l] * f.covers_[l] + f.mean_values_[r] * f.covers_[r]) /
-                            f.covers_[i];
-      }
+      const std::uint32_t l = f.nodes_[i].left, r = l + 1;
+      f.mean_values_[i] = l == i ? double(f.nodes_[i].threshold)
+                                 : (f.mean_values_[l] * f.covers_[l] +
+                                    f.mean_values_[r] * f.covers_[r]) / f.covers_[i];
     }
-    f.trees_.push_back({base, max_depth});
+    f.roots_.push_back(base);
     f.max_depth_ = std::max(f.max_depth_, max_depth);
+    return max_depth;
   }
 };
 
@@ -218,66 +243,74 @@ std::optional<forest_evaluator> forest_evaluator::from_xgboost_json(const std::s
 
 namespace {
 
-// One step down a tree, without branches: a NaN takes the default direction,
-// anything else goes right iff !(value < threshold); a leaf stays put.
-template <typename Node>
-inline std::uint32_t next_node(const Node& n, const float* row, std::uint32_t feature_mask) {
-  const std::uint32_t flags = n.feature_and_flags;
-  const float v = row[flags & feature_mask];
-  const std::uint32_t go_right =
-      static_cast<std::uint32_t>(v >= n.threshold) |
-      (static_cast<std::uint32_t>(v != v) & ((flags >> 30) & 1u));
-  return n.left + (go_right & ((flags >> 31) ^ 1u));
+// Walks a group of trees on one extended row in lockstep, so that their
+// dependent loads overlap, then adds the leaves to `margin` in tree order.
+// `depth` steps reach every leaf since leaves loop onto themselves.
+template <typename Node, std::size_t... K>
+[[gnu::always_inline]] inline float walk_group(const Node* nodes, const std::uint32_t* roots,
+                                               std::uint32_t depth, const float* x, float margin,
+                                               std::index_sequence<K...>) {
+  std::uint32_t at[] = {roots[K]...};
+  for (std::uint32_t d = 0; d < depth; ++d)
+    ((at[K] = nodes[at[K]].left +
+              static_cast<std::uint32_t>(x[nodes[at[K]].feature] >= nodes[at[K]].threshold)),
+     ...);
+  ((margin += nodes[at[K]].threshold), ...);
+  return margin;
 }
 
 } // namespace
 
-float forest_evaluator::leaf_of(const tree_ref& t, const float* row) const {
+void forest_evaluator::extend_row(const float* row, float* extended) const {
+  for (std::size_t j = 0; j < num_features_; ++j) {
+    extended[j] = row[j];
+    extended[num_features_ + j] = -row[j];
+  }
+  extended[2 * num_features_] = std::nanf("");
+}
+
+float forest_evaluator::add_leaves(const float* extended, float margin) const {
   const node* nodes = nodes_.data();
-  std::uint32_t i = t.root;
-  for (std::uint32_t d = 0; d < t.depth; ++d)
-    i = next_node(nodes[i], row, feature_mask);
-  return nodes[i].threshold;
+  for (std::size_t g = 0; g < group_depth_.size(); ++g)
+    margin = walk_group(nodes, &roots_[g * group_size], group_depth_[g], extended, margin,
+                        std::make_index_sequence<group_size>{});
+  return margin;
 }
 
 double forest_evaluator::predict_margin(const float* row) const {
-  float margin = base_margin_;  // float, in tree order: the same sum XGBoost makes
-  for (const tree_ref& t : trees_)
-    margin += leaf_of(t, row);
-  return margin;
+  float on_stack[2 * stack_features + 1];
+  std::vector<float> on_heap;
+  float* extended = on_stack;
+  if (num_features_ > stack_features) {
+    on_heap.resize(2 * num_features_ + 1);
+    extended = on_heap.data();
+  }
+  extend_row(row, extended);
+  return add_leaves(extended, base_margin_);
 }
 
 double forest_evaluator::predict_probability(const float* row) const {
   return sigmoid(predict_margin(row));
 }
 
-void forest_evaluator::block_margins(const float* rows, std::size_t n_rows,
-                                     float* margins) const {
-  const node* nodes = nodes_.data();
-  const std::size_t stride = num_features_;
-  std::fill(margins, margins + n_rows, base_margin_);
-  for (const tree_ref& t : trees_) {
-    std::size_t r = 0;
-    for (; r + lanes <= n_rows; r += lanes) {
-      std::uint32_t at[lanes];
-      std::fill(at, at + lanes, t.root);
-      for (std::uint32_t d = 0; d < t.depth; ++d)
-        for (std::size_t k = 0; k < lanes; ++k)
-          at[k] = next_node(nodes[at[k]], rows + (r + k) * stride, feature_mask);
-      for (std::size_t k = 0; k < lanes; ++k)
-        margins[r + k] += nodes[at[k]].threshold;
-    }
-    for (; r < n_rows; ++r)
-      margins[r] += leaf_of(t, rows + r * stride);
-  }
-}
-
 void forest_evaluator::predict_batch(const float* rows, std::size_t n_rows,
                                      double* out_probabilities) const {
+  const std::size_t width = 2 * num_features_ + 1;
+  std::vector<float> extended(std::min(n_rows, block_rows) * width);
+  const node* nodes = nodes_.data();
   float margins[block_rows];
   for (std::size_t begin = 0; begin < n_rows; begin += block_rows) {
     const std::size_t n = std::min(block_rows, n_rows - begin);
-    block_margins(rows + begin * num_features_, n, margins);
+    for (std::size_t k = 0; k < n; ++k) {
+      extend_row(rows + (begin + k) * num_features_, &extended[k * width]);
+      margins[k] = base_margin_;
+    }
+    // Group-major inside the block: a group's nodes stay in L1 across its rows.
+    for (std::size_t g = 0; g < group_depth_.size(); ++g)
+      for (std::size_t k = 0; k < n; ++k)
+        margins[k] = walk_group(nodes, &roots_[g * group_size], group_depth_[g],
+                                &extended[k * width], margins[k],
+                                std::make_index_sequence<group_size>{});
     for (std::size_t k = 0; k < n; ++k)
       out_probabilities[begin + k] = sigmoid(margins[k]);
   }
@@ -291,18 +324,20 @@ void forest_evaluator::tree_shap(std::uint32_t index, const float* row, double* 
   std::copy(parent_path, parent_path + unique_depth + 1, path);
   extend_path(path, unique_depth, parent_zero_fraction, parent_one_fraction, parent_feature);
   const node& n = nodes_[index];
-  if (n.feature_and_flags & leaf_bit) {
+  if (n.left == index) {  // a leaf
+    const double value = n.threshold;
     for (unsigned i = 1; i <= unique_depth; ++i) {
       const double w = unwound_path_sum(path, unique_depth, i);
-      phi[path[i].feature] += w * (path[i].one_fraction - path[i].zero_fraction) * n.threshold;
+      phi[path[i].feature] += w * (path[i].one_fraction - path[i].zero_fraction) * value;
     }
     return;
   }
-  const int feature = static_cast<int>(n.feature_and_flags & feature_mask);
-  const float v = row[feature];
-  const bool go_right = std::isnan(v) ? (n.feature_and_flags & missing_right_bit) != 0
-                                      : !(v < n.threshold);
-  const std::uint32_t hot = n.left + go_right, cold = n.left + !go_right;
+  // Undo the mirroring to find the column and the child this row follows.
+  const bool mirrored = n.feature >= num_features_;
+  const int feature = static_cast<int>(mirrored ? n.feature - num_features_ : n.feature);
+  const float v = mirrored ? -row[feature] : row[feature];
+  const std::uint32_t hot = n.left + static_cast<std::uint32_t>(v >= n.threshold);
+  const std::uint32_t cold = hot == n.left ? n.left + 1 : n.left;
   const double hot_zero_fraction = covers_[hot] / double(covers_[index]);
   const double cold_zero_fraction = covers_[cold] / double(covers_[index]);
   double incoming_zero = 1, incoming_one = 1;
@@ -326,9 +361,9 @@ void forest_evaluator::contributions(const float* row, double* out) const {
   std::fill(out, out + num_features_ + 1, 0.0);
   const std::size_t d = max_depth_;
   std::vector<shap_path_element> path((d + 2) * (d + 3) / 2);
-  for (const tree_ref& t : trees_) {
-    out[num_features_] += mean_values_[t.root];
-    tree_shap(t.root, row, out, path.data(), 0, 1, 1, -1);
+  for (std::size_t t = 0; t < num_trees_; ++t) {
+    out[num_features_] += mean_values_[roots_[t]];
+    tree_shap(roots_[t], row, out, path.data(), 0, 1, 1, -1);
   }
   out[num_features_] += base_margin_;
 }

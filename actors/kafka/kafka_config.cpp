@@ -32,3 +32,19 @@ std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
 }
 
 } // namespace vigil::actors
+
+namespace vigil::actors {
+
+bool kafka_reachable(const std::string& brokers) {
+  try {
+    auto producer = make_producer(brokers, nullptr, {{"enable.idempotence", "false"}});
+    RdKafka::Metadata* metadata = nullptr;
+    auto rc = producer->metadata(true, nullptr, &metadata, 2000);
+    delete metadata;
+    return rc == RdKafka::ERR_NO_ERROR;
+  } catch (const kafka_error&) {
+    return false;
+  }
+}
+
+} // namespace vigil::actors

@@ -25,3 +25,8 @@ std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
                                                  const std::map<std::string, std::string>& extra = {});
 
 } // namespace vigil::actors
+
+namespace vigil::actors {
+/// True when the cluster answers a metadata request within 2 s.
+bool kafka_reachable(const std::string& brokers);
+} // namespace vigil::actors

@@ -5,8 +5,12 @@
 
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/pipeline_topology.h"
+#include "actors/retrain/label_store.h"
+#include "http/http_server.h"
+#include "http/node_api.h"
 #include "models/registry/model_registry.h"
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
@@ -32,6 +36,10 @@ struct vigil_node::impl {
   models::model_registry registry;
   model_ptr model;
   pipeline_handles pipeline;
+  caf::actor coordinator;
+  std::unique_ptr<label_store> labels;
+  std::unique_ptr<http::node_api> api;
+  std::unique_ptr<http::http_server> server;
   bool started = false;
 };
 

@@ -1,6 +1,9 @@
 #include "actors/node/vigil_node.h"
 
+#include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
+#include "actors/retrain/retrain_coordinator.h"
+#include "http/api_router.h"
 #include "actors/pipeline/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/training/model_publication.h"
@@ -21,6 +24,13 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) 
   cfg.set("scheduler.max-threads", threads);
   cfg.set("logger.console", caf::atom("none"));
   return cfg;
+}
+
+void publish_startup_metrics(vigil_node::impl& d) {
+  pipeline::metrics().get_gauge("vigil_config_version", "Version of the live config")
+    .set(d.history.current().version);
+  pipeline::metrics().get_gauge("vigil_restored_users", "User states restored from the checkpoint at start")
+    .set(static_cast<double>(d.pipeline.restored_users));
 }
 
 } // namespace
@@ -58,7 +68,28 @@ void vigil_node::start() {
   parts.model = d.model;
   parts.config = cfg;
   d.pipeline = start_pipeline(d.system, parts);
+  d.coordinator = spawn_retrain_coordinator(
+    d.system, retrain_wiring{d.pipeline.merchant_shards, d.pipeline.scorers, d.model, cfg});
+  caf::anon_send(d.pipeline.sink, subscribe_atom::value, d.coordinator, true);
+  if (cfg->brokers.empty())
+    d.labels = std::make_unique<file_label_store>(cfg->labels_path);
+  else
+    d.labels = make_kafka_label_store(cfg->brokers, "fraud_labels");
+  d.api = std::make_unique<node_http_api>(*this);
+  http::server_settings hs;
+  hs.address = cfg->http_address;
+  hs.port = static_cast<unsigned short>(cfg->http_port);
+  hs.body_limit_bytes = cfg->body_limit_bytes;
+  hs.read_timeout_ms = cfg->read_timeout_ms;
+  hs.max_connections = cfg->max_connections;
+  d.server = std::make_unique<http::http_server>(
+    hs, [api = d.api.get()](const http::http_request& r) { return http::route(r, *api); });
   d.started = true;
+  publish_startup_metrics(d);
+}
+
+unsigned short vigil_node::http_port() const {
+  return impl_->server ? impl_->server->port() : 0;
 }
 
 bool vigil_node::wait_drained(std::chrono::milliseconds timeout) {
@@ -86,8 +117,11 @@ void vigil_node::stop() {
   if (!d.started)
     return;
   d.started = false;
+  if (d.server)
+    d.server->stop();
   checkpoint(std::chrono::seconds(30));
   stop_pipeline(d.pipeline);
+  caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
 }
 
 std::vector<config::config_error> vigil_node::update_config(const nlohmann::json& patch,
@@ -147,8 +181,10 @@ std::string vigil_node::summary_line() const {
 
 void vigil_node::impl::publish_config() {
   auto next = std::make_shared<const config::runtime_config>(history.current().config);
-  if (started)
+  if (started) {
     broadcast_config(pipeline, next);
+    caf::anon_send(coordinator, config_atom::value, next);
+  }
   pipeline::metrics().get_gauge("vigil_config_version", "Version of the live config")
     .set(history.current().version);
 }

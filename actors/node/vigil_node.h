@@ -39,6 +39,9 @@ class vigil_node {
   std::vector<config::config_error> reload_config_file();
   const config::config_history& config() const;
 
+  /// The HTTP port actually bound (config http_port 0 = any free port).
+  unsigned short http_port() const;
+
   /// One console line: throughput, decisions, latency, credit.
   std::string summary_line() const;
 

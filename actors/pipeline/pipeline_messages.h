@@ -6,6 +6,7 @@
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/features/feature_schema.h"
+#include "pipeline/schema/label_event.h"
 #include "pipeline/schema/transaction.h"
 
 #include <cstdint>
@@ -55,6 +56,17 @@ using decision_batch = std::vector<decision_record>;
 using decision_batch_ptr = std::shared_ptr<decision_batch>;
 using model_ptr = std::shared_ptr<const models::scoring_model>;
 using config_ptr = std::shared_ptr<const config::runtime_config>;
+using label_batch_ptr = std::shared_ptr<const std::vector<pipeline::label_event>>;
+
+/// Outcome of one retraining run (worker -> coordinator).
+struct retrain_report {
+  bool trained = false, promoted = false;
+  int version = 0;           ///< registered challenger, 0 when none
+  std::string summary;       ///< reason, or the error
+  model_ptr model;           ///< loaded challenger when promoted
+  double challenger_pr_auc = 0, champion_pr_auc = 0;
+};
+using retrain_report_ptr = std::shared_ptr<const retrain_report>;
 
 /// Steady-clock nanoseconds (monotonic), for latency.
 std::int64_t steady_now_ns();

@@ -20,10 +20,10 @@ struct scorer_state {
     double review = config->review_threshold >= 0 ? config->review_threshold : model->threshold;
     return {review, std::max(review, config->decline_threshold)};
   }
-  decision_batch_ptr score(const work_batch& batch) const {
+  decision_batch_ptr score(const work_batch& batch, bool reasons_for_all) const {
     auto start = steady_now_ns();
     auto out = std::make_shared<decision_batch>(
-      score_batch(batch, *model, thresholds(), config->reasons_for_approved));
+      score_batch(batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved));
     if (!batch.empty())
       score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
     return out;
@@ -39,9 +39,11 @@ caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor s
     "vigil_score_seconds_per_record", "Model evaluation time per record (forest + reasons)");
   return {
     [=](score_atom, std::uint64_t batch_id, batch_ptr batch) {
-      self->send(self->state.sink, decisions_atom::value, batch_id, self->state.score(*batch));
+      self->send(self->state.sink, decisions_atom::value, batch_id, self->state.score(*batch, false));
     },
-    [=](predict_atom, batch_ptr batch) { return self->state.score(*batch); },
+    [=](predict_atom, batch_ptr batch, bool reasons_for_all) {
+      return self->state.score(*batch, reasons_for_all);
+    },
     [=](model_atom, model_ptr next) { self->state.model = std::move(next); },
     [=](config_atom, config_ptr next) { self->state.config = std::move(next); },
   };

@@ -10,7 +10,7 @@
 namespace vigil::actors {
 
 /// Messages: (score, id, batch_ptr) -> sends (decisions, id, decision_batch_ptr)
-/// to `sink`; (predict, batch_ptr) -> decision_batch_ptr; (model, model_ptr);
+/// to `sink`; (predict, batch_ptr, reasons_for_all) -> decision_batch_ptr; (model, model_ptr);
 /// (config, config_ptr).
 caf::actor spawn_scorer_actor(caf::actor_system& sys, caf::actor sink, model_ptr model,
                               config_ptr config);

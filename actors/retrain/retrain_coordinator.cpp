@@ -1,0 +1,185 @@
+#include "actors/retrain/retrain_coordinator.h"
+
+#include "actors/pipeline/shard_logic.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "actors/retrain/scored_log.h"
+#include "config/runtime_config.h"
+#include "models/serving/scoring_model.h"
+#include "models/training/champion_challenger.h"
+#include "models/training/model_publication.h"
+#include "pipeline/metrics/metrics_registry.h"
+
+#include <caf/all.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::actors {
+namespace {
+
+constexpr std::size_t max_scored_entries = 500'000;
+constexpr std::size_t max_labelled_rows = 1'000'000;
+constexpr std::size_t min_labelled_rows = 500;
+constexpr double recent_slice = 0.2;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct coordinator_state {
+  std::unique_ptr<scored_log> log;
+  retrain_wiring wiring;
+  bool running = false;
+  std::size_t labels_at_last_run = 0;
+  std::int64_t last_schedule_check_ms = 0;
+  nlohmann::json last_run = nullptr;
+  pipeline::counter* joined = nullptr;
+  pipeline::counter* unknown = nullptr;
+};
+
+using coordinator_ptr = caf::stateful_actor<coordinator_state>*;
+
+// Runs on its own thread: training blocks for seconds to minutes.
+void retrain_worker(caf::blocking_actor* self, caf::actor coordinator,
+                    std::shared_ptr<const pipeline::feature_table> rows, model_ptr champion,
+                    config_ptr cfg) {
+  auto report = std::make_shared<retrain_report>();
+  try {
+    models::training_options options;
+    options.trials = 3;
+    options.max_rounds = 200;
+    auto result = models::challenge(*rows, champion ? &champion->forest : nullptr, options,
+                                    recent_slice, cfg->promote_margin);
+    report->trained = true;
+    report->challenger_pr_auc = result.challenger_pr_auc;
+    report->champion_pr_auc = result.champion_pr_auc;
+    models::model_registry registry{cfg->registry_dir};
+    report->version = models::register_trained_model(registry, result.challenger, result.training_rows);
+    report->summary = result.reason;
+    if (result.promote) {
+      registry.set_stage(report->version, models::model_stage::production);
+      report->model = models::load_scoring_model(registry, report->version);
+      report->promoted = true;
+    }
+  } catch (const std::exception& e) {
+    report->summary = std::string("retraining failed: ") + e.what();
+  }
+  self->send(coordinator, retrained_atom::value, retrain_report_ptr{report});
+}
+
+std::string start_run(coordinator_ptr self, const std::string& trigger) {
+  auto& s = self->state;
+  if (s.running)
+    return nlohmann::json{{"status", "already running"}}.dump();
+  if (s.log->labelled() < min_labelled_rows)
+    return nlohmann::json{{"status", "not enough labels"}, {"labelled", s.log->labelled()},
+                          {"needed", min_labelled_rows}}.dump();
+  s.running = true;
+  s.labels_at_last_run = s.log->labelled();
+  auto rows = std::make_shared<const pipeline::feature_table>(s.log->labelled_rows());
+  self->spawn<caf::detached>(retrain_worker, caf::actor{self}, rows, s.wiring.champion, s.wiring.config);
+  pipeline::metrics().get_counter("vigil_retrain_started_total{trigger=\"" + trigger + "\"}",
+                                  "Retraining runs started, by trigger").add();
+  return nlohmann::json{{"status", "started"}, {"trigger", trigger}, {"labelled_rows", rows->rows()}}.dump();
+}
+
+caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
+  auto& st = self->state;
+  st.log = std::make_unique<scored_log>(max_scored_entries, max_labelled_rows);
+  st.wiring = std::move(wiring);
+  st.last_schedule_check_ms = wall_ms();
+  st.joined = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"true\"}", "Feedback labels, by whether they joined a scored vector");
+  st.unknown = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"false\"}", "Feedback labels, by whether they joined a scored vector");
+  self->send(self, tick_atom::value);
+  return {
+    [=](decisions_atom, std::uint64_t, decision_batch_ptr decisions) {
+      for (const auto& d : *decisions)
+        if (!d.shadow)
+          self->state.log->record(d);
+    },
+    [=](label_atom, label_batch_ptr labels) {
+      auto& s = self->state;
+      nlohmann::json unknown = nlohmann::json::array();
+      std::size_t joined = 0;
+      for (const auto& l : *labels) {
+        auto entry = s.log->join(l);
+        if (!entry) {
+          unknown.push_back(l.transaction_id);
+          s.unknown->add();
+          continue;
+        }
+        ++joined;
+        s.joined->add();
+        const auto& shards = s.wiring.merchant_shards;
+        self->send(shards[shard_of(entry->merchant_id, static_cast<int>(shards.size()))], label_atom::value,
+                   entry->merchant_id, entry->event_time_ms, l.is_fraud);
+      }
+      pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
+        .set(static_cast<double>(s.log->labelled()));
+      auto min_new = s.wiring.config->retrain_min_new_labels;
+      if (min_new > 0 && s.log->labelled() - s.labels_at_last_run >= static_cast<std::size_t>(min_new))
+        start_run(self, "label_count");
+      return nlohmann::json{{"accepted", labels->size()}, {"joined", joined},
+                            {"unknown_transaction_ids", unknown}}.dump();
+    },
+    [=](retrain_atom) { return start_run(self, "on_demand"); },
+    [=](retrained_atom, retrain_report_ptr report) {
+      auto& s = self->state;
+      s.running = false;
+      auto outcome = !report->trained ? "failed" : report->promoted ? "promoted" : "rejected";
+      pipeline::metrics().get_counter(std::string("vigil_retrain_runs_total{outcome=\"") + outcome + "\"}",
+                                      "Finished retraining runs, by outcome").add();
+      pipeline::metrics().get_gauge("vigil_retrain_challenger_pr_auc", "Last challenger PR-AUC on the recent slice")
+        .set(report->challenger_pr_auc);
+      pipeline::metrics().get_gauge("vigil_retrain_champion_pr_auc", "Champion PR-AUC on the same slice")
+        .set(report->champion_pr_auc);
+      s.last_run = {{"outcome", outcome}, {"version", report->version}, {"summary", report->summary},
+                    {"challenger_pr_auc", report->challenger_pr_auc},
+                    {"champion_pr_auc", report->champion_pr_auc}};
+      if (report->promoted) {
+        s.wiring.champion = report->model;
+        for (const auto& scorer : s.wiring.scorers)
+          self->send(scorer, model_atom::value, report->model);
+        pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
+          .set(report->model->version);
+      }
+    },
+    [=](status_atom) {
+      auto& s = self->state;
+      return nlohmann::json{{"running", s.running}, {"labelled_rows", s.log->labelled()},
+                            {"scored_logged", s.log->scored()},
+                            {"champion_version", s.wiring.champion ? s.wiring.champion->version : 0},
+                            {"last_run", s.last_run}}.dump();
+    },
+    [=](model_atom, model_ptr model) { self->state.wiring.champion = std::move(model); },
+    [=](config_atom, config_ptr cfg) { self->state.wiring.config = std::move(cfg); },
+    [=](tick_atom) {
+      auto& s = self->state;
+      auto now = wall_ms();
+      if (schedule_due(s.wiring.config->retrain_daily_at, s.last_schedule_check_ms, now))
+        start_run(self, "schedule");
+      s.last_schedule_check_ms = now;
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms) {
+  if (hh_mm.size() != 5)
+    return false;
+  constexpr std::int64_t day = 86'400'000;
+  std::int64_t offset = (std::stoll(hh_mm.substr(0, 2)) * 60 + std::stoll(hh_mm.substr(3, 2))) * 60'000;
+  // The most recent scheduled instant at or before now.
+  std::int64_t instant = (now_ms - offset) / day * day + offset;
+  if (instant > now_ms)
+    instant -= day;
+  return instant > last_check_ms && instant <= now_ms;
+}
+
+caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring) {
+  return sys.spawn(retrain_coordinator, std::move(wiring));
+}
+
+} // namespace vigil::actors

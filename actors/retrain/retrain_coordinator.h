@@ -1,0 +1,33 @@
+#pragma once
+// The retrain coordinator: logs every scored vector, joins feedback labels
+// with it, feeds labels to merchant state, and retrains (on a daily UTC
+// schedule, after N new labels, or on demand) off the actor threads. A
+// challenger that beats the champion on the most recent labelled slice by
+// the configured margin is registered, promoted and hot-swapped into every
+// scorer; otherwise it stays a candidate.
+
+#include "actors/pipeline/pipeline_messages.h"
+
+#include <caf/fwd.hpp>
+
+#include <vector>
+
+namespace vigil::actors {
+
+struct retrain_wiring {
+  std::vector<caf::actor> merchant_shards;  ///< receive labels
+  std::vector<caf::actor> scorers;          ///< receive promoted models
+  model_ptr champion;
+  config_ptr config;
+};
+
+/// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,
+/// label_batch_ptr) -> JSON text {"accepted","joined","unknown_transaction_ids"};
+/// (retrain) -> JSON text status; (status) -> JSON text; (model, model_ptr)
+/// when a model is promoted elsewhere; (config, config_ptr).
+caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
+
+/// Whether a daily schedule "HH:MM" (UTC) fell in (last_check_ms, now_ms].
+bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms);
+
+} // namespace vigil::actors

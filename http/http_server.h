@@ -1,0 +1,44 @@
+#pragma once
+// A Boost.Beast HTTP/1.1 server (keep-alive) that hands each request to a
+// handler. Limits: body size, header size, read timeout, connection count;
+// one request at a time per connection (the pipelining queue is bounded at
+// one: the next request is read only after the response is written).
+
+#include "http/http_types.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace vigil::http {
+
+struct server_settings {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;        ///< 0 = any free port
+  int threads = 2;                   ///< I/O threads (handlers run on them)
+  std::size_t body_limit_bytes = 1 << 20;
+  int read_timeout_ms = 5'000;
+  int max_connections = 256;         ///< more are answered 503 and closed
+};
+
+using request_handler = std::function<http_response(const http_request&)>;
+
+class http_server {
+ public:
+  /// Binds and starts serving. Throws std::runtime_error when the address
+  /// cannot be bound.
+  http_server(const server_settings& settings, request_handler handler);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  /// The bound port (useful with port 0).
+  unsigned short port() const;
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace vigil::http

@@ -1,0 +1,54 @@
+#include "http/http_errors.h"
+#include "http/http_types.h"
+
+namespace vigil::http {
+namespace {
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+void split_target(const std::string& target, std::string& path,
+                  std::map<std::string, std::string>& query) {
+  auto q = target.find('?');
+  path = target.substr(0, q);
+  if (q == std::string::npos)
+    return;
+  std::string rest = target.substr(q + 1);
+  std::size_t start = 0;
+  while (start <= rest.size()) {
+    auto amp = rest.find('&', start);
+    auto item = rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    if (!item.empty()) {
+      auto eq = item.find('=');
+      query[percent_decode(item.substr(0, eq))] =
+        eq == std::string::npos ? "" : percent_decode(item.substr(eq + 1));
+    }
+    if (amp == std::string::npos)
+      break;
+    start = amp + 1;
+  }
+}
+
+http_response json_response(int status, const nlohmann::json& body) {
+  return {status, "application/json", body.dump()};
+}
+
+http_response error_response(int status, const std::string& message,
+                             const nlohmann::json& details) {
+  return json_response(status, {{"error", message}, {"details", details}});
+}
+
+} // namespace vigil::http

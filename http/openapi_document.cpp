@@ -1,0 +1,98 @@
+#include "http/api_router.h"
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::http {
+namespace {
+
+using json = nlohmann::json;
+
+json error_ref() { return {{"$ref", "#/components/schemas/Error"}}; }
+
+json responses(std::initializer_list<std::pair<const char*, const char*>> codes) {
+  json out = json::object();
+  for (const auto& [code, text] : codes) {
+    json r{{"description", text}};
+    if (code[0] != '2')
+      r["content"] = {{"application/json", {{"schema", error_ref()}}}};
+    out[code] = r;
+  }
+  return out;
+}
+
+json document() {
+  json transaction = {
+    {"type", "object"},
+    {"required", {"transaction_id", "user_id", "amount", "currency", "merchant", "timestamp", "location"}},
+    {"properties", {
+      {"transaction_id", {{"type", "string"}, {"maxLength", 128}}},
+      {"user_id", {{"type", "string"}, {"maxLength", 128}}},
+      {"amount", {{"type", "number"}, {"minimum", 0}, {"maximum", 1e9}}},
+      {"currency", {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}},
+      {"merchant", {{"type", "object"}, {"required", {"id", "category"}},
+                    {"properties", {{"id", {{"type", "string"}}}, {"name", {{"type", "string"}}},
+                                    {"category", {{"type", "string"}}}}}}},
+      {"timestamp", {{"type", "string"}, {"format", "date-time"}}},
+      {"location", {{"type", "object"}, {"required", {"country"}},
+                    {"properties", {{"country", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
+                                    {"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
+                                    {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}}}}},
+      {"device_id", {{"type", "string"}}},
+      {"channel", {{"type", "string"}, {"enum", {"pos", "online", "atm", "mobile"}}}}}}};
+  json label = {{"type", "object"},
+                {"required", {"transaction_id", "is_fraud"}},
+                {"properties", {{"transaction_id", {{"type", "string"}}},
+                                {"is_fraud", {{"type", "boolean"}}},
+                                {"source", {{"type", "string"}}},
+                                {"label_time", {{"type", "string"}, {"format", "date-time"}}}}}};
+  json one_or_many = [](const char* ref) {
+    return json{{"oneOf", {{{"$ref", ref}}, {{"type", "array"}, {"items", {{"$ref", ref}}}, {"maxItems", 1000}}}}};
+  }("#/components/schemas/Transaction");
+  json bearer = json::array({{{"bearer", json::array()}}});
+  return {
+    {"openapi", "3.0.3"},
+    {"info", {{"title", "Vigil fraud detection API"}, {"version", "1.0.0"}}},
+    {"components", {
+      {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+      {"schemas", {
+        {"Transaction", transaction},
+        {"Label", label},
+        {"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "string"}}},
+                                                       {"details", {{"type", "array"}}}}}}}}}}},
+    {"paths", {
+      {"/predict", {{"post", {
+        {"summary", "Score one transaction or an array; ?update=true also updates stream state"},
+        {"parameters", {{{"name", "update"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}}},
+        {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", one_or_many}}}}}}},
+        {"responses", responses({{"200", "decision(s)"}, {"400", "malformed"}, {"422", "invalid fields"}, {"503", "not ready"}})}}}}},
+      {"/feedback", {{"post", {
+        {"summary", "Fraud labels, single or array"}, {"security", bearer},
+        {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", {{"oneOf", {{{"$ref", "#/components/schemas/Label"}}, {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Label"}}}}}}}}}}}}}},
+        {"responses", responses({{"200", "accepted"}, {"401", "no token"}, {"403", "bad token"}, {"422", "invalid fields"}})}}}}},
+      {"/config", {
+        {"get", {{"summary", "Live config, version and history"}, {"responses", responses({{"200", "config"}})}}},
+        {"put", {{"summary", "Change config (validated whole)"}, {"security", bearer},
+                 {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
+                 {"responses", responses({{"200", "applied"}, {"401", "no token"}, {"403", "bad token"}, {"422", "refused"}})}}},
+        {"patch", {{"summary", "Same as PUT"}, {"security", bearer}, {"responses", responses({{"200", "applied"}, {"422", "refused"}})}}}}},
+      {"/config/rollback/{version}", {{"post", {{"summary", "Restore a config version"}, {"security", bearer},
+        {"parameters", {{{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}}},
+        {"responses", responses({{"200", "restored"}, {"422", "refused"}})}}}}},
+      {"/health", {{"get", {{"summary", "Liveness"}, {"responses", responses({{"200", "alive"}})}}}}},
+      {"/ready", {{"get", {{"summary", "Readiness: model, Kafka, Redis"}, {"responses", responses({{"200", "ready"}, {"503", "not ready"}})}}}}},
+      {"/metrics", {{"get", {{"summary", "Prometheus metrics"}, {"responses", responses({{"200", "text"}})}}}}},
+      {"/models", {{"get", {{"summary", "Registered models"}, {"responses", responses({{"200", "models"}})}}}}},
+      {"/models/{version}/promote", {{"post", {{"summary", "Promote to production and hot-swap"}, {"security", bearer},
+        {"parameters", {{{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}}},
+        {"responses", responses({{"200", "promoted"}, {"404", "unknown version"}, {"422", "failed the equality check"}})}}}}},
+      {"/retrain", {{"post", {{"summary", "Retrain now"}, {"security", bearer}, {"responses", responses({{"202", "started"}})}}}}}}}};
+}
+
+} // namespace
+
+const std::string& openapi_document() {
+  static const std::string text = document().dump(2);
+  return text;
+}
+
+} // namespace vigil::http
