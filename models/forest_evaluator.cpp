@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -399,9 +400,13 @@ bool matches_xgboost(const forest_evaluator& f, const xgb_booster& b, const floa
   }
   if (max_abs_diff)
     *max_abs_diff = worst;
-  if (worst > tolerance)
-    return fail("max |p_forest - p_xgboost| = " + std::to_string(worst) + " at row " +
-                std::to_string(worst_row) + ", over tolerance " + std::to_string(tolerance));
+  if (worst > tolerance) {
+    char why[160];
+    std::snprintf(why, sizeof why,
+                  "max |p_forest - p_xgboost| = %.3g at row %zu, over tolerance %.3g", worst,
+                  worst_row, tolerance);
+    return fail(why);
+  }
   return true;
 }
 

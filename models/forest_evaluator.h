@@ -41,11 +41,13 @@ class forest_evaluator {
   /// sigmoid(predict_margin(row)), in [0, 1].
   double predict_probability(const float* row) const;
   /// Probabilities of `n_rows` row-major rows of num_features() floats into
-  /// out_probabilities[0, n_rows). Evaluates blocks of rows, tree-major inside a block.
+  /// out_probabilities[0, n_rows). Evaluates blocks of 64 rows, tree-major
+  /// inside a block; allocates one block buffer per call.
   void predict_batch(const float* rows, std::size_t n_rows, double* out_probabilities) const;
   /// Exact path-dependent TreeSHAP (Lundberg et al., Algorithm 2; covers are
   /// XGBoost's sum_hessian) in margin space. Writes num_features() + 1 values
   /// to `out`; the last is the bias (expected margin). They sum to the margin.
+  /// Allocates one path buffer per call.
   void contributions(const float* row, double* out) const;
 
  private:

@@ -106,8 +106,8 @@ std::vector<float> xgb_booster::predict_with(const xgb_matrix& m, int type,
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  check(XGBoosterPredictFromDMatrix(handle_, m.handle(), predict_config(type, iteration_end).c_str(),
-                                    &shape, &dim, &result),
+  const std::string config = predict_config(type, iteration_end);
+  check(XGBoosterPredictFromDMatrix(handle_, m.handle(), config.c_str(), &shape, &dim, &result),
         "XGBoosterPredictFromDMatrix");
   return copy_result(shape, dim, result);
 }
@@ -154,11 +154,19 @@ xgb_booster xgb_booster::load_json(const std::string& json) {
 }
 
 xgb_booster xgb_booster::slice(int begin_layer, int end_layer) const {
+  auto out_of_bounds = [&] {
+    return xgboost_error("XGBoosterSlice: rounds [" + std::to_string(begin_layer) + ", " +
+                         std::to_string(end_layer) + ") out of bounds");
+  };
+  // Checked here too: XGBoost 1.7 leaks the sliced learner when it returns -2.
+  const int rounds = boosted_rounds();
+  if (begin_layer < 0 || end_layer < 0 || end_layer > rounds ||
+      begin_layer >= (end_layer == 0 ? rounds : end_layer))
+    throw out_of_bounds();
   BoosterHandle out = nullptr;
-  int rc = XGBoosterSlice(handle_, begin_layer, end_layer, 1, &out);
+  const int rc = XGBoosterSlice(handle_, begin_layer, end_layer, 1, &out);
   if (rc == -2)
-    throw xgboost_error("XGBoosterSlice: rounds [" + std::to_string(begin_layer) + ", " +
-                        std::to_string(end_layer) + ") out of bounds");
+    throw out_of_bounds();
   check(rc, "XGBoosterSlice");
   return xgb_booster(adopt_tag{}, out);
 }

@@ -19,6 +19,7 @@ namespace vigil::actors {
 namespace {
 
 constexpr std::int64_t bootstrap_transactions = 150'000;
+constexpr std::int64_t embedded_population_basis = 1'000'000;  ///< 10,000 users
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
   cfg.set("scheduler.max-threads", threads);
@@ -58,7 +59,9 @@ void vigil_node::start() {
   if (cfg->brokers.empty()) {
     pipeline::simulator_options so;
     so.seed = cfg->simulator_seed;
-    so.expected_count = cfg->simulator_count > 0 ? cfg->simulator_count : 1'000'000;
+    // The population does not depend on --count, so a longer run extends
+    // the same stream (what resuming from a checkpoint relies on).
+    so.expected_count = embedded_population_basis;
     parts.source = std::make_shared<simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
     parts.publisher = std::make_shared<file_decision_publisher>(cfg->decisions_path);
     parts.snapshots = std::make_shared<file_snapshot_store>(cfg->snapshot_path);

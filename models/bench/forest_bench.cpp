@@ -104,7 +104,8 @@ int main() {
     auto forest = forest_evaluator::from_xgboost_json(sliced.save_json(), &error);
     double diff = 0;
     if (!forest || !matches_xgboost(*forest, sliced, rows, batch_rows, 1e-6, &diff, &error)) {
-      std::fprintf(stderr, "evaluator differs from XGBoost at %d trees: %s\n", trees, error.c_str());
+      std::fprintf(stderr, "evaluator differs from XGBoost at %d trees: %s\n", trees,
+                   error.c_str());
       return EXIT_FAILURE;
     }
 

@@ -146,6 +146,42 @@ TEST_CASE("a missing value follows the tree's default direction", "[unit][forest
   }
 }
 
+TEST_CASE("values at and one float either side of a split threshold go XGBoost's way",
+          "[unit][forest]") {
+  xgb_booster b = train(6, 100, 0.5);
+  const std::string json = b.save_json();
+  // Rows built from the model's own thresholds, their float neighbours and NaN,
+  // so every node sees ties and near-ties, with missing values going either way.
+  std::vector<std::vector<float>> thresholds(cols);
+  std::size_t missing_right = 0;
+  const auto doc = nlohmann::json::parse(json);
+  for (const auto& tree : doc["learner"]["gradient_booster"]["model"]["trees"])
+    for (std::size_t k = 0; k < tree["left_children"].size(); ++k)
+      if (tree["left_children"][k] != -1) {
+        thresholds[tree["split_indices"][k].get<int>()].push_back(tree["split_conditions"][k]);
+        missing_right += tree["default_left"][k] == 0;
+      }
+  REQUIRE(missing_right > 0);
+  std::mt19937 rng(9);
+  std::vector<float> rows;
+  for (std::size_t i = 0; i < 2000; ++i)
+    for (std::size_t j = 0; j < cols; ++j) {
+      if (thresholds[j].empty() || rng() % 8 == 0) {
+        rows.push_back(NAN);
+        continue;
+      }
+      const float t = thresholds[j][rng() % thresholds[j].size()];
+      const float toward[] = {t, -INFINITY, INFINITY};
+      rows.push_back(std::nextafter(t, toward[rng() % 3]));
+    }
+  forest_evaluator f = load(json);
+  auto m_xgb = b.predict_dense(rows.data(), 2000, cols, /*margin=*/true);
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < 2000; ++i)
+    same += static_cast<float>(f.predict_margin(&rows[i * cols])) == m_xgb[i];
+  CHECK(same == 2000);
+}
+
 TEST_CASE("contributions sum to the margin and match XGBoost's TreeSHAP", "[unit][forest]") {
   const data_set& t = test_rows();
   const std::size_t n = 500;

@@ -1,0 +1,70 @@
+#include "actors/pipeline/shard_logic.h"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace vigil::actors;
+
+namespace {
+
+work_item item(std::uint64_t sequence, const std::string& user = "u") {
+  work_item w;
+  w.sequence = sequence;
+  w.tx.transaction_id = "tx-" + std::to_string(sequence);
+  w.tx.user_id = user;
+  w.tx.merchant_id = "m";
+  return w;
+}
+
+} // namespace
+
+TEST_CASE("the batch assembler waits for every part and merges by sequence", "[unit][actors]") {
+  batch_assembler a{2};
+  CHECK(a.add(0, {item(3), item(1)}).empty());
+  auto ready = a.add(0, {item(2)});
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].first == 0);
+  REQUIRE(ready[0].second.size() == 3);
+  CHECK(ready[0].second[0].sequence == 1);
+  CHECK(ready[0].second[2].sequence == 3);
+}
+
+TEST_CASE("the batch assembler releases batches in id order", "[unit][actors]") {
+  batch_assembler a{1};
+  CHECK(a.add(1, {item(5)}).empty());  // batch 0 not complete yet
+  CHECK(a.pending() == 1);
+  auto ready = a.add(0, {item(1)});
+  REQUIRE(ready.size() == 2);
+  CHECK(ready[0].first == 0);
+  CHECK(ready[1].first == 1);
+  CHECK(a.pending() == 0);
+}
+
+TEST_CASE("shards are chosen by a stable hash", "[unit][actors]") {
+  CHECK(shard_of("u-1", 4) == shard_of("u-1", 4));
+  std::set<int> seen;
+  for (int i = 0; i < 100; ++i)
+    seen.insert(shard_of("u-" + std::to_string(i), 4));
+  CHECK(seen.size() == 4);
+  CHECK(shard_of("anything", 1) == 0);
+}
+
+TEST_CASE("user shards compute features before applying the record", "[unit][actors]") {
+  user_shard shard{600'000};
+  work_batch batch{item(0), item(1)};
+  batch[0].tx.amount = 10;
+  batch[0].tx.event_time_ms = 1'000'000;
+  batch[1].tx.amount = 20;
+  batch[1].tx.event_time_ms = 1'060'000;
+  shard.process(batch, true);
+  auto count_24h = static_cast<int>(vigil::pipeline::feature::user_count_24h);
+  CHECK(batch[0].features[count_24h] == 0);
+  CHECK(batch[1].features[count_24h] == 1);
+  CHECK(shard.users().at("u").records == 2);
+  work_batch probe{item(2)};
+  probe[0].tx.event_time_ms = 1'100'000;
+  shard.process(probe, false);
+  CHECK(probe[0].features[count_24h] == 2);
+  CHECK(shard.users().at("u").records == 2);
+}

@@ -1,0 +1,49 @@
+#include "support/test_registry.h"
+
+#include "models/registry/model_registry.h"
+#include "models/training/model_publication.h"
+
+#include <atomic>
+#include <fstream>
+
+#include <unistd.h>
+
+namespace vigil::testing {
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vigil-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+const std::filesystem::path& trained_registry() {
+  static const std::filesystem::path dir = [] {
+    auto d = scratch_dir("registry");
+    models::model_registry registry{d};
+    models::ensure_production_model(registry, 40'000, {});
+    return d;
+  }();
+  return dir;
+}
+
+std::map<std::string, nlohmann::json> read_decisions(const std::filesystem::path& file,
+                                                     std::size_t* lines) {
+  std::map<std::string, nlohmann::json> out;
+  std::ifstream in(file);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto j = nlohmann::json::parse(line);
+    auto id = j["transaction_id"].get<std::string>();
+    out[id] = std::move(j);
+  }
+  if (lines)
+    *lines = n;
+  return out;
+}
+
+} // namespace vigil::testing

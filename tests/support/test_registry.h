@@ -1,0 +1,24 @@
+#pragma once
+// Shared fixtures for tests that need a trained model or a scratch folder.
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::testing {
+
+/// A fresh, empty folder under the temp directory, unique per call.
+std::filesystem::path scratch_dir(const std::string& name);
+
+/// A registry with a production model trained on simulated data (built once
+/// per test process, ~3 s).
+const std::filesystem::path& trained_registry();
+
+/// Decisions of a JSON-lines decisions file by transaction_id; `lines`
+/// receives the number of lines (to detect duplicates).
+std::map<std::string, nlohmann::json> read_decisions(const std::filesystem::path& file,
+                                                     std::size_t* lines = nullptr);
+
+} // namespace vigil::testing
