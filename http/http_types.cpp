@@ -43,7 +43,8 @@ void split_target(const std::string& target, std::string& path,
 }
 
 http_response json_response(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump()};
+  // Client text (paths, ids) may carry invalid UTF-8: replace, never throw.
+  return {status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 http_response error_response(int status, const std::string& message,

@@ -1,0 +1,171 @@
+#include "http/api_router.h"
+#include "http/http_errors.h"
+
+#include <catch2/catch.hpp>
+
+using namespace vigil;
+using namespace vigil::http;
+using json = nlohmann::json;
+
+namespace {
+
+// Records what the router asked for; answers like a healthy node.
+class fake_node final : public node_api {
+ public:
+  std::vector<pipeline::transaction> predicted;
+  bool last_update = false;
+  std::vector<pipeline::label_event> labels;
+  json last_patch;
+
+  std::vector<json> predict(const std::vector<pipeline::transaction>& txs, bool update) override {
+    predicted = txs;
+    last_update = update;
+    std::vector<json> out;
+    for (const auto& tx : txs)
+      out.push_back({{"transaction_id", tx.transaction_id}, {"probability", 0.1}});
+    return out;
+  }
+  json feedback(const std::vector<pipeline::label_event>& l) override {
+    labels = l;
+    return {{"accepted", l.size()}};
+  }
+  json config() override { return {{"version", 1}}; }
+  std::vector<config::config_error> update_config(const json& patch) override {
+    last_patch = patch;
+    if (patch.contains("batch_size"))
+      return {{"batch_size", "must be in [1, 65536]"}};
+    return {};
+  }
+  std::vector<config::config_error> rollback_config(int) override { return {}; }
+  json models() override { return {{"models", json::array()}}; }
+  json promote(int version) override {
+    if (version == 9)
+      throw http_error(404, "no model version 9");
+    return {{"promoted", version}};
+  }
+  json retrain() override { return {{"status", "started"}}; }
+  json readiness() override { return {{"ready", false}, {"checks", {{"kafka", false}}}}; }
+  std::string metrics_text() override { return "vigil_records_in_total 3\n"; }
+  std::string auth_token() override { return "secret-token"; }
+};
+
+const char* valid_tx = R"({"transaction_id":"t1","user_id":"u1","amount":10.5,"currency":"EUR",
+  "merchant":{"id":"m1","category":"grocery"},"timestamp":"2024-03-01T10:00:00Z",
+  "location":{"country":"DE"}})";
+
+http_request req(const std::string& method, const std::string& target, std::string body = "",
+                 std::string auth = "") {
+  http_request r;
+  r.method = method;
+  split_target(target, r.path, r.query);
+  r.body = std::move(body);
+  r.authorization = std::move(auth);
+  return r;
+}
+
+json body_of(const http_response& r) { return json::parse(r.body); }
+
+} // namespace
+
+TEST_CASE("POST /predict scores one object or an array", "[unit][http]") {
+  fake_node node;
+  auto one = route(req("POST", "/predict", valid_tx), node);
+  CHECK(one.status == 200);
+  CHECK(body_of(one)["transaction_id"] == "t1");
+  CHECK_FALSE(node.last_update);
+  auto many = route(req("POST", "/predict?update=true", std::string("[") + valid_tx + "," + valid_tx + "]"), node);
+  CHECK(many.status == 200);
+  CHECK(body_of(many)["results"].size() == 2);
+  CHECK(node.last_update);
+}
+
+TEST_CASE("bad /predict input gets a 4xx naming the problem", "[unit][http]") {
+  fake_node node;
+  SECTION("malformed JSON") {
+    auto r = route(req("POST", "/predict", "{\"amount\": "), node);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"] == "request body is not valid JSON");
+  }
+  SECTION("empty body") {
+    CHECK(route(req("POST", "/predict"), node).status == 400);
+  }
+  SECTION("a bad field is named") {
+    auto j = json::parse(valid_tx);
+    j["amount"] = -4;
+    auto r = route(req("POST", "/predict", j.dump()), node);
+    CHECK(r.status == 422);
+    CHECK(body_of(r)["details"][0]["field"] == "amount");
+    CHECK(body_of(r)["details"][0]["reason"] == "must not be negative");
+  }
+  SECTION("a bad field in an array is named with its index") {
+    auto bad = json::parse(valid_tx);
+    bad.erase("currency");
+    auto r = route(req("POST", "/predict", json::array({json::parse(valid_tx), bad}).dump()), node);
+    CHECK(r.status == 422);
+    CHECK(body_of(r)["details"][0]["field"] == "[1].currency");
+    CHECK(node.predicted.empty());  // nothing scored when any item is bad
+  }
+  SECTION("an empty or oversized array") {
+    CHECK(route(req("POST", "/predict", "[]"), node).status == 400);
+    json big = json::array();
+    for (std::size_t i = 0; i <= max_batch_items; ++i)
+      big.push_back(json::parse(valid_tx));
+    CHECK(route(req("POST", "/predict", big.dump()), node).status == 400);
+  }
+  SECTION("a bad query flag") {
+    CHECK(route(req("POST", "/predict?update=yes", valid_tx), node).status == 400);
+  }
+}
+
+TEST_CASE("mutating endpoints require the bearer token", "[unit][http]") {
+  fake_node node;
+  const std::string label = R"({"transaction_id":"t1","is_fraud":true})";
+  CHECK(route(req("POST", "/feedback", label), node).status == 401);
+  CHECK(route(req("POST", "/feedback", label, "Bearer wrong"), node).status == 403);
+  CHECK(route(req("POST", "/feedback", label, "Basic secret-token"), node).status == 403);
+  CHECK(route(req("PUT", "/config", "{}"), node).status == 401);
+  CHECK(route(req("POST", "/models/1/promote"), node).status == 401);
+  CHECK(route(req("POST", "/retrain"), node).status == 401);
+  auto ok = route(req("POST", "/feedback", label, "Bearer secret-token"), node);
+  CHECK(ok.status == 200);
+  REQUIRE(node.labels.size() == 1);
+  CHECK(node.labels[0].is_fraud);
+}
+
+TEST_CASE("feedback validation names the bad field", "[unit][http]") {
+  fake_node node;
+  auto r = route(req("POST", "/feedback", R"([{"transaction_id":"a","is_fraud":"yes"}])",
+                     "Bearer secret-token"), node);
+  CHECK(r.status == 422);
+  CHECK(body_of(r)["details"][0]["field"] == "[0].is_fraud");
+  auto t = route(req("POST", "/feedback", R"({"transaction_id":"a","is_fraud":true,"label_time":"yesterday"})",
+                     "Bearer secret-token"), node);
+  CHECK(body_of(t)["details"][0]["field"] == "label_time");
+}
+
+TEST_CASE("a refused config change answers 422 with every reason", "[unit][http]") {
+  fake_node node;
+  auto r = route(req("PATCH", "/config", R"({"batch_size": 0})", "Bearer secret-token"), node);
+  CHECK(r.status == 422);
+  CHECK(body_of(r)["details"][0]["field"] == "batch_size");
+  CHECK(route(req("PUT", "/config", R"({"decline_threshold": 0.8})", "Bearer secret-token"), node).status == 200);
+  CHECK(node.last_patch["decline_threshold"] == 0.8);
+}
+
+TEST_CASE("read-only endpoints, unknown routes and methods", "[unit][http]") {
+  fake_node node;
+  CHECK(route(req("GET", "/health"), node).status == 200);
+  CHECK(route(req("GET", "/ready"), node).status == 503);
+  auto metrics = route(req("GET", "/metrics"), node);
+  CHECK(metrics.content_type.find("text/plain") == 0);
+  CHECK(metrics.body == "vigil_records_in_total 3\n");
+  CHECK(route(req("GET", "/nope"), node).status == 404);
+  CHECK(route(req("DELETE", "/predict"), node).status == 405);
+  CHECK(route(req("POST", "/models/abc/promote", "", "Bearer secret-token"), node).status == 400);
+  CHECK(route(req("POST", "/models/9/promote", "", "Bearer secret-token"), node).status == 404);
+  auto spec = json::parse(route(req("GET", "/openapi.json"), node).body);
+  CHECK(spec["openapi"] == "3.0.3");
+  CHECK(spec["paths"].contains("/predict"));
+  CHECK(spec["paths"].contains("/feedback"));
+  CHECK(route(req("GET", "/"), node).body.find("<title>Vigil</title>") != std::string::npos);
+}

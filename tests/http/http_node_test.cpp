@@ -1,0 +1,145 @@
+// The real node over real HTTP on loopback.
+
+#include "actors/node/vigil_node.h"
+#include "support/http_client.h"
+#include "support/test_registry.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <thread>
+
+using namespace vigil;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string token = "test-token-123";
+
+struct node_fixture {
+  std::filesystem::path dir = testing::scratch_dir("http");
+  std::unique_ptr<actors::vigil_node> node;
+  unsigned short port = 0;
+
+  explicit node_fixture(double rate = 0, std::int64_t count = 2'000) {
+    config::runtime_config c;
+    c.registry_dir = testing::trained_registry().string();
+    c.decisions_path = (dir / "decisions.jsonl").string();
+    c.snapshot_path = (dir / "state.snapshot").string();
+    c.labels_path = (dir / "labels.jsonl").string();
+    c.http_port = 0;
+    c.auth_token = token;
+    c.simulator_rate = rate;
+    c.simulator_count = count;
+    c.body_limit_bytes = 64 * 1024;
+    c.retrain_daily_at = "";
+    c.retrain_min_new_labels = 0;
+    node = std::make_unique<actors::vigil_node>(c, "");
+    node->start();
+    port = node->http_port();
+  }
+  ~node_fixture() { node->stop(); }
+};
+
+json tx(const std::string& id, const std::string& user, double amount) {
+  return {{"transaction_id", id}, {"user_id", user}, {"amount", amount}, {"currency", "EUR"},
+          {"merchant", {{"id", "m-http"}, {"category", "electronics"}}},
+          {"timestamp", "2024-02-01T12:00:00Z"},
+          {"location", {{"country", "DE"}, {"lat", 52.5}, {"lon", 13.4}}},
+          {"device_id", "d-http"}, {"channel", "online"}};
+}
+
+} // namespace
+
+TEST_CASE("POST /predict over HTTP returns a full decision", "[integration][http]") {
+  node_fixture f;
+  auto r = testing::http_call(f.port, "POST", "/predict", tx("h-1", "u-http", 120).dump());
+  REQUIRE(r.status == 200);
+  auto d = json::parse(r.body);
+  CHECK(d["transaction_id"] == "h-1");
+  CHECK(d["probability"].get<double>() >= 0);
+  CHECK(d["probability"].get<double>() <= 1);
+  CHECK(d["model_version"].get<int>() >= 1);
+  CHECK(d["features"]["amount"] == 120.0);
+  CHECK(d["reasons"].is_array());
+  CHECK(d["latency_us"].get<long>() > 0);
+  std::string decision = d["decision"];
+  CHECK((decision == "approve" || decision == "review" || decision == "decline"));
+}
+
+TEST_CASE("/predict reads stream state and updates it only when asked", "[integration][http]") {
+  node_fixture f;
+  auto count_of = [&](const std::string& query) {
+    auto r = testing::http_call(f.port, "POST", "/predict" + query, tx("h-2", "u-state", 50).dump());
+    REQUIRE(r.status == 200);
+    return json::parse(r.body)["features"]["user_count_24h"].get<double>();
+  };
+  CHECK(count_of("") == 0);
+  CHECK(count_of("") == 0);            // a pure read changes nothing
+  CHECK(count_of("?update=true") == 0);
+  CHECK(count_of("") == 1);            // the update is visible to the next call
+}
+
+TEST_CASE("feedback is stored durably and unknown ids are reported", "[integration][http]") {
+  node_fixture f;
+  testing::http_call(f.port, "POST", "/predict?update=true", tx("h-3", "u-fb", 75).dump());
+  json labels = json::array({{{"transaction_id", "h-3"}, {"is_fraud", true}, {"source", "chargeback"}},
+                             {{"transaction_id", "never-seen"}, {"is_fraud", false}}});
+  auto r = testing::http_call(f.port, "POST", "/feedback", labels.dump(), token);
+  REQUIRE(r.status == 200);
+  auto body = json::parse(r.body);
+  CHECK(body["accepted"] == 2);
+  CHECK(body["joined"] == 1);
+  CHECK(body["unknown_transaction_ids"] == json::array({"never-seen"}));
+  std::ifstream in(f.dir / "labels.jsonl");
+  std::string first;
+  std::getline(in, first);
+  CHECK(json::parse(first)["transaction_id"] == "h-3");
+  CHECK(testing::http_call(f.port, "POST", "/feedback", labels.dump()).status == 401);
+}
+
+TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "[integration][http]") {
+  node_fixture f;
+  auto refused = testing::http_call(f.port, "PUT", "/config", R"({"batch_size": -1, "bogus": 1})", token);
+  CHECK(refused.status == 422);
+  CHECK(json::parse(refused.body)["details"].size() == 2);
+  auto cfg = json::parse(testing::http_call(f.port, "GET", "/config").body);
+  CHECK(cfg["version"] == 1);
+  CHECK(cfg["config"]["auth_token"] == "***");
+  auto applied = testing::http_call(f.port, "PATCH", "/config", R"({"review_threshold": 0.0, "decline_threshold": 0.0})", token);
+  REQUIRE(applied.status == 200);
+  CHECK(json::parse(applied.body)["version"] == 2);
+  auto d = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-4", "u-cfg", 10).dump()).body);
+  CHECK(d["decision"] == "decline");
+  auto back = testing::http_call(f.port, "POST", "/config/rollback/1", "", token);
+  REQUIRE(back.status == 200);
+  CHECK(json::parse(back.body)["version"] == 3);
+  auto after = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-5", "u-cfg2", 10).dump()).body);
+  CHECK(after["decision"] == "approve");
+}
+
+TEST_CASE("the server survives oversize bodies and garbage bytes", "[integration][http]") {
+  node_fixture f;
+  std::string huge(100 * 1024, 'x');
+  CHECK(testing::http_call(f.port, "POST", "/predict", huge).status == 413);
+  auto garbage = testing::raw_exchange(f.port, "\x01\x02 NOT HTTP AT ALL\r\n\r\n");
+  CHECK(garbage.find("400") != std::string::npos);
+  CHECK(testing::http_call(f.port, "GET", "/health").status == 200);
+  auto ready = testing::http_call(f.port, "GET", "/ready");
+  CHECK(ready.status == 200);
+  auto metrics = testing::http_call(f.port, "GET", "/metrics");
+  CHECK(metrics.body.find("# TYPE vigil_decisions_total counter") != std::string::npos);
+  CHECK(metrics.body.find("vigil_http_request_seconds_bucket") != std::string::npos);
+  auto models = json::parse(testing::http_call(f.port, "GET", "/models").body);
+  CHECK(models["models"].size() >= 1);
+}
+
+TEST_CASE("promoting a model over HTTP hot-swaps it", "[integration][http]") {
+  node_fixture f;
+  auto models = json::parse(testing::http_call(f.port, "GET", "/models").body);
+  int version = models["models"][0]["version"];
+  auto r = testing::http_call(f.port, "POST", "/models/" + std::to_string(version) + "/promote", "", token);
+  CHECK(r.status == 200);
+  CHECK(testing::http_call(f.port, "POST", "/models/999/promote", "", token).status == 404);
+}
