@@ -29,6 +29,7 @@ void for_each_field(Config& c, F&& f) {
   f("promote_margin", c.promote_margin);
   f("brokers", c.brokers);
   f("input_topic", c.input_topic);
+  f("consumer_group", c.consumer_group);
   f("redis", c.redis);
   f("snapshot_path", c.snapshot_path);
   f("snapshot_interval_ms", c.snapshot_interval_ms);
@@ -80,7 +81,7 @@ bool valid_hh_mm(const std::string& s) {
 
 const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
-    "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "redis",
+    "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed"};
   return fields;
@@ -107,6 +108,7 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.retrain_min_new_labels >= 0, "retrain_min_new_labels", "must not be negative");
   need(c.promote_margin >= 0 && c.promote_margin < 1, "promote_margin", "must be in [0, 1)");
   need(!c.input_topic.empty(), "input_topic", "must not be empty");
+  need(!c.consumer_group.empty(), "consumer_group", "must not be empty");
   need(c.snapshot_interval_ms >= 100, "snapshot_interval_ms", "must be at least 100");
   need(c.http_port >= 0 && c.http_port <= 65'535, "http_port", "must be in [0, 65535]");
   need(c.auth_token.size() >= 8, "auth_token", "must be at least 8 characters");

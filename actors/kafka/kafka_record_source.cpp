@@ -135,6 +135,9 @@ std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch&
   item.tx = std::move(parsed.value->tx);
   item.position = {msg.partition(), msg.offset()};
   item.ingest_ns = steady_now_ns();
+  auto ts = msg.timestamp();
+  if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE)
+    item.source_time_ms = ts.timestamp;
   // A global order for the batch assembler: offsets are per partition, so
   // interleave them deterministically by (offset, partition).
   item.sequence = (static_cast<std::uint64_t>(msg.offset()) << 10) |
@@ -159,12 +162,17 @@ void kafka_record_source::resume() {
   RdKafka::TopicPartition::destroy(parts);
 }
 
-void kafka_record_source::commit(const std::map<std::int32_t, std::int64_t>& next_offsets) {
+void kafka_record_source::commit(const std::map<std::string, std::int64_t>& positions) {
   dead_letters_->flush(10'000);
   std::vector<RdKafka::TopicPartition*> parts;
-  for (const auto& [partition, offset] : next_offsets)
+  for (const auto& [key, offset] : positions) {
+    auto slash = key.rfind('/');
+    if (slash == std::string::npos || key.substr(0, slash) != topic_)
+      continue;
+    auto partition = std::stoi(key.substr(slash + 1));
     if (assigned_.count(partition))
       parts.push_back(RdKafka::TopicPartition::create(topic_, partition, offset));
+  }
   if (!parts.empty())
     consumer_->commitAsync(parts);
   RdKafka::TopicPartition::destroy(parts);

@@ -22,7 +22,7 @@ class kafka_record_source final : public record_source {
   void resume() override;
   /// Flushes the dead-letter producer first, so a committed offset never
   /// covers a dead letter that is not yet stored.
-  void commit(const std::map<std::int32_t, std::int64_t>& next_offsets) override;
+  void commit(const std::map<std::string, std::int64_t>& positions) override;
   std::map<std::string, std::int64_t> positions() const override;
   /// Positions apply when partitions are assigned (they seek there).
   void seek(const std::map<std::string, std::int64_t>& positions) override;

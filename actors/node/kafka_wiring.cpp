@@ -7,13 +7,13 @@
 namespace vigil::actors {
 
 void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg) {
-  const std::string group = "vigil-" + cfg.input_topic;
+  const std::string& group = cfg.consumer_group;
   parts.source = std::make_shared<kafka_record_source>(cfg.brokers, group, cfg.input_topic,
                                                        cfg.input_topic + ".dlq");
   parts.publisher = std::make_shared<kafka_decision_publisher>(cfg.brokers, "fraud_predictions",
                                                                "fraud_alerts");
   if (!cfg.redis.empty())
-    parts.snapshots = std::make_shared<redis_snapshot_store>(cfg.redis, "vigil:checkpoint:" + group);
+    parts.snapshots = std::make_shared<redis_snapshot_store>(cfg.redis, "vigil:checkpoint:" + group + ":" + cfg.input_topic);
   else
     parts.snapshots = std::make_shared<file_snapshot_store>(cfg.snapshot_path);
 }

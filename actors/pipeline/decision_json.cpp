@@ -40,6 +40,8 @@ nlohmann::json decision_to_json(const decision_record& d, bool with_features) {
                    {"latency_us", d.latency_us}};
   if (d.shadow)
     j["shadow"] = true;
+  if (d.source_time_ms)
+    j["source_time_ms"] = d.source_time_ms;
   if (with_features) {
     nlohmann::json values = nlohmann::json::object();
     const auto& names = pipeline::feature_names();

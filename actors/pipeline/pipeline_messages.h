@@ -33,6 +33,7 @@ struct work_item {
   pipeline::feature_vector features{};
   source_position position;
   std::int64_t ingest_ns = 0;     ///< steady clock when the source read it
+  std::int64_t source_time_ms = 0;  ///< Kafka record timestamp (produce time), 0 if none
 };
 
 /// The scored outcome of one record.
@@ -47,6 +48,7 @@ struct decision_record {
   pipeline::feature_vector features{};           ///< exactly what was scored
   std::int64_t ingest_ns = 0;
   std::int64_t latency_us = 0;   ///< source read to scored
+  std::int64_t source_time_ms = 0;  ///< produce time of the input record, 0 if none
   bool shadow = false;
 };
 

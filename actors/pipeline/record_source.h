@@ -18,8 +18,8 @@ class record_source {
   /// paused so that group membership stays alive.
   virtual void pause() {}
   virtual void resume() {}
-  /// Records up to these next-offsets (per partition) are fully delivered.
-  virtual void commit(const std::map<std::int32_t, std::int64_t>& next_offsets) { (void)next_offsets; }
+  /// Everything before these positions is delivered and checkpointed.
+  virtual void commit(const std::map<std::string, std::int64_t>& positions) { (void)positions; }
   /// Next position to read, per input, as stored in snapshots.
   virtual std::map<std::string, std::int64_t> positions() const = 0;
   /// Continue from positions restored from a snapshot.

@@ -81,6 +81,7 @@ decision_batch score_batch(const work_batch& items, const models::scoring_model&
       d.reasons = model.top_reasons(item.features);
     d.features = item.features;
     d.ingest_ns = item.ingest_ns;
+    d.source_time_ms = item.source_time_ms;
     d.latency_us = item.ingest_ns ? (now - item.ingest_ns) / 1000 : 0;
     out.push_back(std::move(d));
   }

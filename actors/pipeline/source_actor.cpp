@@ -21,11 +21,10 @@ struct source_state {
   std::shared_ptr<record_source> source;
   std::shared_ptr<snapshot_store> snapshots;
   source_settings settings;
-  std::set<std::uint64_t> delivered;  ///< delivered but not yet committable (a gap before it)
   work_batch current;
   std::int64_t current_started_ns = 0;
   std::uint64_t next_batch_id = 0;
-  std::map<std::uint64_t, std::map<std::int32_t, std::int64_t>> in_flight;  ///< id -> next offsets
+  std::set<std::uint64_t> in_flight;  ///< dispatched, not yet delivered
   bool paused = false;
   std::int64_t paused_since_ns = 0;
   bool checkpoint_requested = false;
@@ -72,16 +71,13 @@ void dispatch(source_actor_ptr self) {
   if (s.current.empty())
     return;
   auto id = s.next_batch_id++;
-  auto& offsets = s.in_flight[id];
+  s.in_flight.insert(id);
   auto n = static_cast<int>(s.settings.user_shards.size());
   std::vector<batch_ptr> parts(n);
   for (auto& p : parts)
     p = std::make_shared<work_batch>();
-  for (auto& item : s.current) {
-    auto& next = offsets[item.position.partition];
-    next = std::max(next, item.position.offset + 1);
+  for (auto& item : s.current)
     parts[shard_of(item.tx.user_id, n)]->push_back(std::move(item));
-  }
   s.records_in->add(s.current.size());
   s.current.clear();
   for (int i = 0; i < n; ++i)
@@ -103,6 +99,9 @@ void run_checkpoint(source_actor_ptr self) {
     auto& st = self->state;
     if (st.snapshots)
       st.snapshots->save(pipeline::encode_snapshot(*merged));
+    // Offsets are committed only together with the state that reflects
+    // them, so a restart without the checkpoint never skips records.
+    st.source->commit(merged->positions);
     st.checkpoints->add();
     st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
     st.last_checkpoint_ns = steady_now_ns();
@@ -205,13 +204,7 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
     },
     [=](batch_done_atom, std::uint64_t batch_id) {
       auto& s = self->state;
-      // Commit in batch order: only a delivered prefix is safe to commit.
-      s.delivered.insert(batch_id);
-      while (!s.in_flight.empty() && s.delivered.count(s.in_flight.begin()->first)) {
-        s.source->commit(s.in_flight.begin()->second);
-        s.delivered.erase(s.in_flight.begin()->first);
-        s.in_flight.erase(s.in_flight.begin());
-      }
+      s.in_flight.erase(batch_id);
       s.in_flight_gauge->set(static_cast<double>(s.in_flight.size()));
     },
     [=](config_atom, config_ptr next) { self->state.settings.config = std::move(next); },

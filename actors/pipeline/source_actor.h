@@ -2,10 +2,10 @@
 // The head of the pipeline. Reads records into batches (by size or
 // deadline), routes each batch by user shard, and keeps at most
 // `max_in_flight_batches` batches between itself and the sink: without
-// credit it pauses its input instead of queueing. It commits positions only
-// for delivered batches, and takes aligned checkpoints: it stops issuing,
-// waits for the pipeline to drain, then saves every shard's state and the
-// positions that state reflects as one blob.
+// credit it pauses its input instead of queueing. It takes aligned
+// checkpoints: it stops issuing, waits until every batch is delivered, then
+// saves every shard's state and the positions that state reflects as one
+// blob, and only then commits those positions to the input.
 
 #include "actors/pipeline/record_source.h"
 #include "actors/pipeline/snapshot_store.h"

@@ -1,0 +1,151 @@
+#include "support/kafka_harness.h"
+
+#include "support/test_registry.h"
+
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include <unistd.h>
+
+namespace vigil::testing {
+namespace {
+
+std::string run_script(const std::string& command) {
+  std::array<char, 512> buf{};
+  std::string out;
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
+  if (!pipe)
+    throw std::runtime_error("cannot run " + command);
+  while (fgets(buf.data(), buf.size(), pipe.get()))
+    out += buf.data();
+  int status = pclose(pipe.release());
+  if (status != 0)
+    throw std::runtime_error(command + " failed (" + std::to_string(status) + ")");
+  auto last_newline = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
+  auto last = out.substr(last_newline == std::string::npos ? 0 : last_newline + 1);
+  while (!last.empty() && (last.back() == '\n' || last.back() == '\r'))
+    last.pop_back();
+  return last;
+}
+
+struct service_owner {
+  std::string dir, harness = std::string(VIGIL_SOURCE_DIR) + "/tests/harness";
+  external_services services;
+  service_owner() {
+    dir = scratch_dir("services").string();
+    services.kafka = run_script(harness + "/start_kafka.sh " + dir + "/kafka");
+    services.redis = run_script(harness + "/start_redis.sh " + dir + "/redis");
+  }
+  ~service_owner() {
+    std::system((harness + "/stop_kafka.sh " + dir + "/kafka >/dev/null 2>&1").c_str());
+    std::system((harness + "/stop_redis.sh " + dir + "/redis >/dev/null 2>&1").c_str());
+  }
+};
+
+} // namespace
+
+const external_services& services() {
+  static service_owner owner;
+  return owner.services;
+}
+
+void create_topic(const std::string& brokers, const std::string& topic, int partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
+    rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err), &rd_kafka_destroy);
+  if (!rk)
+    throw std::runtime_error(err);
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
+  rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);
+  std::string failure;
+  if (!ev) {
+    failure = "timed out";
+  } else {
+    size_t n = 0;
+    auto* res = rd_kafka_event_CreateTopics_result(ev);
+    const rd_kafka_topic_result_t** topics = rd_kafka_CreateTopics_result_topics(res, &n);
+    if (n == 1 && rd_kafka_topic_result_error(topics[0]) != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_topic_result_error(topics[0]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+      failure = rd_kafka_topic_result_error_string(topics[0]);
+    rd_kafka_event_destroy(ev);
+  }
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  if (!failure.empty())
+    throw std::runtime_error("create topic " + topic + ": " + failure);
+}
+
+void produce(const std::string& brokers, const std::string& topic,
+             const std::vector<std::pair<std::string, std::string>>& records) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  conf->set("bootstrap.servers", brokers, err);
+  conf->set("linger.ms", "5", err);
+  std::unique_ptr<RdKafka::Producer> p{RdKafka::Producer::create(conf.get(), err)};
+  for (const auto& [key, value] : records) {
+    while (p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                      nullptr) == RdKafka::ERR__QUEUE_FULL)
+      p->poll(10);
+  }
+  if (p->flush(60'000) != RdKafka::ERR_NO_ERROR)
+    throw std::runtime_error("produce to " + topic + " not acknowledged");
+}
+
+std::vector<kafka_record> consume_until(const std::string& brokers, const std::string& topic,
+                                        const std::function<bool(const std::vector<kafka_record>&)>& done,
+                                        std::chrono::seconds timeout) {
+  static std::atomic<int> group_counter{0};
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  conf->set("bootstrap.servers", brokers, err);
+  conf->set("group.id", "test-reader-" + std::to_string(::getpid()) + "-" + std::to_string(group_counter++), err);
+  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c{RdKafka::KafkaConsumer::create(conf.get(), err)};
+  c->subscribe({topic});
+  std::vector<kafka_record> out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done(out) && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m{c->consume(200)};
+    if (m->err() != RdKafka::ERR_NO_ERROR)
+      continue;
+    kafka_record r;
+    r.key = m->key() ? *m->key() : "";
+    r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    r.partition = m->partition();
+    r.offset = m->offset();
+    if (auto* h = m->headers())
+      for (const auto& header : h->get_all())
+        r.headers[header.key()] = std::string(static_cast<const char*>(header.value()), header.value_size());
+    out.push_back(std::move(r));
+  }
+  c->close();
+  return out;
+}
+
+std::string redis_get(const std::string& address, const std::string& key) {
+  auto colon = address.rfind(':');
+  std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
+    redisConnect(address.substr(0, colon).c_str(), std::stoi(address.substr(colon + 1))), &redisFree);
+  if (!ctx || ctx->err)
+    throw std::runtime_error("redis connect failed");
+  auto* reply = static_cast<redisReply*>(redisCommand(ctx.get(), "GET %b", key.data(), key.size()));
+  std::string out = reply && reply->type == REDIS_REPLY_STRING ? std::string(reply->str, reply->len) : "";
+  freeReplyObject(reply);
+  return out;
+}
+
+} // namespace vigil::testing

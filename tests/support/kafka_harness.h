@@ -1,0 +1,44 @@
+#pragma once
+// Real Kafka (KRaft) and Redis for integration tests, started once per test
+// process by tests/harness/*.sh on free loopback ports and stopped at exit.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigil::testing {
+
+struct external_services {
+  std::string kafka;  ///< bootstrap address
+  std::string redis;  ///< host:port
+};
+
+/// Starts both on first use (bounded waits inside the scripts). Throws when
+/// either cannot start.
+const external_services& services();
+
+void create_topic(const std::string& brokers, const std::string& topic, int partitions);
+
+struct kafka_record {
+  std::string key, value;
+  std::map<std::string, std::string> headers;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+/// Produces and waits for every acknowledgement.
+void produce(const std::string& brokers, const std::string& topic,
+             const std::vector<std::pair<std::string, std::string>>& records);
+
+/// Reads `topic` from the beginning with a fresh group until `done(records)`
+/// or the timeout.
+std::vector<kafka_record> consume_until(const std::string& brokers, const std::string& topic,
+                                        const std::function<bool(const std::vector<kafka_record>&)>& done,
+                                        std::chrono::seconds timeout);
+
+/// GET of a Redis key ("" when absent).
+std::string redis_get(const std::string& address, const std::string& key);
+
+} // namespace vigil::testing
