@@ -1,5 +1,6 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
+#include "actors/kafka/kafka_config.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 
@@ -26,6 +27,8 @@ Writes simulated, labelled transactions as JSON lines (deterministic per seed).
   --label-delay-min H   earliest label delay in hours (default 24)
   --label-delay-max H   latest label delay in hours (default 168)
   --start TIME          first event time, ISO-8601 UTC (default 2024-01-01T00:00:00Z)
+  --brokers LIST        produce to Kafka instead of writing lines (key = user_id)
+  --topic NAME          Kafka topic (default transactions)
 A summary (fraud rate and per-pattern counts) goes to stderr.
 )";
 
@@ -34,7 +37,7 @@ A summary (fraud rate and per-pattern counts) goes to stderr.
 int simulate_command(const arguments& args) {
   command_line cl(args,
                   {"seed", "count", "rate", "out", "users", "fraud-scale", "label-noise",
-                   "label-delay-min", "label-delay-max", "start"},
+                   "label-delay-min", "label-delay-max", "start", "brokers", "topic"},
                   {"help"});
   if (cl.has("help")) {
     std::cout << help;
@@ -68,16 +71,33 @@ int simulate_command(const arguments& args) {
     out = &file;
   }
   pipeline::transaction_simulator sim{o};
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::string topic = cl.text("topic", "transactions");
+  if (cl.has("brokers"))
+    producer = actors::make_producer(cl.text("brokers", ""));
   auto start = std::chrono::steady_clock::now();
   std::string line;
   for (std::int64_t i = 0; i < o.expected_count; ++i) {
-    line = pipeline::to_json(sim.next()).dump();
-    line += '\n';
-    out->write(line.data(), static_cast<std::streamsize>(line.size()));
+    auto record = sim.next();
+    if (producer) {
+      // The label is ground truth for offline evaluation, not for the stream.
+      line = pipeline::to_json(record.tx).dump();
+      while (producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                               line.data(), line.size(), record.tx.user_id.data(),
+                               record.tx.user_id.size(), 0, nullptr) == RdKafka::ERR__QUEUE_FULL)
+        producer->poll(10);
+      producer->poll(0);
+    } else {
+      line = pipeline::to_json(record).dump();
+      line += '\n';
+      out->write(line.data(), static_cast<std::streamsize>(line.size()));
+    }
     if (rate > 0)
       std::this_thread::sleep_until(start + std::chrono::duration<double>((i + 1) / rate));
   }
   out->flush();
+  if (producer && producer->flush(60'000) != RdKafka::ERR_NO_ERROR)
+    throw std::runtime_error("Kafka did not acknowledge every record within 60 s");
   const auto& s = sim.stats();
   std::cerr << "simulated " << s.transactions << " transactions, fraud " << s.fraud << " ("
             << 100.0 * s.fraud_rate() << "%), flipped labels " << s.flipped_labels << "\n";
