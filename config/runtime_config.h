@@ -17,7 +17,7 @@ struct runtime_config {
   // Pipeline (live): micro-batching and credit.
   int batch_size = 256;              ///< records per batch
   int batch_deadline_ms = 20;        ///< a partial batch leaves after this
-  int max_in_flight_batches = 8;     ///< credit: batches between source and sink
+  int max_in_flight_batches = 32;    ///< credit: batches between source and sink
   std::int64_t allowed_lateness_ms = 600'000;
   // Pipeline (restart only): parallelism.
   int user_shards = 2;

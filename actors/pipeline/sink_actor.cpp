@@ -21,10 +21,19 @@ struct sink_state {
   pipeline::counter* decisions[3] = {};
   pipeline::histogram* latency = nullptr;
 
+  std::map<std::uint64_t, std::int64_t> sealed_at_ns;
+  pipeline::histogram* delivery = nullptr;
+
   void report_delivered(caf::event_based_actor* self) {
-    for (auto id : publisher->take_delivered())
+    for (auto id : publisher->take_delivered()) {
+      auto it = sealed_at_ns.find(id);
+      if (it != sealed_at_ns.end()) {
+        delivery->observe((steady_now_ns() - it->second) / 1e9);
+        sealed_at_ns.erase(it);
+      }
       if (source)
         self->send(source, batch_done_atom::value, id);
+    }
   }
 };
 
@@ -40,6 +49,8 @@ caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
       "Decisions published, by outcome");
   st.latency = &pipeline::metrics().get_histogram(
     "vigil_decision_latency_seconds", "Source read to decision scored, per record");
+  st.delivery = &pipeline::metrics().get_histogram(
+    "vigil_delivery_seconds", "Last part of a batch handed to the publisher -> acknowledged");
   self->send(self, tick_atom::value);
   return {
     [=](decisions_atom, std::uint64_t batch_id, decision_batch_ptr decisions) {
@@ -53,6 +64,7 @@ caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
         self->send(l, decisions_atom::value, batch_id, decisions);
       if (++s.received[batch_id] == s.parts) {
         s.received.erase(batch_id);
+        s.sealed_at_ns[batch_id] = steady_now_ns();
         s.publisher->seal(batch_id);
       }
       s.report_delivered(self);

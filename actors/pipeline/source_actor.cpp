@@ -16,6 +16,7 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(1);
 constexpr auto shard_reply_timeout = std::chrono::seconds(60);
+constexpr std::int64_t pause_after_ns = 20'000'000;  ///< credit exhausted this long -> pause input
 
 struct source_state {
   std::shared_ptr<record_source> source;
@@ -26,6 +27,7 @@ struct source_state {
   std::uint64_t next_batch_id = 0;
   std::set<std::uint64_t> in_flight;  ///< dispatched, not yet delivered
   bool paused = false;
+  std::int64_t no_credit_since_ns = 0;  ///< 0 while credit is available
   std::int64_t paused_since_ns = 0;
   bool checkpoint_requested = false;
   bool checkpoint_running = false;
@@ -35,6 +37,7 @@ struct source_state {
   bool drained_checkpoint_done = false;
 
   pipeline::counter* records_in = nullptr;
+  pipeline::counter* ticks = nullptr;
   pipeline::gauge* in_flight_gauge = nullptr;
   pipeline::gauge* paused_gauge = nullptr;
   pipeline::counter* paused_ms = nullptr;
@@ -141,6 +144,7 @@ void run_checkpoint(source_actor_ptr self) {
 
 void on_tick(source_actor_ptr self) {
   auto& s = self->state;
+  s.ticks->add();
   auto now = steady_now_ns();
   const auto& cfg = *s.settings.config;
   if (s.snapshots && !s.checkpoint_requested &&
@@ -155,10 +159,16 @@ void on_tick(source_actor_ptr self) {
     return;
   }
   if (!s.has_credit()) {
-    set_paused(self, true);
+    // Pausing makes librdkafka drop its prefetched records, so ride out a
+    // short stall (a few ms of acknowledgements) before pausing.
+    if (s.no_credit_since_ns == 0)
+      s.no_credit_since_ns = now;
+    if (now - s.no_credit_since_ns >= pause_after_ns)
+      set_paused(self, true);
     s.source->poll(s.current, 0);  // keeps group membership and callbacks alive
     return;
   }
+  s.no_credit_since_ns = 0;
   set_paused(self, false);
   auto room = static_cast<std::size_t>(cfg.batch_size) - s.current.size();
   if (s.current.empty())
@@ -190,6 +200,7 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.last_checkpoint_ns = steady_now_ns();
   auto& m = pipeline::metrics();
   st.records_in = &m.get_counter("vigil_records_in_total", "Records read by the source");
+  st.ticks = &m.get_counter("vigil_source_polls_total", "Source poll rounds (timer ticks)");
   st.in_flight_gauge = &m.get_gauge("vigil_in_flight_batches", "Batches between source and sink (credit in use)");
   st.paused_gauge = &m.get_gauge("vigil_source_paused", "1 while the source's input is paused for lack of credit");
   st.paused_ms = &m.get_counter("vigil_source_paused_milliseconds_total", "Time the input spent paused");
