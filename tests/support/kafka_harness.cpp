@@ -127,6 +127,7 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     r.partition = m->partition();
     r.offset = m->offset();
+    r.timestamp_ms = m->timestamp().timestamp;
     if (auto* h = m->headers())
       for (const auto& header : h->get_all())
         r.headers[header.key()] = std::string(static_cast<const char*>(header.value()), header.value_size());

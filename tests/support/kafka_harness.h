@@ -26,6 +26,7 @@ struct kafka_record {
   std::map<std::string, std::string> headers;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;  ///< the record's CreateTime
 };
 
 /// Produces and waits for every acknowledgement.
