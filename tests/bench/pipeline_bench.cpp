@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
   auto topic = "bench-lat-" + std::to_string(::getpid());
   testing::create_topic(svc.kafka, topic, 4);
   auto node = start_node(topic);
+  // Warm-up: the first batches wait for the producer's idempotence id and
+  // the group join; measure the steady state after them.
+  testing::produce(svc.kafka, topic, records(topic + "/warmup/", 2'000));
+  drain_predictions(topic + "/warmup/", 2'000, nullptr, std::chrono::seconds(120));
   int paced = static_cast<int>(rate * 10);
   auto load = records(topic + "/", paced);
   std::thread producer([&] {
