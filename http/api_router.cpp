@@ -87,10 +87,14 @@ http_response handle_predict(const http_request& r, node_api& node) {
     out.errors = std::move(p.errors);
     return out;
   });
-  auto update = r.query.count("update") ? r.query.at("update") : "false";
-  if (update != "true" && update != "false")
-    throw http_error(400, "query parameter update must be true or false");
-  auto results = node.predict(items, update == "true");
+  auto flag = [&](const char* name) {
+    auto value = r.query.count(name) ? r.query.at(name) : "false";
+    if (value != "true" && value != "false")
+      throw http_error(400, std::string("query parameter ") + name + " must be true or false");
+    return value == "true";
+  };
+  bool update = flag("update"), explain = flag("explain");
+  auto results = node.predict(items, update, explain);
   if (!body.is_array())
     return json_response(200, results.front());
   return json_response(200, {{"results", results}});

@@ -16,9 +16,11 @@ class node_api {
  public:
   virtual ~node_api() = default;
   /// One JSON decision per transaction, in order (features and latency
-  /// included). `update` also folds each transaction into stream state.
+  /// included). `update` also folds each transaction into stream state;
+  /// `explain` computes reasons for approved decisions too (flagged ones
+  /// always get them).
   virtual std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs,
-                                              bool update) = 0;
+                                              bool update, bool explain) = 0;
   /// Stores labels durably and forwards them to retraining. Returns
   /// {"accepted": n, "unknown_transaction_ids": [...]}.
   virtual nlohmann::json feedback(const std::vector<pipeline::label_event>& labels) = 0;

@@ -31,7 +31,7 @@ Result ask(caf::scoped_actor& self, const caf::actor& dest, Ts&&... xs) {
 } // namespace
 
 std::vector<nlohmann::json> node_http_api::predict(const std::vector<pipeline::transaction>& txs,
-                                                   bool update) {
+                                                   bool update, bool explain) {
   const auto& p = d_.pipeline;
   caf::scoped_actor self{d_.system};
   std::vector<nlohmann::json> out;
@@ -46,7 +46,7 @@ std::vector<nlohmann::json> node_http_api::predict(const std::vector<pipeline::t
     batch = ask<batch_ptr>(self, user, predict_atom::value, batch, update);
     batch = ask<batch_ptr>(self, merchant, predict_atom::value, batch, update);
     auto scorer = p.scorers[next_scorer_++ % p.scorers.size()];
-    auto decisions = ask<decision_batch_ptr>(self, scorer, predict_atom::value, batch, true);
+    auto decisions = ask<decision_batch_ptr>(self, scorer, predict_atom::value, batch, explain);
     auto& d = decisions->front();
     d.latency_us = (steady_now_ns() - start) / 1000;
     if (update)  // scored state changed: log it so labels can join

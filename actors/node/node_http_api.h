@@ -14,7 +14,7 @@ class node_http_api final : public http::node_api {
   explicit node_http_api(vigil_node& node) : node_(node), d_(node.internals()) {}
 
   std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs,
-                                      bool update) override;
+                                      bool update, bool explain) override;
   nlohmann::json feedback(const std::vector<pipeline::label_event>& labels) override;
   nlohmann::json config() override;
   std::vector<config::config_error> update_config(const nlohmann::json& patch) override;

@@ -10,7 +10,7 @@ namespace {
 // Accepts everything the router passes on, so the fuzzer reaches the parsers.
 class permissive_node final : public node_api {
  public:
-  std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs, bool) override {
+  std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs, bool, bool) override {
     return std::vector<nlohmann::json>(txs.size(), nlohmann::json::object());
   }
   nlohmann::json feedback(const std::vector<pipeline::label_event>& l) override { return {{"accepted", l.size()}}; }

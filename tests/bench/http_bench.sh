@@ -22,15 +22,12 @@ model=$(ls -d "$work"/registry/v*/model.json | head -1)
 VIGIL_MODEL="$model" python3 -m uvicorn --app-dir "$root/tests/bench/fastapi_baseline" app:app \
   --port "$fport" --log-level warning >fastapi.log 2>&1 &
 wait_http "http://127.0.0.1:$fport/docs"
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
 bench() {  # name port -> appends "rps p50 p99 p999" to $name.runs
   local out
   out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/tests/bench/predict.lua" "http://127.0.0.1:$2/predict")
   local rps p50 p99 p999
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50.000%" {print $2}' | to_ms)
-  p99=$(echo "$out" | awk '$1=="99.000%" {print $2}' | to_ms)
-  p999=$(echo "$out" | awk '$1=="99.900%" {print $2}' | to_ms)
+  read -r p50 p99 p999 < <(echo "$out" | awk '$1=="PCT" {print $2, $3, $4}')
   echo "$rps $p50 $p99 $p999" >>"$1.runs"
   printf '%-8s run: %10.0f req/s  p50 %8.3f ms  p99 %8.3f ms  p99.9 %8.3f ms\n' "$1" "$rps" "$p50" "$p99" "$p999"
 }

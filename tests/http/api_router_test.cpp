@@ -17,9 +17,12 @@ class fake_node final : public node_api {
   std::vector<pipeline::label_event> labels;
   json last_patch;
 
-  std::vector<json> predict(const std::vector<pipeline::transaction>& txs, bool update) override {
+  bool last_explain = false;
+  std::vector<json> predict(const std::vector<pipeline::transaction>& txs, bool update,
+                            bool explain) override {
     predicted = txs;
     last_update = update;
+    last_explain = explain;
     std::vector<json> out;
     for (const auto& tx : txs)
       out.push_back({{"transaction_id", tx.transaction_id}, {"probability", 0.1}});
@@ -77,6 +80,9 @@ TEST_CASE("POST /predict scores one object or an array", "[unit][http]") {
   CHECK(many.status == 200);
   CHECK(body_of(many)["results"].size() == 2);
   CHECK(node.last_update);
+  CHECK_FALSE(node.last_explain);
+  CHECK(route(req("POST", "/predict?explain=true", valid_tx), node).status == 200);
+  CHECK(node.last_explain);
 }
 
 TEST_CASE("bad /predict input gets a 4xx naming the problem", "[unit][http]") {
