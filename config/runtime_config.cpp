@@ -1,5 +1,7 @@
 #include "config/runtime_config.h"
 
+#include "pipeline/features/feature_schema.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -24,6 +26,7 @@ void for_each_field(Config& c, F&& f) {
   f("registry_dir", c.registry_dir);
   f("model_stage", c.model_stage);
   f("reasons_for_approved", c.reasons_for_approved);
+  f("disabled_features", c.disabled_features);
   f("retrain_daily_at", c.retrain_daily_at);
   f("retrain_min_new_labels", c.retrain_min_new_labels);
   f("promote_margin", c.promote_margin);
@@ -48,7 +51,13 @@ void for_each_field(Config& c, F&& f) {
 
 template <class T>
 bool read_value(const json& j, T& out) {
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    if (!j.is_array())
+      return false;
+    for (const auto& item : j)
+      if (!item.is_string())
+        return false;
+  } else if constexpr (std::is_same_v<T, bool>) {
     if (!j.is_boolean()) return false;
   } else if constexpr (std::is_integral_v<T>) {
     if (!j.is_number_integer()) return false;
@@ -64,7 +73,8 @@ bool read_value(const json& j, T& out) {
 
 template <class T>
 const char* type_name() {
-  if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) return "an array of strings";
+  else if constexpr (std::is_same_v<T, bool>) return "a boolean";
   else if constexpr (std::is_integral_v<T>) return std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else return "a string";
@@ -117,6 +127,11 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.max_connections >= 1, "max_connections", "must be at least 1");
   need(c.simulator_rate >= 0, "simulator_rate", "must not be negative");
   need(c.simulator_count >= 0, "simulator_count", "must not be negative");
+  for (const auto& name : c.disabled_features) {
+    const auto& names = pipeline::feature_names();
+    need(std::find(names.begin(), names.end(), name) != names.end(), "disabled_features",
+         "unknown feature name");
+  }
   return e;
 }
 

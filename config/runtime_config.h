@@ -27,6 +27,9 @@ struct runtime_config {
   std::string registry_dir = "registry";
   std::string model_stage = "production";  ///< stage whose model is served
   bool reasons_for_approved = false;       ///< compute reasons for every decision
+  /// Feature toggles: these features are scored as missing (NaN), as if the
+  /// upstream signal were unavailable. Names from the feature schema.
+  std::vector<std::string> disabled_features;
   // Retraining.
   std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
   int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger

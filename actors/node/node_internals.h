@@ -25,6 +25,8 @@ struct vigil_node::impl {
   void publish_config();
   /// The model of `stage` (the newest such), else the production version.
   model_ptr load_served_model(const std::string& stage, int production_version);
+  /// The newest model in `stage`, nullptr when none. Throws registry_error.
+  model_ptr load_stage_model(const std::string& stage);
   /// Fills Kafka source/publisher and the Redis (or file) snapshot store.
   void attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg);
 

@@ -130,9 +130,31 @@ void vigil_node::stop() {
 std::vector<config::config_error> vigil_node::update_config(const nlohmann::json& patch,
                                                             const std::string& source) {
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
-  auto errors = impl_->history.update(patch, source);
-  if (errors.empty())
-    impl_->publish_config();
+  auto& d = *impl_;
+  // Switching the served stage needs a loadable model in it: check before
+  // anything changes.
+  model_ptr switched;
+  auto stage = patch.is_object() ? patch.find("model_stage") : patch.end();
+  if (stage != patch.end() && stage->is_string() &&
+      *stage != d.history.current().config.model_stage) {
+    std::string wanted = *stage;
+    try {
+      switched = d.load_stage_model(wanted);
+    } catch (const std::exception& e) {
+      return {{"model_stage", e.what()}};
+    }
+    if (!switched)
+      return {{"model_stage", "no model in stage " + wanted}};
+  }
+  auto errors = d.history.update(patch, source);
+  if (errors.empty()) {
+    d.publish_config();
+    if (switched && d.started) {
+      d.model = switched;
+      broadcast_model(d.pipeline, switched);
+      caf::anon_send(d.coordinator, model_atom::value, switched);
+    }
+  }
   return errors;
 }
 
@@ -192,12 +214,17 @@ void vigil_node::impl::publish_config() {
     .set(history.current().version);
 }
 
-model_ptr vigil_node::impl::load_served_model(const std::string& stage, int production_version) {
-  int version = production_version;
+model_ptr vigil_node::impl::load_stage_model(const std::string& stage) {
+  int version = 0;
   for (const auto& e : registry.list())
     if (models::to_string(e.stage) == stage)
-      version = e.version;
-  return models::load_scoring_model(registry, version);
+      version = e.version;  // the newest in that stage
+  return version ? models::load_scoring_model(registry, version) : nullptr;
+}
+
+model_ptr vigil_node::impl::load_served_model(const std::string& stage, int production_version) {
+  auto model = load_stage_model(stage);
+  return model ? model : models::load_scoring_model(registry, production_version);
 }
 
 } // namespace vigil::actors

@@ -14,6 +14,7 @@ struct user_feature_state {
   std::unique_ptr<user_shard> shard;
   std::vector<caf::actor> merchant_shards;
   pipeline::gauge* late = nullptr;
+  pipeline::gauge* mailbox = nullptr;
 };
 
 caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, int index,
@@ -27,9 +28,13 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
   st.late = &pipeline::metrics().get_gauge(
     "vigil_late_records{stage=\"user\",shard=\"" + std::to_string(index) + "\"}",
     "Records beyond allowed lateness, not applied to state");
+  st.mailbox = &pipeline::metrics().get_gauge(
+    "vigil_mailbox_depth{actor=\"user\",index=\"" + std::to_string(index) + "\"}",
+    "Messages waiting in an actor's mailbox (sampled when it handles one)");
   return {
     [=](user_batch_atom, std::uint64_t batch_id, batch_ptr batch) {
       auto& s = self->state;
+      s.mailbox->set(static_cast<double>(self->mailbox().size()));
       s.shard->process(*batch, true);
       s.late->set(static_cast<double>(s.shard->late_records()));
       auto n = static_cast<int>(s.merchant_shards.size());
@@ -46,9 +51,9 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
       return batch;
     },
     [=](snapshot_atom) {
-      pipeline::store_snapshot snap;
-      snap.users = self->state.shard->users();
-      return pipeline::encode_snapshot(snap);
+      auto snap = std::make_shared<pipeline::store_snapshot>();
+      snap->users = self->state.shard->users();  // a copy: ~4 KiB per user
+      return snapshot_ptr{snap};
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };
@@ -61,6 +66,7 @@ struct merchant_feature_state {
   int index = 0;
   pipeline::gauge* late = nullptr;
   pipeline::gauge* pending = nullptr;
+  pipeline::gauge* mailbox = nullptr;
 };
 
 caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>* self,
@@ -79,9 +85,13 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
                                            "Records beyond allowed lateness, not applied to state");
   st.pending = &pipeline::metrics().get_gauge("vigil_merchant_pending_batches{" + shard_label + "}",
                                               "Batches waiting for parts from user shards");
+  st.mailbox = &pipeline::metrics().get_gauge(
+    "vigil_mailbox_depth{actor=\"merchant\",index=\"" + std::to_string(index) + "\"}",
+    "Messages waiting in an actor's mailbox (sampled when it handles one)");
   return {
     [=](merchant_part_atom, std::uint64_t batch_id, batch_ptr part) {
       auto& s = self->state;
+      s.mailbox->set(static_cast<double>(self->mailbox().size()));
       for (auto& [id, items] : s.assembler->add(batch_id, std::move(*part))) {
         auto batch = std::make_shared<work_batch>(std::move(items));
         s.shard->process(*batch, true);
@@ -100,9 +110,9 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
       return batch;
     },
     [=](snapshot_atom) {
-      pipeline::store_snapshot snap;
-      snap.merchants = self->state.shard->merchants();
-      return pipeline::encode_snapshot(snap);
+      auto snap = std::make_shared<pipeline::store_snapshot>();
+      snap->merchants = self->state.shard->merchants();
+      return snapshot_ptr{snap};
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };

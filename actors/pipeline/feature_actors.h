@@ -17,7 +17,8 @@ using user_map = std::unordered_map<std::string, pipeline::user_state>;
 using merchant_map = std::unordered_map<std::string, pipeline::merchant_state>;
 
 /// Messages: (ubatch, id, batch_ptr) from the source; (predict, batch_ptr,
-/// update) -> batch_ptr; (snapshot) -> encoded users; (config, config_ptr).
+/// update) -> batch_ptr; (snapshot) -> snapshot_ptr with a copy of the
+/// users; (config, config_ptr).
 caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
                                     std::vector<caf::actor> merchant_shards,
                                     std::int64_t allowed_lateness_ms,
@@ -25,7 +26,7 @@ caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
 
 /// Messages: (mpart, id, batch_ptr) from user shards; (label, merchant_id,
 /// event_time_ms, is_fraud); (predict, batch_ptr, update) -> batch_ptr;
-/// (snapshot) -> encoded merchants; (config, config_ptr).
+/// (snapshot) -> snapshot_ptr with a copy of the merchants; (config, config_ptr).
 caf::actor spawn_merchant_feature_actor(caf::actor_system& sys, int shard_index,
                                         int user_shard_count, std::vector<caf::actor> scorers,
                                         std::int64_t allowed_lateness_ms,

@@ -6,6 +6,7 @@
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/features/feature_schema.h"
+#include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/label_event.h"
 #include "pipeline/schema/transaction.h"
 
@@ -58,6 +59,8 @@ using decision_batch = std::vector<decision_record>;
 using decision_batch_ptr = std::shared_ptr<decision_batch>;
 using model_ptr = std::shared_ptr<const models::scoring_model>;
 using config_ptr = std::shared_ptr<const config::runtime_config>;
+/// One shard's state copy at a checkpoint (users or merchants filled).
+using snapshot_ptr = std::shared_ptr<pipeline::store_snapshot>;
 using label_batch_ptr = std::shared_ptr<const std::vector<pipeline::label_event>>;
 
 /// Outcome of one retraining run (worker -> coordinator).

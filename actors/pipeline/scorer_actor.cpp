@@ -7,6 +7,8 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
+
 namespace vigil::actors {
 namespace {
 
@@ -20,10 +22,22 @@ struct scorer_state {
     double review = config->review_threshold >= 0 ? config->review_threshold : model->threshold;
     return {review, std::max(review, config->decline_threshold)};
   }
+  std::vector<int> masked;  ///< indexes of disabled features
+  pipeline::gauge* mailbox = nullptr;
+
+  void set_config(config_ptr next) {
+    config = std::move(next);
+    masked.clear();
+    const auto& names = pipeline::feature_names();
+    for (const auto& name : config->disabled_features)
+      for (int i = 0; i < pipeline::feature_count; ++i)
+        if (name == names[i])
+          masked.push_back(i);
+  }
   decision_batch_ptr score(const work_batch& batch, bool reasons_for_all) const {
     auto start = steady_now_ns();
-    auto out = std::make_shared<decision_batch>(
-      score_batch(batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved));
+    auto out = std::make_shared<decision_batch>(score_batch(
+      batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved, masked));
     if (!batch.empty())
       score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
     return out;
@@ -33,19 +47,24 @@ struct scorer_state {
 caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor sink,
                            model_ptr model, config_ptr config) {
   self->state.model = std::move(model);
-  self->state.config = std::move(config);
+  self->state.set_config(std::move(config));
   self->state.sink = std::move(sink);
+  static std::atomic<int> scorer_count{0};
+  self->state.mailbox = &pipeline::metrics().get_gauge(
+    "vigil_mailbox_depth{actor=\"scorer\",index=\"" + std::to_string(scorer_count++) + "\"}",
+    "Messages waiting in an actor's mailbox (sampled when it handles one)");
   self->state.score_seconds = &pipeline::metrics().get_histogram(
     "vigil_score_seconds_per_record", "Model evaluation time per record (forest + reasons)");
   return {
     [=](score_atom, std::uint64_t batch_id, batch_ptr batch) {
+      self->state.mailbox->set(static_cast<double>(self->mailbox().size()));
       self->send(self->state.sink, decisions_atom::value, batch_id, self->state.score(*batch, false));
     },
     [=](predict_atom, batch_ptr batch, bool reasons_for_all) {
       return self->state.score(*batch, reasons_for_all);
     },
     [=](model_atom, model_ptr next) { self->state.model = std::move(next); },
-    [=](config_atom, config_ptr next) { self->state.config = std::move(next); },
+    [=](config_atom, config_ptr next) { self->state.set_config(std::move(next)); },
   };
 }
 

@@ -3,6 +3,7 @@
 #include "pipeline/features/recent_set.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace vigil::actors {
 
@@ -56,14 +57,18 @@ int shard_of(const std::string& key, int shards) {
 }
 
 decision_batch score_batch(const work_batch& items, const models::scoring_model& model,
-                           const models::decision_thresholds& thresholds, bool reasons_for_all) {
+                           const models::decision_thresholds& thresholds, bool reasons_for_all,
+                           const std::vector<int>& masked_features) {
   decision_batch out;
   out.reserve(items.size());
   std::vector<double> probabilities(items.size());
   std::vector<float> rows(items.size() * pipeline::feature_count);
-  for (std::size_t i = 0; i < items.size(); ++i)
-    std::copy(items[i].features.begin(), items[i].features.end(),
-              rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count));
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto row = rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count);
+    std::copy(items[i].features.begin(), items[i].features.end(), row);
+    for (int f : masked_features)
+      row[f] = std::numeric_limits<float>::quiet_NaN();
+  }
   model.forest.predict_batch(rows.data(), items.size(), probabilities.data());
   auto now = steady_now_ns();
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -77,9 +82,10 @@ decision_batch score_batch(const work_batch& items, const models::scoring_model&
     d.probability = probabilities[i];
     d.decision = models::decide(d.probability, thresholds);
     d.model_version = model.version;
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count),
+                pipeline::feature_count, d.features.begin());
     if (reasons_for_all || d.decision != models::decision_kind::approve)
-      d.reasons = model.top_reasons(item.features);
-    d.features = item.features;
+      d.reasons = model.top_reasons(d.features);
     d.ingest_ns = item.ingest_ns;
     d.source_time_ms = item.source_time_ms;
     d.latency_us = item.ingest_ns ? (now - item.ingest_ns) / 1000 : 0;

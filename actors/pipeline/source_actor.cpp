@@ -42,6 +42,8 @@ struct source_state {
   pipeline::gauge* paused_gauge = nullptr;
   pipeline::counter* paused_ms = nullptr;
   pipeline::counter* checkpoints = nullptr;
+  pipeline::counter* checkpoint_failures = nullptr;
+  std::map<std::string, std::int64_t> saving_positions;  ///< positions of the checkpoint being saved
   pipeline::gauge* drained_gauge = nullptr;
   pipeline::histogram* checkpoint_seconds = nullptr;
 
@@ -88,7 +90,39 @@ void dispatch(source_actor_ptr self) {
   s.in_flight_gauge->set(static_cast<double>(s.in_flight.size()));
 }
 
-// Collects every shard's state, then saves it with the positions it reflects.
+// Writes a checkpoint on its own thread: encoding and storing megabytes of
+// state must not hold the pipeline, which resumes as soon as the consistent
+// copy is taken. Replies (saved, error text; "" = stored).
+void save_checkpoint(caf::blocking_actor* worker, caf::actor source,
+                     std::shared_ptr<snapshot_store> store, snapshot_ptr snapshot) {
+  std::string error;
+  try {
+    store->save(pipeline::encode_snapshot(*snapshot));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  worker->send(source, saved_atom::value, error);
+}
+
+void finish_checkpoint(source_actor_ptr self, const std::string& error) {
+  auto& st = self->state;
+  if (error.empty()) {
+    // Offsets are committed only once the state that reflects them is
+    // stored, so a restart without this checkpoint never skips records.
+    st.source->commit(st.saving_positions);
+    st.checkpoints->add();
+  } else {
+    st.checkpoint_failures->add();
+  }
+  st.last_checkpoint_ns = steady_now_ns();
+  st.checkpoint_running = false;
+  for (auto& p : st.checkpoint_waiters)
+    p.deliver(error.empty());
+  st.checkpoint_waiters.clear();
+}
+
+// Copies every shard's state at the barrier (the pipeline is drained), then
+// lets the pipeline resume and saves the copy with the positions it reflects.
 void run_checkpoint(source_actor_ptr self) {
   auto& s = self->state;
   s.checkpoint_running = true;
@@ -98,46 +132,33 @@ void run_checkpoint(source_actor_ptr self) {
   std::vector<caf::actor> shards = s.settings.user_shards;
   shards.insert(shards.end(), s.settings.merchant_shards.begin(), s.settings.merchant_shards.end());
   auto remaining = std::make_shared<std::size_t>(shards.size());
-  auto finish = [self, merged, started] {
-    auto& st = self->state;
-    if (st.snapshots)
-      st.snapshots->save(pipeline::encode_snapshot(*merged));
-    // Offsets are committed only together with the state that reflects
-    // them, so a restart without the checkpoint never skips records.
-    st.source->commit(merged->positions);
-    st.checkpoints->add();
-    st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
-    st.last_checkpoint_ns = steady_now_ns();
-    st.checkpoint_running = false;
-    st.checkpoint_requested = false;
-    for (auto& p : st.checkpoint_waiters)
-      p.deliver(true);
-    st.checkpoint_waiters.clear();
-  };
+  auto failed = std::make_shared<bool>(false);
   for (auto& shard : shards) {
     self->request(shard, shard_reply_timeout, snapshot_atom::value)
       .then(
-        [=](const std::string& blob) {
-          auto part = pipeline::decode_snapshot(blob);
-          if (part) {
-            for (auto& kv : part->users)
-              merged->users.insert(std::move(kv));
-            for (auto& kv : part->merchants)
-              merged->merchants.insert(std::move(kv));
-          }
-          if (--*remaining == 0)
-            finish();
+        [=](snapshot_ptr part) {
+          merged->users.insert(std::make_move_iterator(part->users.begin()),
+                               std::make_move_iterator(part->users.end()));
+          merged->merchants.insert(std::make_move_iterator(part->merchants.begin()),
+                                   std::make_move_iterator(part->merchants.end()));
+          if (--*remaining != 0 || *failed)
+            return;
+          auto& st = self->state;
+          st.checkpoint_requested = false;  // the copy is taken: resume
+          st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
+          st.saving_positions = merged->positions;
+          if (!st.snapshots)
+            return finish_checkpoint(self, "");
+          self->spawn<caf::detached>(save_checkpoint, caf::actor{self}, st.snapshots, merged);
         },
         [=](caf::error& err) {
-          // A missing shard state would save a partial checkpoint: give up
-          // on this one and keep the previous checkpoint.
-          auto& st = self->state;
-          st.checkpoint_running = false;
-          st.checkpoint_requested = false;
-          for (auto& p : st.checkpoint_waiters)
-            p.deliver(err);
-          st.checkpoint_waiters.clear();
-          *remaining = static_cast<std::size_t>(-1);
+          // A missing shard state would make a partial checkpoint: keep the
+          // previous one.
+          if (*failed)
+            return;
+          *failed = true;
+          self->state.checkpoint_requested = false;
+          finish_checkpoint(self, caf::to_string(err));
         });
   }
 }
@@ -147,7 +168,7 @@ void on_tick(source_actor_ptr self) {
   s.ticks->add();
   auto now = steady_now_ns();
   const auto& cfg = *s.settings.config;
-  if (s.snapshots && !s.checkpoint_requested &&
+  if (s.snapshots && !s.checkpoint_requested && !s.checkpoint_running &&
       now - s.last_checkpoint_ns > cfg.snapshot_interval_ms * 1'000'000LL)
     s.checkpoint_requested = true;
   if (s.checkpoint_requested) {
@@ -178,7 +199,7 @@ void on_tick(source_actor_ptr self) {
   bool late = !s.current.empty() && now - s.current_started_ns >= cfg.batch_deadline_ms * 1'000'000LL;
   if (full || late || (s.source->exhausted() && !s.current.empty()))
     dispatch(self);
-  if (s.drained()) {
+  if (s.drained() && !s.checkpoint_running) {
     if (!s.drained_checkpoint_done && s.snapshots) {
       s.drained_checkpoint_done = true;
       s.checkpoint_requested = true;
@@ -206,7 +227,8 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.paused_ms = &m.get_counter("vigil_source_paused_milliseconds_total", "Time the input spent paused");
   st.drained_gauge = &m.get_gauge("vigil_source_drained", "1 once a finite source is fully delivered and checkpointed");
   st.checkpoints = &m.get_counter("vigil_checkpoints_total", "Checkpoints saved");
-  st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Checkpoint duration (drain excluded)");
+  st.checkpoint_failures = &m.get_counter("vigil_checkpoint_failures_total", "Checkpoints that could not be taken or stored");
+  st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Pipeline pause to copy state at a checkpoint (drain excluded)");
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
@@ -219,6 +241,7 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
       s.in_flight_gauge->set(static_cast<double>(s.in_flight.size()));
     },
     [=](config_atom, config_ptr next) { self->state.settings.config = std::move(next); },
+    [=](saved_atom, const std::string& error) { finish_checkpoint(self, error); },
     [=](snapshot_atom) {
       auto p = self->make_response_promise();
       self->state.checkpoint_waiters.push_back(p);

@@ -88,7 +88,10 @@ TEST_CASE("a slow sink pauses the source and nothing queues beyond the credit", 
   auto& paused_ms = pipeline::metrics().get_counter("vigil_source_paused_milliseconds_total", "");
   auto& in_flight = pipeline::metrics().get_gauge("vigil_in_flight_batches", "");
   auto paused_before = paused_ms.value();
-  pipeline_fixture f{std::chrono::milliseconds(4), 3'000};
+  in_flight.set(0);  // process-wide gauge: forget earlier pipelines of this process
+  // 25 ms per part and two parts per batch: credit runs out for longer than
+  // the 20 ms the source rides out before pausing.
+  pipeline_fixture f{std::chrono::milliseconds(25), 1'500};
   double max_in_flight = 0;
   std::atomic<bool> done{false};
   std::thread sampler([&] {
@@ -101,7 +104,7 @@ TEST_CASE("a slow sink pauses the source and nothing queues beyond the credit", 
   done = true;
   sampler.join();
   REQUIRE(drained);
-  CHECK(f.publisher->seen().size() == 3'000);
+  CHECK(f.publisher->seen().size() == 1'500);
   CHECK(max_in_flight <= f.config->max_in_flight_batches);
   CHECK(max_in_flight >= 1);
   CHECK(paused_ms.value() > paused_before);  // the input was paused, then caught up

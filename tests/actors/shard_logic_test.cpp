@@ -1,7 +1,11 @@
 #include "actors/pipeline/shard_logic.h"
+#include "models/serving/scoring_model.h"
+#include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 using namespace vigil::actors;
@@ -67,4 +71,18 @@ TEST_CASE("user shards compute features before applying the record", "[unit][act
   shard.process(probe, false);
   CHECK(probe[0].features[count_24h] == 2);
   CHECK(shard.users().at("u").records == 2);
+}
+
+TEST_CASE("disabled features are scored and logged as missing", "[integration][actors]") {
+  vigil::models::model_registry registry{vigil::testing::trained_registry()};
+  auto model = vigil::models::load_scoring_model(registry, registry.production()->version);
+  work_batch batch{item(0)};
+  batch[0].features.fill(1.0f);
+  auto geo = static_cast<int>(vigil::pipeline::feature::geo_speed_kmh);
+  auto plain = score_batch(batch, *model, {0.5, 0.9}, false);
+  auto masked = score_batch(batch, *model, {0.5, 0.9}, false, {geo});
+  CHECK(plain[0].features[geo] == 1.0f);
+  CHECK(std::isnan(masked[0].features[geo]));
+  batch[0].features[geo] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(masked[0].probability == Approx(model->forest.predict_probability(batch[0].features.data())));
 }

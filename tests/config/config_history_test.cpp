@@ -81,3 +81,13 @@ TEST_CASE("a config file is read on top of the defaults or refused with reasons"
   CHECK_THROWS_WITH(load_config_file(path), Catch::Contains("http_port: must be in [0, 65535]"));
   std::remove(path.c_str());
 }
+
+TEST_CASE("feature toggles must name schema features", "[unit][config]") {
+  config_history h{runtime_config{}};
+  auto refused = h.update({{"disabled_features", {"geo_speed_kmh", "no_such_feature"}}}, "test");
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].field == "disabled_features");
+  CHECK(h.update({{"disabled_features", "geo_speed_kmh"}}, "test").front().reason == "must be an array of strings");
+  CHECK(h.update({{"disabled_features", {"geo_speed_kmh"}}}, "test").empty());
+  CHECK(h.current().config.disabled_features == std::vector<std::string>{"geo_speed_kmh"});
+}

@@ -112,11 +112,18 @@ TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "
   CHECK(json::parse(applied.body)["version"] == 2);
   auto d = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-4", "u-cfg", 10).dump()).body);
   CHECK(d["decision"] == "decline");
+  auto no_stage = testing::http_call(f.port, "PATCH", "/config", R"({"model_stage": "shadow"})", token);
+  CHECK(no_stage.status == 422);  // no shadow model: refused, nothing changed
+  CHECK(json::parse(no_stage.body)["details"][0]["field"] == "model_stage");
   auto back = testing::http_call(f.port, "POST", "/config/rollback/1", "", token);
   REQUIRE(back.status == 200);
   CHECK(json::parse(back.body)["version"] == 3);
   auto after = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-5", "u-cfg2", 10).dump()).body);
   CHECK(after["decision"] == "approve");
+  // A feature toggle applies live: the feature is scored as missing.
+  REQUIRE(testing::http_call(f.port, "PATCH", "/config", R"({"disabled_features": ["amount"]})", token).status == 200);
+  auto masked = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-6", "u-cfg3", 10).dump()).body);
+  CHECK(masked["features"]["amount"].is_null());
 }
 
 TEST_CASE("the server survives oversize bodies and garbage bytes", "[integration][http]") {
