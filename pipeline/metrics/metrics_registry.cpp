@@ -68,37 +68,29 @@ std::string histogram::render(const std::string& name, const std::string& labels
   return out.str();
 }
 
-counter& metrics_registry::get_counter(const std::string& name, const std::string& help) {
+template <class Metric>
+Metric& metrics_registry::get(std::unique_ptr<Metric> entry::*slot, const std::string& name,
+                              const std::string& help, const char* type) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& e = entries_[name];
-  if (!e.c) {
-    e.c = std::make_unique<counter>();
+  if (!(e.*slot)) {
+    e.*slot = std::make_unique<Metric>();
     e.help = help;
-    e.type = "counter";
+    e.type = type;
   }
-  return *e.c;
+  return *(e.*slot);
+}
+
+counter& metrics_registry::get_counter(const std::string& name, const std::string& help) {
+  return get(&entry::c, name, help, "counter");
 }
 
 gauge& metrics_registry::get_gauge(const std::string& name, const std::string& help) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto& e = entries_[name];
-  if (!e.g) {
-    e.g = std::make_unique<gauge>();
-    e.help = help;
-    e.type = "gauge";
-  }
-  return *e.g;
+  return get(&entry::g, name, help, "gauge");
 }
 
 histogram& metrics_registry::get_histogram(const std::string& name, const std::string& help) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto& e = entries_[name];
-  if (!e.h) {
-    e.h = std::make_unique<histogram>();
-    e.help = help;
-    e.type = "histogram";
-  }
-  return *e.h;
+  return get(&entry::h, name, help, "histogram");
 }
 
 std::string metrics_registry::render() const {

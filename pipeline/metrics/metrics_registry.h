@@ -64,6 +64,10 @@ class metrics_registry {
     std::unique_ptr<gauge> g;
     std::unique_ptr<histogram> h;
   };
+  /// The metric in `slot` of entry `name`, created on first use.
+  template <class Metric>
+  Metric& get(std::unique_ptr<Metric> entry::*slot, const std::string& name,
+              const std::string& help, const char* type);
   mutable std::mutex mutex_;
   std::map<std::string, entry> entries_;
 };

@@ -15,18 +15,9 @@ namespace fs = std::filesystem;
 namespace {
 
 config::runtime_config node_config(const fs::path& dir, std::int64_t count) {
-  config::runtime_config c;
-  c.registry_dir = testing::trained_registry().string();
-  c.decisions_path = (dir / "decisions.jsonl").string();
-  c.snapshot_path = (dir / "state.snapshot").string();
-  c.labels_path = (dir / "labels.jsonl").string();
-  c.http_port = 0;
-  c.simulator_rate = 0;
-  c.simulator_count = count;
+  auto c = testing::embedded_config(dir, count);
   c.simulator_seed = 5;
   c.batch_size = 64;
-  c.retrain_daily_at = "";
-  c.retrain_min_new_labels = 0;
   return c;
 }
 

@@ -115,18 +115,10 @@ TEST_CASE("a retrain cycle through the node promotes a better model and hot-swap
   registry.set_stage(champion, models::model_stage::production);
 
   const int n = 30'000;
-  config::runtime_config c;
+  auto c = testing::embedded_config(dir, n);
   c.registry_dir = (dir / "registry").string();
-  c.decisions_path = (dir / "decisions.jsonl").string();
-  c.snapshot_path = (dir / "state.snapshot").string();
-  c.labels_path = (dir / "labels.jsonl").string();
-  c.http_port = 0;
   c.auth_token = "retrain-token";
-  c.simulator_rate = 0;
-  c.simulator_count = n;
   c.simulator_seed = 9;
-  c.retrain_daily_at = "";
-  c.retrain_min_new_labels = 0;
   c.promote_margin = 0.01;
   actors::vigil_node node{c, ""};
   node.start();

@@ -23,18 +23,10 @@ struct node_fixture {
   unsigned short port = 0;
 
   explicit node_fixture(double rate = 0, std::int64_t count = 2'000) {
-    config::runtime_config c;
-    c.registry_dir = testing::trained_registry().string();
-    c.decisions_path = (dir / "decisions.jsonl").string();
-    c.snapshot_path = (dir / "state.snapshot").string();
-    c.labels_path = (dir / "labels.jsonl").string();
-    c.http_port = 0;
+    auto c = testing::embedded_config(dir, count);
     c.auth_token = token;
     c.simulator_rate = rate;
-    c.simulator_count = count;
     c.body_limit_bytes = 64 * 1024;
-    c.retrain_daily_at = "";
-    c.retrain_min_new_labels = 0;
     node = std::make_unique<actors::vigil_node>(c, "");
     node->start();
     port = node->http_port();

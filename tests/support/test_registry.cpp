@@ -29,6 +29,20 @@ const std::filesystem::path& trained_registry() {
   return dir;
 }
 
+config::runtime_config embedded_config(const std::filesystem::path& dir, std::int64_t count) {
+  config::runtime_config c;
+  c.registry_dir = trained_registry().string();
+  c.decisions_path = (dir / "decisions.jsonl").string();
+  c.snapshot_path = (dir / "state.snapshot").string();
+  c.labels_path = (dir / "labels.jsonl").string();
+  c.http_port = 0;
+  c.simulator_rate = 0;
+  c.simulator_count = count;
+  c.retrain_daily_at = "";
+  c.retrain_min_new_labels = 0;
+  return c;
+}
+
 std::map<std::string, nlohmann::json> read_decisions(const std::filesystem::path& file,
                                                      std::size_t* lines) {
   std::map<std::string, nlohmann::json> out;

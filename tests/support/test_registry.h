@@ -5,9 +5,16 @@
 #include <map>
 #include <string>
 
+#include "config/runtime_config.h"
+
 #include <nlohmann/json.hpp>
 
 namespace vigil::testing {
+
+/// A config for an embedded test node writing into `dir`: the trained
+/// registry, any free HTTP port, an unthrottled simulator of `count`
+/// records (0 = unbounded), no scheduled retraining.
+config::runtime_config embedded_config(const std::filesystem::path& dir, std::int64_t count);
 
 /// A fresh, empty folder under the temp directory, unique per call.
 std::filesystem::path scratch_dir(const std::string& name);
