@@ -162,8 +162,14 @@ void kafka_record_source::resume() {
   RdKafka::TopicPartition::destroy(parts);
 }
 
+void kafka_record_source::flush_dead_letters() const {
+  // flush() costs a round of waiting even when idle: only when something is queued.
+  if (dead_letters_->outq_len() > 0)
+    dead_letters_->flush(10'000);
+}
+
 void kafka_record_source::commit(const std::map<std::string, std::int64_t>& positions) {
-  dead_letters_->flush(10'000);
+  flush_dead_letters();
   std::vector<RdKafka::TopicPartition*> parts;
   for (const auto& [key, offset] : positions) {
     auto slash = key.rfind('/');
@@ -179,7 +185,7 @@ void kafka_record_source::commit(const std::map<std::string, std::int64_t>& posi
 }
 
 std::map<std::string, std::int64_t> kafka_record_source::positions() const {
-  dead_letters_->flush(10'000);
+  flush_dead_letters();
   std::map<std::string, std::int64_t> out = restored_;
   for (const auto& [partition, offset] : next_offsets_)
     out[position_key(partition)] = offset;
