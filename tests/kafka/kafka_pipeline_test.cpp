@@ -1,7 +1,12 @@
 // Against a real Kafka broker (KRaft) and a real redis-server, both started
 // by tests/harness on free loopback ports.
 
+#include "actors/kafka/kafka_record_source.h"
 #include "actors/node/vigil_node.h"
+#include "actors/pipeline/pipeline_topology.h"
+#include "config/runtime_config.h"
+#include "models/serving/scoring_model.h"
+#include "pipeline/metrics/metrics_registry.h"
 #include "pipeline/features/feature_store.h"
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/transaction_json.h"
@@ -9,6 +14,8 @@
 #include "support/kafka_harness.h"
 #include "support/test_registry.h"
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -233,4 +240,71 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
     identical += same ? 1 : 0;
   }
   CHECK(identical == txs.size());
+}
+
+namespace {
+
+// Accepts decisions slowly (a congested downstream), counts them.
+class slow_publisher final : public actors::decision_publisher {
+ public:
+  void publish(std::uint64_t, const actors::decision_batch& decisions) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    for (const auto& d : decisions)
+      ids_.insert(d.transaction_id);
+  }
+  void seal(std::uint64_t id) override { delivered_.push_back(id); }
+  std::vector<std::uint64_t> take_delivered() override { return std::exchange(delivered_, {}); }
+  std::size_t seen() const { return ids_.size(); }
+
+ private:
+  std::set<std::string> ids_;
+  std::vector<std::uint64_t> delivered_;
+};
+
+} // namespace
+
+TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",
+          "[integration][kafka]") {
+  const auto& svc = testing::services();
+  auto topic = unique("slow-tx");
+  testing::create_topic(svc.kafka, topic, 2);
+  auto txs = simulated(topic + "/", 3'000, 44);
+  testing::produce(svc.kafka, topic, as_records(txs));
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  models::model_registry registry{testing::trained_registry()};
+  auto config = std::make_shared<config::runtime_config>();
+  config->batch_size = 50;
+  config->max_in_flight_batches = 2;
+  auto publisher = std::make_shared<slow_publisher>();
+  auto source = std::make_shared<actors::kafka_record_source>(svc.kafka, topic, topic, topic + ".dlq");
+  auto& m = pipeline::metrics();
+  auto& paused_ms = m.get_counter("vigil_source_paused_milliseconds_total", "");
+  auto& paused = m.get_gauge("vigil_source_paused", "");
+  auto& in_flight = m.get_gauge("vigil_in_flight_batches", "");
+  auto& records_in = m.get_counter("vigil_records_in_total", "");
+  auto paused_before = paused_ms.value();
+  auto in_before = records_in.value();
+  in_flight.set(0);
+  auto handles = actors::start_pipeline(
+    sys, {source, publisher, nullptr,
+          models::load_scoring_model(registry, registry.production()->version), config});
+  double max_in_flight = 0;
+  bool saw_paused = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (records_in.value() - in_before < txs.size() && std::chrono::steady_clock::now() < deadline) {
+    max_in_flight = std::max(max_in_flight, in_flight.value());
+    saw_paused = saw_paused || paused.value() > 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  while (in_flight.value() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  actors::stop_pipeline(handles);
+  handles = {};
+  CHECK(records_in.value() - in_before == txs.size());   // caught up
+  CHECK(saw_paused);                                      // partitions were paused...
+  CHECK(paused_ms.value() > paused_before);               // ...and resumed
+  CHECK(max_in_flight <= config->max_in_flight_batches);  // nothing queued past the credit
 }
