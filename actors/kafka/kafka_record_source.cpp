@@ -19,9 +19,15 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
     rebalances.add();
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       for (auto* tp : partitions) {
-        auto it = owner_.restored_.find(owner_.position_key(tp->partition()));
-        if (it != owner_.restored_.end())
-          tp->set_offset(it->second);
+        // Resume where this process's state is: its own position when it
+        // read the partition before (a rebalance gave it back), else the
+        // checkpoint's, else the group's committed offset (= checkpointed).
+        auto own = owner_.next_offsets_.find(tp->partition());
+        auto restored = owner_.restored_.find(owner_.position_key(tp->partition()));
+        if (own != owner_.next_offsets_.end())
+          tp->set_offset(own->second);
+        else if (restored != owner_.restored_.end())
+          tp->set_offset(restored->second);
         owner_.assigned_.insert(tp->partition());
       }
       consumer->assign(partitions);
