@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev librdkafka-dev libhiredis-dev libxgboost-dev
   libboost-dev libboost-system-dev nlohmann-json3-dev catch2
-  redis-server redis-tools maven default-jre-headless wrk
+  redis-server redis-tools maven default-jre-headless wrk python3 curl
 )
 missing=()
 for p in "${packages[@]}"; do
