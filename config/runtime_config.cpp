@@ -93,7 +93,8 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "registry_dir", "simulator_seed"};
+    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "body_limit_bytes",
+    "read_timeout_ms", "max_connections"};
   return fields;
 }
 
