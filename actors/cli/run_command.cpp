@@ -98,7 +98,8 @@ int run_command(const arguments& args) {
   node.start();
   std::cerr << "vigil: running; decisions -> "
             << (cfg.brokers.empty() ? cfg.decisions_path : std::string("topic fraud_predictions"))
-            << "; Ctrl-C to stop\n";
+            << "; dashboard and API on http://" << cfg.http_address << ":" << node.http_port()
+            << "/ ; Ctrl-C to stop\n";
   auto last_summary = std::chrono::steady_clock::now();
   while (!node.drained()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
