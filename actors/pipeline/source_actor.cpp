@@ -172,7 +172,7 @@ void on_tick(source_actor_ptr self) {
       now - s.last_checkpoint_ns > cfg.snapshot_interval_ms * 1'000'000LL)
     s.checkpoint_requested = true;
   if (s.checkpoint_requested) {
-    // Barrier: flush what we hold, issue nothing new until drained and saved.
+    // Barrier: flush what we hold, issue nothing new until drained and copied.
     if (!s.current.empty() && s.has_credit())
       dispatch(self);
     if (s.current.empty() && s.in_flight.empty() && !s.checkpoint_running)
@@ -191,11 +191,13 @@ void on_tick(source_actor_ptr self) {
   }
   s.no_credit_since_ns = 0;
   set_paused(self, false);
-  auto room = static_cast<std::size_t>(cfg.batch_size) - s.current.size();
+  // batch_size may have shrunk below what we hold (live config).
+  auto target = static_cast<std::size_t>(cfg.batch_size);
+  auto room = target > s.current.size() ? target - s.current.size() : 0;
   if (s.current.empty())
     s.current_started_ns = now;
   s.source->poll(s.current, room);
-  bool full = s.current.size() >= static_cast<std::size_t>(cfg.batch_size);
+  bool full = s.current.size() >= target;
   bool late = !s.current.empty() && now - s.current_started_ns >= cfg.batch_deadline_ms * 1'000'000LL;
   if (full || late || (s.source->exhausted() && !s.current.empty()))
     dispatch(self);
