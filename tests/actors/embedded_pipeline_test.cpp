@@ -98,3 +98,20 @@ TEST_CASE("a live config change alters decisions of the running stream", "[integ
     approved += nlohmann::json::parse(l)["decision"] == "approve" ? 1 : 0;
   CHECK(approved > 0);  // before the change most were approved
 }
+
+TEST_CASE("shrinking batches and credit live keeps every decision", "[integration][pipeline]") {
+  auto dir = testing::scratch_dir("live-batching");
+  auto c = node_config(dir, 3'000);
+  c.simulator_rate = 6'000;
+  c.batch_size = 256;
+  actors::vigil_node node{c, ""};
+  node.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  REQUIRE(node.update_config({{"batch_size", 1}, {"max_in_flight_batches", 1}}, "test").empty());
+  REQUIRE(node.wait_drained(std::chrono::seconds(120)));
+  node.stop();
+  std::size_t lines = 0;
+  auto decisions = testing::read_decisions(dir / "decisions.jsonl", &lines);
+  CHECK(lines == 3'000);
+  CHECK(decisions.size() == 3'000);
+}
