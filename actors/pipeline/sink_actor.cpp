@@ -24,6 +24,10 @@ struct sink_state {
   std::map<std::uint64_t, std::int64_t> sealed_at_ns;
   pipeline::histogram* delivery = nullptr;
 
+  /// Delivered before the source subscribed (it is wired in after spawn, so
+  /// the first batches can overtake the subscription): sent on subscribe.
+  std::vector<std::uint64_t> unreported;
+
   void report_delivered(caf::event_based_actor* self) {
     for (auto id : publisher->take_delivered()) {
       auto it = sealed_at_ns.find(id);
@@ -33,6 +37,8 @@ struct sink_state {
       }
       if (source)
         self->send(source, batch_done_atom::value, id);
+      else
+        unreported.push_back(id);
     }
   }
 };
@@ -69,7 +75,13 @@ caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
       }
       s.report_delivered(self);
     },
-    [=](subscribe_atom, caf::actor source) { self->state.source = std::move(source); },
+    [=](subscribe_atom, caf::actor source) {
+      auto& s = self->state;
+      s.source = std::move(source);
+      for (auto id : s.unreported)
+        self->send(s.source, batch_done_atom::value, id);
+      s.unreported.clear();
+    },
     [=](subscribe_atom, caf::actor listener, bool) {
       self->state.listeners.push_back(std::move(listener));
     },

@@ -117,7 +117,14 @@ TEST_CASE("a model swap under load loses and doubles no decision", "[integration
   auto next = std::make_shared<models::scoring_model>(*f.model);
   next->version = f.model->version + 100;
   broadcast_model(f.handles, next);
-  REQUIRE(f.wait_drained(std::chrono::seconds(120)));
+  auto& m = pipeline::metrics();
+  bool drained = f.wait_drained(std::chrono::seconds(120));
+  INFO("records in " << m.get_counter("vigil_records_in_total", "").value() << ", in flight "
+       << m.get_gauge("vigil_in_flight_batches", "").value() << ", paused "
+       << m.get_gauge("vigil_source_paused", "").value() << ", polls "
+       << m.get_counter("vigil_source_polls_total", "").value() << ", published "
+       << f.publisher->seen().size());
+  REQUIRE(drained);
   auto seen = f.publisher->seen();
   std::set<std::string> ids;
   std::map<int, int> by_version;

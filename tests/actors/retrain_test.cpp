@@ -77,7 +77,7 @@ TEST_CASE("the daily schedule fires once when its UTC time is crossed", "[unit][
   CHECK_FALSE(actors::schedule_due("", 0, 20 * day));
 }
 
-TEST_CASE("labels join the logged vector; unknown ids do not", "[unit][retrain]") {
+TEST_CASE("labels join the logged vector and unknown ids do not", "[unit][retrain]") {
   actors::scored_log log{2, 10};
   actors::decision_record d;
   d.transaction_id = "a";
