@@ -70,10 +70,13 @@ void vigil_node::start() {
   }
   parts.model = d.model;
   parts.config = cfg;
+  // The coordinator must log every scored vector, the first batch's too.
+  parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
+    d.coordinator = spawn_retrain_coordinator(
+      d.system, retrain_wiring{h.merchant_shards, h.scorers, d.model, cfg});
+    return std::vector<caf::actor>{d.coordinator};
+  };
   d.pipeline = start_pipeline(d.system, parts);
-  d.coordinator = spawn_retrain_coordinator(
-    d.system, retrain_wiring{d.pipeline.merchant_shards, d.pipeline.scorers, d.model, cfg});
-  caf::anon_send(d.pipeline.sink, subscribe_atom::value, d.coordinator, true);
   if (cfg->brokers.empty())
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);
   else

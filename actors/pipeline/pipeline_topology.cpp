@@ -46,6 +46,9 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   for (int i = 0; i < cfg.user_shards; ++i)
     h.user_shards.push_back(spawn_user_feature_actor(sys, i, h.merchant_shards,
                                                      cfg.allowed_lateness_ms, users[i]));
+  if (parts.decision_listeners)
+    for (const auto& listener : parts.decision_listeners(h))
+      caf::anon_send(h.sink, subscribe_atom::value, listener, true);
   h.source = spawn_source_actor(sys, parts.source, parts.snapshots,
                                 source_settings{h.user_shards, h.merchant_shards, parts.config});
   caf::anon_send(h.sink, subscribe_atom::value, h.source);

@@ -10,10 +10,13 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 namespace vigil::actors {
+
+struct pipeline_handles;
 
 struct pipeline_parts {
   std::shared_ptr<record_source> source;
@@ -21,6 +24,10 @@ struct pipeline_parts {
   std::shared_ptr<snapshot_store> snapshots;  ///< may be null: no checkpoints
   model_ptr model;
   config_ptr config;
+  /// Called once shards, scorers and sink exist and before the source
+  /// starts: the actors it returns receive every published decision batch
+  /// from the first one on.
+  std::function<std::vector<caf::actor>(const pipeline_handles&)> decision_listeners;
 };
 
 struct pipeline_handles {
