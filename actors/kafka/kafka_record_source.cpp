@@ -152,19 +152,18 @@ std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch&
   return 1;
 }
 
-void kafka_record_source::pause() {
-  paused_ = true;
-  std::vector<RdKafka::TopicPartition*> parts;
-  consumer_->assignment(parts);
-  consumer_->pause(parts);
-  RdKafka::TopicPartition::destroy(parts);
-}
+void kafka_record_source::pause() { set_paused(true); }
 
-void kafka_record_source::resume() {
-  paused_ = false;
+void kafka_record_source::resume() { set_paused(false); }
+
+void kafka_record_source::set_paused(bool paused) {
+  paused_ = paused;
   std::vector<RdKafka::TopicPartition*> parts;
   consumer_->assignment(parts);
-  consumer_->resume(parts);
+  if (paused)
+    consumer_->pause(parts);
+  else
+    consumer_->resume(parts);
   RdKafka::TopicPartition::destroy(parts);
 }
 

@@ -33,6 +33,8 @@ class kafka_record_source final : public record_source {
   /// Parses one record into `out` (1) or dead-letters it (0).
   std::size_t accept(const RdKafka::Message& msg, work_batch& out);
   std::string position_key(std::int32_t partition) const;
+  /// Pauses or resumes every assigned partition.
+  void set_paused(bool paused);
   /// Waits until every dead letter is acknowledged (bounded: 10 s).
   void flush_dead_letters() const;
 

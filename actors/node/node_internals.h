@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <chrono>
 #include <mutex>
 
 namespace vigil::actors {
@@ -27,6 +28,10 @@ struct vigil_node::impl {
   model_ptr load_served_model(const std::string& stage, int production_version);
   /// The newest model in `stage`, nullptr when none. Throws registry_error.
   model_ptr load_stage_model(const std::string& stage);
+  /// Asks the source (drained, snapshot) and waits for its yes/no; false on
+  /// timeout or error.
+  template <class Atom>
+  bool ask_source(Atom atom, std::chrono::milliseconds timeout);
   /// Fills Kafka source/publisher and the Redis (or file) snapshot store.
   void attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg);
 

@@ -98,12 +98,17 @@ unsigned short vigil_node::http_port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 
-bool vigil_node::wait_drained(std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{impl_->system};
+template <class Atom>
+bool vigil_node::impl::ask_source(Atom atom, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{system};
   bool ok = false;
-  self->request(impl_->pipeline.source, timeout, drained_atom::value)
-    .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
+  self->request(pipeline.source, timeout, atom)
+    .receive([&](bool done) { ok = done; }, [&](caf::error&) { ok = false; });
   return ok;
+}
+
+bool vigil_node::wait_drained(std::chrono::milliseconds timeout) {
+  return impl_->ask_source(drained_atom::value, timeout);
 }
 
 bool vigil_node::drained() const {
@@ -111,11 +116,7 @@ bool vigil_node::drained() const {
 }
 
 bool vigil_node::checkpoint(std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{impl_->system};
-  bool ok = false;
-  self->request(impl_->pipeline.source, timeout, snapshot_atom::value)
-    .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
-  return ok;
+  return impl_->ask_source(snapshot_atom::value, timeout);
 }
 
 void vigil_node::stop() {
