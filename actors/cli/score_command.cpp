@@ -1,12 +1,12 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
+#include "actors/pipeline/decision_json.h"
+#include "actors/pipeline/shard_logic.h"
 #include "models/evaluation/classification_metrics.h"
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/features/feature_store.h"
 #include "pipeline/schema/transaction_file.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -64,25 +64,18 @@ int score_command(const arguments& args) {
     out_file.open(cl.text("out", ""));
     out = &out_file;
   }
+  // The stream's scoring and publishing code: same decisions, same reasons,
+  // same JSON as fraud_predictions (without the feature values).
   pipeline::feature_store store;
   std::vector<float> scores, labels;
   for (const auto& record : file.records) {
-    auto row = store.features(record.tx, true);
-    double p = model->forest.predict_probability(row.data());
-    auto decision = models::decide(p, thresholds);
-    nlohmann::json j{{"transaction_id", record.tx.transaction_id},
-                     {"probability", p},
-                     {"decision", models::to_string(decision)},
-                     {"model_version", model->version}};
-    if (decision != models::decision_kind::approve) {
-      nlohmann::json reasons = nlohmann::json::array();
-      for (const auto& r : model->top_reasons(row))
-        reasons.push_back({{"feature", r.feature}, {"value", r.value}, {"contribution", r.contribution}});
-      j["reasons"] = reasons;
-    }
-    *out << j.dump() << '\n';
+    actors::work_batch one(1);
+    one.front().tx = record.tx;
+    one.front().features = store.features(record.tx, true);
+    auto decision = actors::score_batch(one, *model, thresholds, false).front();
+    *out << actors::decision_to_json(decision, false).dump() << '\n';
     if (record.label) {
-      scores.push_back(static_cast<float>(p));
+      scores.push_back(static_cast<float>(decision.probability));
       labels.push_back(record.label->is_fraud ? 1.0f : 0.0f);
     }
   }
