@@ -7,6 +7,7 @@
 #include "config/runtime_config.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/metrics/metrics_registry.h"
+#include "support/recording_publisher.h"
 #include "support/test_registry.h"
 
 #include <caf/all.hpp>
@@ -21,29 +22,7 @@ using namespace vigil::actors;
 
 namespace {
 
-// Records decisions in memory; optionally slow (a congested broker).
-class recording_publisher final : public decision_publisher {
- public:
-  explicit recording_publisher(std::chrono::milliseconds delay) : delay_(delay) {}
-  void publish(std::uint64_t, const decision_batch& decisions) override {
-    std::this_thread::sleep_for(delay_);
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& d : decisions)
-      seen_.push_back({d.transaction_id, d.model_version});
-  }
-  void seal(std::uint64_t batch_id) override { delivered_.push_back(batch_id); }
-  std::vector<std::uint64_t> take_delivered() override { return std::exchange(delivered_, {}); }
-  std::vector<std::pair<std::string, int>> seen() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return seen_;
-  }
-
- private:
-  std::chrono::milliseconds delay_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, int>> seen_;
-  std::vector<std::uint64_t> delivered_;
-};
+using testing::recording_publisher;
 
 struct pipeline_fixture {
   caf::actor_system_config cfg;

@@ -12,6 +12,7 @@
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/kafka_harness.h"
+#include "support/recording_publisher.h"
 #include "support/test_registry.h"
 
 #include <caf/actor_system.hpp>
@@ -242,27 +243,6 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
   CHECK(identical == txs.size());
 }
 
-namespace {
-
-// Accepts decisions slowly (a congested downstream), counts them.
-class slow_publisher final : public actors::decision_publisher {
- public:
-  void publish(std::uint64_t, const actors::decision_batch& decisions) override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    for (const auto& d : decisions)
-      ids_.insert(d.transaction_id);
-  }
-  void seal(std::uint64_t id) override { delivered_.push_back(id); }
-  std::vector<std::uint64_t> take_delivered() override { return std::exchange(delivered_, {}); }
-  std::size_t seen() const { return ids_.size(); }
-
- private:
-  std::set<std::string> ids_;
-  std::vector<std::uint64_t> delivered_;
-};
-
-} // namespace
-
 TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",
           "[integration][kafka]") {
   const auto& svc = testing::services();
@@ -278,7 +258,7 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then i
   auto config = std::make_shared<config::runtime_config>();
   config->batch_size = 50;
   config->max_in_flight_batches = 2;
-  auto publisher = std::make_shared<slow_publisher>();
+  auto publisher = std::make_shared<testing::recording_publisher>(std::chrono::milliseconds(30));
   auto source = std::make_shared<actors::kafka_record_source>(svc.kafka, topic, topic, topic + ".dlq");
   auto& m = pipeline::metrics();
   auto& paused_ms = m.get_counter("vigil_source_paused_milliseconds_total", "");
