@@ -34,14 +34,9 @@ if [[ -z "$JAVA_MAJOR" || "$JAVA_MAJOR" -lt 17 ]]; then
 fi
 
 PIDFILE="$WORKDIR/kafka.pid"
-# A live (non-zombie) process from a previous start still owns this workdir?
-running_pid() {
-  local p; p="$(cat "$PIDFILE" 2>/dev/null || true)"
-  [[ "$p" =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
-  [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != "Z" ]] || return 1
-  tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
-}
-if [[ -f "$PIDFILE" ]] && running_pid; then
+# A live process from a previous start still owns this workdir?
+source "$(dirname "$0")/process_lib.sh"
+if owns_pidfile "$PIDFILE" 'kafka\.Kafka'; then
   log "a broker is already running for $WORKDIR (pid $(cat "$PIDFILE")); stop it first"
   exit 1
 fi

@@ -22,14 +22,9 @@ for b in "$REDIS_SERVER" "$REDIS_CLI" python3; do
 done
 
 PIDFILE="$WORKDIR/redis.pid"
-# A live (non-zombie) process from a previous start still owns this workdir?
-running_pid() {
-  local p; p="$(cat "$PIDFILE" 2>/dev/null || true)"
-  [[ "$p" =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
-  [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != "Z" ]] || return 1
-  tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'redis'
-}
-if [[ -f "$PIDFILE" ]] && running_pid; then
+# A live process from a previous start still owns this workdir?
+source "$(dirname "$0")/process_lib.sh"
+if owns_pidfile "$PIDFILE" 'redis'; then
   log "redis already running for $WORKDIR (pid $(cat "$PIDFILE")); stop it first"
   exit 1
 fi

@@ -7,20 +7,13 @@ set -euo pipefail
 [[ $# -ge 3 ]] || { echo "usage: $0 <name> <pidfile> <cmdline-regex> [files...]" >&2; exit 2; }
 NAME="$1"; PIDFILE="$2"; MATCH="$3"; shift 3
 GRACE="${VIGIL_STOP_GRACE:-10}"
-# Alive = exists and is not a zombie (an exited child reparented to a slow
-# reaper still answers kill -0).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  local st
-  st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
-  [[ "$st" != "Z" && "$st" != "X" ]]
-}
+source "$(dirname "$0")/process_lib.sh"
 
 [[ -f "$PIDFILE" ]] || exit 0
 PID="$(cat "$PIDFILE")"
 [[ "$PID" =~ ^[0-9]+$ ]] || { rm -f "$PIDFILE"; exit 0; }
 
-if alive "$PID" && tr '\0' ' ' < "/proc/$PID/cmdline" 2>/dev/null | grep -q -- "$MATCH"; then
+if owns_pidfile "$PIDFILE" "$MATCH"; then
   kill -TERM "$PID" 2>/dev/null || true
   deadline=$((SECONDS + GRACE))
   while alive "$PID" && (( SECONDS < deadline )); do sleep 0.1; done
