@@ -33,6 +33,7 @@ void for_each_field(Config& c, F&& f) {
   f("brokers", c.brokers);
   f("input_topic", c.input_topic);
   f("consumer_group", c.consumer_group);
+  f("node_name", c.node_name);
   f("redis", c.redis);
   f("snapshot_path", c.snapshot_path);
   f("snapshot_interval_ms", c.snapshot_interval_ms);
@@ -91,7 +92,7 @@ bool valid_hh_mm(const std::string& s) {
 
 const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
-    "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "redis",
+    "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "body_limit_bytes",
     "read_timeout_ms", "max_connections"};

@@ -38,6 +38,7 @@ struct runtime_config {
   std::string brokers;                     ///< "" = embedded pipeline
   std::string input_topic = "transactions";
   std::string consumer_group = "vigil";     ///< Kafka group; also names the checkpoint
+  std::string node_name;                   ///< "" = host name; names this node's checkpoint part
   std::string redis;                       ///< host:port, "" = local snapshot file
   std::string snapshot_path = "vigil-state.snapshot";
   int snapshot_interval_ms = 10'000;

@@ -3,41 +3,48 @@
 #include "pipeline/metrics/metrics_registry.h"
 #include "pipeline/schema/transaction_json.h"
 
-#include <iostream>
+#include <algorithm>
 
 namespace vigil::actors {
 
-// Runs inside consume(): assignment applies restored positions, so a
-// partition resumes exactly where the checkpointed state left it.
+// Runs inside consume(). It only records what changed; the source actor
+// completes the change once state is saved (revoke) or restored (assign).
 class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb {
  public:
   explicit rebalance_handler(kafka_record_source& owner) : owner_(owner) {}
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
-    auto& rebalances = pipeline::metrics().get_counter("vigil_rebalances_total", "Partition assignments and revocations");
-    rebalances.add();
+    pipeline::metrics().get_counter("vigil_rebalances_total", "Partition assignments and revocations").add();
+    auto& o = owner_;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      for (auto* tp : partitions) {
-        // Resume where this process's state is: its own position when it
-        // read the partition before (a rebalance gave it back), else the
-        // checkpoint's, else the group's committed offset (= checkpointed).
-        auto own = owner_.next_offsets_.find(tp->partition());
-        auto restored = owner_.restored_.find(owner_.position_key(tp->partition()));
-        if (own != owner_.next_offsets_.end())
-          tp->set_offset(own->second);
-        else if (restored != owner_.restored_.end())
-          tp->set_offset(restored->second);
-        owner_.assigned_.insert(tp->partition());
+      if (o.closing_) {
+        consumer->unassign();
+        return;
       }
-      consumer->assign(partitions);
-      if (owner_.paused_)
-        consumer->pause(partitions);
-    } else {
       for (auto* tp : partitions)
-        owner_.assigned_.erase(tp->partition());
-      consumer->unassign();
+        o.pending_assignment_.insert(tp->partition());
+      return;
     }
+    if (o.closing_) {
+      consumer->unassign();
+      o.assigned_.clear();
+      return;
+    }
+    // An assignment not yet started has read nothing: it just goes.
+    o.pending_assignment_.clear();
+    o.revocation_lost_ = consumer->assignment_lost();
+    for (auto* tp : partitions)
+      if (o.assigned_.count(tp->partition()))
+        o.pending_revocation_.insert(tp->partition());
+    if (o.pending_revocation_.empty()) {
+      consumer->unassign();
+      return;
+    }
+    // Records fetched but not taken are re-read by the partition's next owner.
+    o.held_.erase(std::remove_if(o.held_.begin(), o.held_.end(),
+                                 [&](const auto& m) { return !o.reading(m->partition()); }),
+                  o.held_.end());
   }
 
  private:
@@ -56,6 +63,8 @@ kafka_record_source::kafka_record_source(const std::string& brokers, const std::
                                {"auto.offset.reset", "earliest"},
                                {"enable.partition.eof", "false"},
                                {"fetch.wait.max.ms", "5"},
+                               // A crashed node's partitions move after 10 s, not 45.
+                               {"session.timeout.ms", "10000"},
                                {"queued.max.messages.kbytes", "16384"}});
   std::string error;
   if (conf->set("rebalance_cb", rebalance_.get(), error) != RdKafka::Conf::CONF_OK)
@@ -72,8 +81,13 @@ kafka_record_source::kafka_record_source(const std::string& brokers, const std::
 kafka_record_source::~kafka_record_source() {
   if (dead_letters_)
     dead_letters_->flush(5000);
+  closing_ = true;
   if (consumer_)
     consumer_->close();
+}
+
+bool kafka_record_source::reading(std::int32_t partition) const {
+  return assigned_.count(partition) && !pending_revocation_.count(partition);
 }
 
 std::string kafka_record_source::position_key(std::int32_t partition) const {
@@ -130,6 +144,11 @@ std::size_t kafka_record_source::poll(work_batch& out, std::size_t max) {
 }
 
 std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch& out) {
+  if (!reading(msg.partition())) {
+    pipeline::metrics().get_counter("vigil_records_left_to_next_owner_total",
+                                    "Records fetched from a partition being revoked, left for its next owner").add();
+    return 0;
+  }
   next_offsets_[msg.partition()] = msg.offset() + 1;
   std::string_view payload(static_cast<const char*>(msg.payload()), msg.len());
   auto parsed = pipeline::parse_transaction(payload);
@@ -173,32 +192,63 @@ void kafka_record_source::flush_dead_letters() const {
     dead_letters_->flush(10'000);
 }
 
-void kafka_record_source::commit(const std::map<std::string, std::int64_t>& positions) {
+void kafka_record_source::commit(const partition_positions& positions) {
   flush_dead_letters();
   std::vector<RdKafka::TopicPartition*> parts;
-  for (const auto& [key, offset] : positions) {
-    auto slash = key.rfind('/');
-    if (slash == std::string::npos || key.substr(0, slash) != topic_)
-      continue;
-    auto partition = std::stoi(key.substr(slash + 1));
+  for (const auto& [partition, offset] : positions)
     if (assigned_.count(partition))
       parts.push_back(RdKafka::TopicPartition::create(topic_, partition, offset));
-  }
+  // The checkpoint is the source of truth for positions; the group's
+  // committed offsets serve lag monitoring and a first start without one.
   if (!parts.empty())
     consumer_->commitAsync(parts);
   RdKafka::TopicPartition::destroy(parts);
 }
 
-std::map<std::string, std::int64_t> kafka_record_source::positions() const {
+partition_positions kafka_record_source::positions() const {
   flush_dead_letters();
-  std::map<std::string, std::int64_t> out = restored_;
-  for (const auto& [partition, offset] : next_offsets_)
-    out[position_key(partition)] = offset;
+  partition_positions out;
+  for (auto partition : assigned_)
+    if (auto it = next_offsets_.find(partition); it != next_offsets_.end())
+      out[partition] = it->second;
   return out;
 }
 
-void kafka_record_source::seek(const std::map<std::string, std::int64_t>& positions) {
-  restored_ = positions;
+std::vector<std::int32_t> kafka_record_source::pending_assignment() const {
+  return {pending_assignment_.begin(), pending_assignment_.end()};
+}
+
+void kafka_record_source::complete_assignment(const partition_positions& positions) {
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (auto partition : pending_assignment_) {
+    auto it = positions.find(partition);
+    auto offset = it != positions.end() ? it->second : RdKafka::Topic::OFFSET_INVALID;
+    parts.push_back(RdKafka::TopicPartition::create(topic_, partition, offset));
+    if (it != positions.end())
+      next_offsets_[partition] = it->second;
+    assigned_.insert(partition);
+  }
+  pending_assignment_.clear();
+  auto rc = consumer_->assign(parts);
+  if (rc == RdKafka::ERR_NO_ERROR && paused_)
+    consumer_->pause(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  if (rc != RdKafka::ERR_NO_ERROR)
+    throw kafka_error("assign: " + RdKafka::err2str(rc));
+}
+
+std::vector<std::int32_t> kafka_record_source::pending_revocation() const {
+  return {pending_revocation_.begin(), pending_revocation_.end()};
+}
+
+void kafka_record_source::complete_revocation() {
+  for (auto partition : pending_revocation_) {
+    assigned_.erase(partition);
+    next_offsets_.erase(partition);
+  }
+  pending_revocation_.clear();
+  revocation_lost_ = false;
+  consumer_->unassign();
 }
 
 } // namespace vigil::actors

@@ -2,6 +2,10 @@
 // Consumes `transactions` in a consumer group. Valid records become work
 // items; invalid ones go to the dead-letter topic with the original bytes
 // and the reason (headers vigil-error, vigil-origin), never silently dropped.
+// Rebalances are deferred to the pipeline (record_source's ownership
+// calls): librdkafka lets the application assign or unassign after the
+// callback returns, so a revoked partition is checkpointed before it goes
+// and an assigned one starts only once its state is restored.
 
 #include "actors/kafka/kafka_config.h"
 #include "actors/pipeline/record_source.h"
@@ -22,16 +26,22 @@ class kafka_record_source final : public record_source {
   void resume() override;
   /// Flushes the dead-letter producer first, so a committed offset never
   /// covers a dead letter that is not yet stored.
-  void commit(const std::map<std::string, std::int64_t>& positions) override;
-  std::map<std::string, std::int64_t> positions() const override;
-  /// Positions apply when partitions are assigned (they seek there).
-  void seek(const std::map<std::string, std::int64_t>& positions) override;
+  void commit(const partition_positions& positions) override;
+  partition_positions positions() const override;
+  std::vector<std::int32_t> pending_assignment() const override;
+  void complete_assignment(const partition_positions& positions) override;
+  std::vector<std::int32_t> pending_revocation() const override;
+  bool revocation_lost() const override { return revocation_lost_; }
+  void complete_revocation() override;
 
  private:
   class rebalance_handler;
   void dead_letter(const RdKafka::Message& msg, const std::string& reason);
-  /// Parses one record into `out` (1) or dead-letters it (0).
+  /// Parses one record into `out` (1) or dead-letters it (0); a record of a
+  /// partition this source is giving up is dropped (0): its next owner
+  /// reads it from the checkpoint.
   std::size_t accept(const RdKafka::Message& msg, work_batch& out);
+  bool reading(std::int32_t partition) const;
   std::string position_key(std::int32_t partition) const;
   /// Pauses or resumes every assigned partition.
   void set_paused(bool paused);
@@ -42,9 +52,11 @@ class kafka_record_source final : public record_source {
   std::unique_ptr<rebalance_handler> rebalance_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> dead_letters_;
-  std::map<std::string, std::int64_t> restored_;
-  std::map<std::int32_t, std::int64_t> next_offsets_;
+  std::map<std::int32_t, std::int64_t> next_offsets_;  ///< of records accepted
   std::set<std::int32_t> assigned_;
+  std::set<std::int32_t> pending_assignment_, pending_revocation_;
+  bool revocation_lost_ = false;
+  bool closing_ = false;  ///< in close(): rebalances apply at once
   std::deque<std::unique_ptr<RdKafka::Message>> held_;
   bool paused_ = false;
 };

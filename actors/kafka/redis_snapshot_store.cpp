@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 #include <stdexcept>
 
 namespace vigil::actors {
@@ -29,8 +30,16 @@ context_ptr connect(const std::string& host, int port) {
   return c;
 }
 
-reply_ptr command(redisContext* c, int argc, const char** argv, const size_t* lengths) {
-  reply_ptr r{static_cast<redisReply*>(redisCommandArgv(c, argc, argv, lengths)), &freeReplyObject};
+reply_ptr command(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  reply_ptr r{static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(args.size()), argv.data(),
+                                                        lengths.data())),
+              &freeReplyObject};
   if (!r)
     throw std::runtime_error(std::string("redis: ") + c->errstr);
   if (r->type == REDIS_REPLY_ERROR)
@@ -38,51 +47,79 @@ reply_ptr command(redisContext* c, int argc, const char** argv, const size_t* le
   return r;
 }
 
+pipeline::store_snapshot decode_or_throw(const redisReply& r, const std::string& key) {
+  auto snapshot = pipeline::decode_snapshot(std::string_view(r.str, r.len));
+  if (!snapshot)
+    throw std::runtime_error("redis: checkpoint " + key + " is corrupt");
+  return std::move(*snapshot);
+}
+
 } // namespace
 
-redis_snapshot_store::redis_snapshot_store(std::string address, std::string key)
-  : key_(std::move(key)) {
+std::string checkpoint_prefix(const std::string& group, const std::string& topic) {
+  return "vigil:checkpoint:" + group + ":" + topic;
+}
+
+redis_snapshot_store::redis_snapshot_store(std::string address, std::string prefix,
+                                           std::string node_name)
+  : prefix_(std::move(prefix)), node_name_(std::move(node_name)) {
   std::tie(host_, port_) = split_address(address);
 }
 
-std::optional<std::string> redis_snapshot_store::load() {
-  auto c = connect(host_, port_);
-  const char* argv[] = {"GET", key_.c_str()};
-  size_t lengths[] = {3, key_.size()};
-  auto r = command(c.get(), 2, argv, lengths);
-  if (r->type == REDIS_REPLY_NIL)
-    return std::nullopt;
-  return std::string(r->str, r->len);
+std::string redis_snapshot_store::partition_key(std::int32_t partition) const {
+  return prefix_ + ":partition:" + std::to_string(partition);
 }
 
-void redis_snapshot_store::save(const std::string& blob) {
+std::string redis_snapshot_store::node_key() const {
+  return prefix_ + ":node:" + node_name_;
+}
+
+std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
   auto c = connect(host_, port_);
+  auto key = node_key();
+  auto r = command(c.get(), {"GET", key});
+  if (r->type == REDIS_REPLY_NIL)
+    return std::nullopt;
+  return decode_or_throw(*r, key);
+}
+
+pipeline::store_snapshot redis_snapshot_store::load_partitions(
+  const std::vector<std::int32_t>& partitions) {
+  pipeline::store_snapshot out;
+  if (partitions.empty())
+    return out;
+  std::vector<std::string> args{"MGET"};
+  for (auto partition : partitions)
+    args.push_back(partition_key(partition));
+  auto c = connect(host_, port_);
+  auto r = command(c.get(), args);
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != partitions.size())
+    throw std::runtime_error("redis: unexpected MGET reply");
+  for (std::size_t i = 0; i < r->elements; ++i)
+    if (r->element[i]->type == REDIS_REPLY_STRING)
+      out.absorb(decode_or_throw(*r->element[i], args[i + 1]));
+  return out;
+}
+
+void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
-  std::string meta_key = key_ + ":saved_at_ms", meta = std::to_string(now_ms);
-  const char* multi[] = {"MULTI"};
-  size_t multi_len[] = {5};
-  command(c.get(), 1, multi, multi_len);
-  const char* set_blob[] = {"SET", key_.c_str(), blob.data()};
-  size_t set_blob_len[] = {3, key_.size(), blob.size()};
-  command(c.get(), 3, set_blob, set_blob_len);
-  const char* set_meta[] = {"SET", meta_key.c_str(), meta.c_str()};
-  size_t set_meta_len[] = {3, meta_key.size(), meta.size()};
-  command(c.get(), 3, set_meta, set_meta_len);
-  const char* exec[] = {"EXEC"};
-  size_t exec_len[] = {4};
-  auto r = command(c.get(), 1, exec, exec_len);
-  if (r->type != REDIS_REPLY_ARRAY)
-    throw std::runtime_error("redis: checkpoint transaction aborted");
+  std::vector<std::string> set{"MSET", node_key(), pipeline::encode_snapshot(pipeline::node_part(s)),
+                               node_key() + ":saved_at_ms", std::to_string(now_ms)};
+  for (const auto& [partition, offset] : s.positions) {
+    set.push_back(partition_key(partition));
+    set.push_back(pipeline::encode_snapshot(pipeline::partition_part(s, partition)));
+  }
+  // One MSET is atomic: no reader sees some keys new and others old.
+  auto c = connect(host_, port_);
+  command(c.get(), set);
 }
 
 bool redis_snapshot_store::reachable(const std::string& address) {
   try {
     auto [host, port] = split_address(address);
     auto c = connect(host, port);
-    const char* argv[] = {"PING"};
-    size_t lengths[] = {4};
-    command(c.get(), 1, argv, lengths);
+    command(c.get(), {"PING"});
     return true;
   } catch (const std::exception&) {
     return false;

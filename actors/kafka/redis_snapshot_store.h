@@ -1,6 +1,10 @@
 #pragma once
-// Checkpoints in Redis: the blob (state + positions) and its metadata are
-// written in one MULTI/EXEC transaction, so readers see both or neither.
+// Checkpoints in Redis, one key per input partition plus one per node:
+//   <prefix>:partition:<N>   position and users of partition N
+//   <prefix>:node:<name>     merchants and unowned users of node <name>
+// A save writes every key it covers with one MSET (atomic), so a
+// partition's state and offset always agree and a partition's state can
+// move to whichever node is assigned it next.
 
 #include "actors/pipeline/snapshot_store.h"
 
@@ -8,20 +12,29 @@
 
 namespace vigil::actors {
 
+/// "vigil:checkpoint:<group>:<topic>": the key prefix of one pipeline.
+std::string checkpoint_prefix(const std::string& group, const std::string& topic);
+
 class redis_snapshot_store final : public snapshot_store {
  public:
-  /// `address` is host:port; `key` names this pipeline's checkpoint.
-  redis_snapshot_store(std::string address, std::string key);
-  /// Throws std::runtime_error when Redis is unreachable or answers an error.
-  std::optional<std::string> load() override;
-  void save(const std::string& blob) override;
+  /// `address` is host:port; `prefix` names this pipeline (group + topic);
+  /// `node_name` names this node's part.
+  redis_snapshot_store(std::string address, std::string prefix, std::string node_name);
+  /// Throw std::runtime_error when Redis is unreachable, answers an error
+  /// or holds a corrupt entry.
+  std::optional<pipeline::store_snapshot> load_node() override;
+  pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) override;
+  void save(const pipeline::store_snapshot& s) override;
   /// PING: true when the server answers.
   static bool reachable(const std::string& address);
+
+  std::string partition_key(std::int32_t partition) const;
+  std::string node_key() const;
 
  private:
   std::string host_;
   int port_ = 6379;
-  std::string key_;
+  std::string prefix_, node_name_;
 };
 
 } // namespace vigil::actors

@@ -4,7 +4,19 @@
 #include "actors/node/node_internals.h"
 #include "config/runtime_config.h"
 
+#include <unistd.h>
+
 namespace vigil::actors {
+namespace {
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
+    return "localhost";
+  return name;
+}
+
+} // namespace
 
 void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg) {
   const std::string& group = cfg.consumer_group;
@@ -12,8 +24,12 @@ void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime
                                                        cfg.input_topic + ".dlq");
   parts.publisher = std::make_shared<kafka_decision_publisher>(cfg.brokers, "fraud_predictions",
                                                                "fraud_alerts");
+  // With Redis, partitions' state follows them between nodes; a file
+  // belongs to one node.
   if (!cfg.redis.empty())
-    parts.snapshots = std::make_shared<redis_snapshot_store>(cfg.redis, "vigil:checkpoint:" + group + ":" + cfg.input_topic);
+    parts.snapshots = std::make_shared<redis_snapshot_store>(
+      cfg.redis, checkpoint_prefix(group, cfg.input_topic),
+      cfg.node_name.empty() ? host_name() : cfg.node_name);
   else
     parts.snapshots = std::make_shared<file_snapshot_store>(cfg.snapshot_path);
 }

@@ -126,7 +126,7 @@ void vigil_node::stop() {
   d.started = false;
   if (d.server)
     d.server->stop();
-  checkpoint(std::chrono::seconds(30));
+  d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
   stop_pipeline(d.pipeline);
   caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
 }

@@ -19,11 +19,11 @@ struct user_feature_state {
 
 caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, int index,
                                  std::vector<caf::actor> merchant_shards,
-                                 std::int64_t lateness_ms, std::shared_ptr<user_map> restored) {
+                                 std::int64_t lateness_ms, snapshot_ptr restored) {
   auto& st = self->state;
   st.shard = std::make_unique<user_shard>(lateness_ms);
   if (restored)
-    st.shard->users() = std::move(*restored);
+    st.shard->install(std::move(*restored));
   st.merchant_shards = std::move(merchant_shards);
   st.late = &pipeline::metrics().get_gauge(
     "vigil_late_records{stage=\"user\",shard=\"" + std::to_string(index) + "\"}",
@@ -51,9 +51,11 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
       return batch;
     },
     [=](snapshot_atom) {
-      auto snap = std::make_shared<pipeline::store_snapshot>();
-      snap->users = self->state.shard->users();  // a copy: ~4 KiB per user
-      return snapshot_ptr{snap};
+      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state());
+    },
+    [=](install_atom, snapshot_ptr restored) { self->state.shard->install(std::move(*restored)); },
+    [=](revoke_atom, partition_list_ptr partitions) {
+      self->state.shard->drop_partitions(*partitions);
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };
@@ -123,7 +125,7 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
 caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
                                     std::vector<caf::actor> merchant_shards,
                                     std::int64_t allowed_lateness_ms,
-                                    std::shared_ptr<user_map> restored) {
+                                    snapshot_ptr restored) {
   return sys.spawn(user_feature_actor, shard_index, std::move(merchant_shards),
                    allowed_lateness_ms, std::move(restored));
 }

@@ -13,16 +13,17 @@
 
 namespace vigil::actors {
 
-using user_map = std::unordered_map<std::string, pipeline::user_state>;
 using merchant_map = std::unordered_map<std::string, pipeline::merchant_state>;
 
 /// Messages: (ubatch, id, batch_ptr) from the source; (predict, batch_ptr,
 /// update) -> batch_ptr; (snapshot) -> snapshot_ptr with a copy of the
-/// users; (config, config_ptr).
+/// users and their partitions; (install, snapshot_ptr) adds restored users;
+/// (revoke, partition_list_ptr) forgets the users of those partitions;
+/// (config, config_ptr).
 caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
                                     std::vector<caf::actor> merchant_shards,
                                     std::int64_t allowed_lateness_ms,
-                                    std::shared_ptr<user_map> restored);
+                                    snapshot_ptr restored);
 
 /// Messages: (mpart, id, batch_ptr) from user shards; (label, merchant_id,
 /// event_time_ms, is_fraud); (predict, batch_ptr, update) -> batch_ptr;

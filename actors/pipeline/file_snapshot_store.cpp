@@ -3,18 +3,47 @@
 #include "models/registry/model_registry.h"
 
 #include <filesystem>
+#include <set>
+#include <stdexcept>
 
 namespace vigil::actors {
 
-std::optional<std::string> file_snapshot_store::load() {
+std::optional<pipeline::store_snapshot> file_snapshot_store::load_node() {
   if (!std::filesystem::exists(path_))
     return std::nullopt;
-  return models::read_whole_file(path_);
+  auto snapshot = pipeline::decode_snapshot(models::read_whole_file(path_));
+  if (!snapshot)
+    throw std::runtime_error("the checkpoint " + path_ +
+                             " is corrupt; move it away to start from scratch");
+  return snapshot;
 }
 
-void file_snapshot_store::save(const std::string& blob) {
-  auto path = std::filesystem::absolute(path_);
-  models::write_file_atomically(path, blob);
+pipeline::store_snapshot file_snapshot_store::load_partitions(
+  const std::vector<std::int32_t>& partitions) {
+  pipeline::store_snapshot out;
+  auto whole = load_node();
+  if (!whole)
+    return out;
+  for (auto partition : partitions)
+    out.absorb(pipeline::partition_part(*whole, partition));
+  return out;
+}
+
+void file_snapshot_store::save(const pipeline::store_snapshot& s) {
+  // Partitions this save does not cover keep their last checkpoint.
+  pipeline::store_snapshot merged;
+  if (auto previous = load_node()) {
+    std::set<std::int32_t> kept;
+    for (const auto& [partition, offset] : previous->positions)
+      kept.insert(partition);
+    for (const auto& [id, partition] : previous->user_partitions)
+      kept.insert(partition);
+    for (auto partition : kept)
+      if (!s.positions.count(partition) && partition != pipeline::no_partition)
+        merged.absorb(pipeline::partition_part(*previous, partition));
+  }
+  merged.absorb(pipeline::store_snapshot(s));
+  models::write_file_atomically(std::filesystem::absolute(path_), pipeline::encode_snapshot(merged));
 }
 
 } // namespace vigil::actors

@@ -23,7 +23,7 @@ namespace vigil::actors {
 
 /// Where a record came from, for offset commits and snapshots.
 struct source_position {
-  std::int32_t partition = 0;
+  std::int32_t partition = pipeline::no_partition;  ///< none: from /predict
   std::int64_t offset = 0;
 };
 
@@ -61,6 +61,8 @@ using model_ptr = std::shared_ptr<const models::scoring_model>;
 using config_ptr = std::shared_ptr<const config::runtime_config>;
 /// One shard's state copy at a checkpoint (users or merchants filled).
 using snapshot_ptr = std::shared_ptr<pipeline::store_snapshot>;
+/// Input partitions changing owner.
+using partition_list_ptr = std::shared_ptr<const std::vector<std::int32_t>>;
 using label_batch_ptr = std::shared_ptr<const std::vector<pipeline::label_event>>;
 
 /// Outcome of one retraining run (worker -> coordinator).

@@ -16,21 +16,24 @@ namespace vigil::actors {
 pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   const auto& cfg = *parts.config;
   pipeline_handles h;
-  std::vector<std::shared_ptr<user_map>> users(cfg.user_shards);
+  std::vector<snapshot_ptr> users(cfg.user_shards);
   std::vector<std::shared_ptr<merchant_map>> merchants(cfg.merchant_shards);
   for (auto& u : users)
-    u = std::make_shared<user_map>();
+    u = std::make_shared<pipeline::store_snapshot>();
   for (auto& m : merchants)
     m = std::make_shared<merchant_map>();
   if (parts.snapshots) {
-    if (auto blob = parts.snapshots->load()) {
-      auto snap = pipeline::decode_snapshot(*blob);
-      if (!snap)
-        throw std::runtime_error("the checkpoint is corrupt; move it away to start from scratch");
+    // The node's own part; a partitioned input brings its partitions' state
+    // when they are assigned.
+    if (auto snap = parts.snapshots->load_node()) {
       h.restored_users = snap->users.size();
       h.restored_merchants = snap->merchants.size();
-      for (auto& [id, state] : snap->users)
-        (*users[shard_of(id, cfg.user_shards)])[id] = state;
+      for (auto& [id, state] : snap->users) {
+        auto& shard = *users[shard_of(id, cfg.user_shards)];
+        shard.users[id] = state;
+        if (auto owner = snap->partition_of_user(id); owner != pipeline::no_partition)
+          shard.user_partitions[id] = owner;
+      }
       for (auto& [id, state] : snap->merchants)
         (*merchants[shard_of(id, cfg.merchant_shards)])[id] = state;
       parts.source->seek(snap->positions);

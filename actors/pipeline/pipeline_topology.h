@@ -34,10 +34,11 @@ struct pipeline_handles {
   caf::actor source, sink;
   std::vector<caf::actor> user_shards, merchant_shards, scorers;
   std::size_t restored_users = 0, restored_merchants = 0;
-  std::map<std::string, std::int64_t> restored_positions;
+  partition_positions restored_positions;
 };
 
-/// Throws std::runtime_error when the checkpoint exists but is corrupt.
+/// Throws std::runtime_error when the checkpoint exists but is corrupt or
+/// the store is unreachable.
 pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts);
 
 /// Sends a new model to every scorer (taking effect between batches).

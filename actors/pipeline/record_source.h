@@ -5,9 +5,12 @@
 #include "actors/pipeline/pipeline_messages.h"
 
 #include <map>
-#include <string>
+#include <vector>
 
 namespace vigil::actors {
+
+/// Input partition -> next offset to read.
+using partition_positions = std::map<std::int32_t, std::int64_t>;
 
 class record_source {
  public:
@@ -19,13 +22,29 @@ class record_source {
   virtual void pause() {}
   virtual void resume() {}
   /// Everything before these positions is delivered and checkpointed.
-  virtual void commit(const std::map<std::string, std::int64_t>& positions) { (void)positions; }
-  /// Next position to read, per input, as stored in snapshots.
-  virtual std::map<std::string, std::int64_t> positions() const = 0;
-  /// Continue from positions restored from a snapshot.
-  virtual void seek(const std::map<std::string, std::int64_t>& positions) = 0;
+  virtual void commit(const partition_positions& positions) { (void)positions; }
+  /// Next position to read of every partition this source owns now.
+  virtual partition_positions positions() const = 0;
+  /// Continue from positions restored at start.
+  virtual void seek(const partition_positions& positions) { (void)positions; }
   /// True when a finite source has produced everything.
   virtual bool exhausted() const { return false; }
+
+  // Partition ownership (a consumer group rebalancing). A newly assigned
+  // partition waits until the pipeline has installed its state; a revoked
+  // one is read no further and waits until its state is checkpointed.
+  /// Partitions assigned and waiting for their state.
+  virtual std::vector<std::int32_t> pending_assignment() const { return {}; }
+  /// Starts reading the pending partitions at these positions (a partition
+  /// without one starts at the group's committed offset).
+  virtual void complete_assignment(const partition_positions& positions) { (void)positions; }
+  /// Partitions being revoked; records of them are no longer returned.
+  virtual std::vector<std::int32_t> pending_revocation() const { return {}; }
+  /// True when the pending revocation is a lost assignment: another member
+  /// may own the partitions already, so they must not be checkpointed.
+  virtual bool revocation_lost() const { return false; }
+  /// Lets the revoked partitions go.
+  virtual void complete_revocation() {}
 };
 
 } // namespace vigil::actors

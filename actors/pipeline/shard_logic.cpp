@@ -13,9 +13,45 @@ void user_shard::process(work_batch& items, bool update) {
     pipeline::fill_transaction_features(item.tx, item.features);
     auto it = users_.find(item.tx.user_id);
     pipeline::fill_user_features(it == users_.end() ? empty : it->second, item.tx, item.features);
-    if (update && !pipeline::apply_to_user(users_[item.tx.user_id], item.tx, lateness_ms_))
+    if (!update)
+      continue;
+    if (!pipeline::apply_to_user(users_[item.tx.user_id], item.tx, lateness_ms_))
       ++late_;
+    if (item.position.partition != pipeline::no_partition)
+      partitions_[item.tx.user_id] = item.position.partition;
   }
+}
+
+pipeline::store_snapshot user_shard::copy_state() const {
+  pipeline::store_snapshot out;
+  out.users = users_;  // a copy: ~4 KiB per user
+  out.user_partitions = partitions_;
+  return out;
+}
+
+void user_shard::install(pipeline::store_snapshot&& restored) {
+  for (auto& [id, state] : restored.users) {
+    users_[id] = std::move(state);
+    auto owner = restored.partition_of_user(id);
+    if (owner == pipeline::no_partition)
+      partitions_.erase(id);
+    else
+      partitions_[id] = owner;
+  }
+}
+
+std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partitions) {
+  std::size_t dropped = 0;
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    if (std::find(partitions.begin(), partitions.end(), it->second) == partitions.end()) {
+      ++it;
+      continue;
+    }
+    users_.erase(it->first);
+    it = partitions_.erase(it);
+    ++dropped;
+  }
+  return dropped;
 }
 
 void merchant_shard::process(work_batch& items, bool update) {

@@ -10,20 +10,29 @@
 
 namespace vigil::actors {
 
-/// Per-user state of one shard (users whose id hashes to it).
+/// Per-user state of one shard (users whose id hashes to it), each tagged
+/// with the input partition that owns it.
 class user_shard {
  public:
   explicit user_shard(std::int64_t allowed_lateness_ms) : lateness_ms_(allowed_lateness_ms) {}
   /// Fills transaction and user features of each item from state before it;
-  /// when `update`, folds each item into state (in batch order).
+  /// when `update`, folds each item into state (in batch order) and tags
+  /// the user with the item's partition.
   void process(work_batch& items, bool update);
-  std::unordered_map<std::string, pipeline::user_state>& users() { return users_; }
+  const std::unordered_map<std::string, pipeline::user_state>& users() const { return users_; }
+  /// A copy of every user and its owner tag.
+  pipeline::store_snapshot copy_state() const;
+  /// Adds (or replaces) users restored from a checkpoint.
+  void install(pipeline::store_snapshot&& restored);
+  /// Forgets the users of these partitions; returns how many.
+  std::size_t drop_partitions(const std::vector<std::int32_t>& partitions);
   std::uint64_t late_records() const { return late_; }
   void set_allowed_lateness(std::int64_t ms) { lateness_ms_ = ms; }
 
  private:
   std::int64_t lateness_ms_;
   std::unordered_map<std::string, pipeline::user_state> users_;
+  std::unordered_map<std::string, std::int32_t> partitions_;
   std::uint64_t late_ = 0;
 };
 

@@ -30,12 +30,12 @@ std::size_t simulator_source::poll(work_batch& out, std::size_t max) {
   return added;
 }
 
-std::map<std::string, std::int64_t> simulator_source::positions() const {
-  return {{"simulator", produced_}};
+partition_positions simulator_source::positions() const {
+  return {{0, produced_}};
 }
 
-void simulator_source::seek(const std::map<std::string, std::int64_t>& positions) {
-  auto it = positions.find("simulator");
+void simulator_source::seek(const partition_positions& positions) {
+  auto it = positions.find(0);
   if (it == positions.end())
     return;
   while (produced_ < it->second) {

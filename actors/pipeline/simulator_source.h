@@ -15,10 +15,10 @@ class simulator_source final : public record_source {
   simulator_source(const pipeline::simulator_options& options, double rate, std::int64_t count);
 
   std::size_t poll(work_batch& out, std::size_t max) override;
-  std::map<std::string, std::int64_t> positions() const override;
+  partition_positions positions() const override;
   /// Regenerates and discards records up to the position: the simulator is
   /// deterministic, so this resumes the exact same stream.
-  void seek(const std::map<std::string, std::int64_t>& positions) override;
+  void seek(const partition_positions& positions) override;
   bool exhausted() const override { return count_ > 0 && produced_ >= count_; }
 
  private:

@@ -1,27 +1,38 @@
 #pragma once
-// Durable home of pipeline checkpoints (state + positions in one blob).
+// Durable home of pipeline checkpoints. A checkpoint is saved whole and
+// atomically; it is loaded in two parts: what the node restores when it
+// starts, and what each input partition brings when it is assigned.
+
+#include "pipeline/features/store_snapshot.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vigil::actors {
 
 class snapshot_store {
  public:
   virtual ~snapshot_store() = default;
-  /// The last saved checkpoint, if any. Throws std::runtime_error when the
-  /// store is unreachable.
-  virtual std::optional<std::string> load() = 0;
-  /// Replaces the checkpoint atomically: a reader sees the old or the new one.
-  virtual void save(const std::string& blob) = 0;
+  /// What a node restores at start; nullopt when nothing was saved. Throws
+  /// std::runtime_error when the store is unreachable or the data corrupt.
+  virtual std::optional<pipeline::store_snapshot> load_node() = 0;
+  /// Positions and users of these partitions (a partition never
+  /// checkpointed has no position). Throws like load_node().
+  virtual pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) = 0;
+  /// Replaces the checkpoint of the node and of every partition in
+  /// `s.positions`, atomically: a reader sees all old or all new.
+  virtual void save(const pipeline::store_snapshot& s) = 0;
 };
 
-/// A local file, replaced by write-to-temp + fsync + rename.
+/// A local file, replaced by write-to-temp + fsync + rename. It belongs to
+/// one node: load_node() restores everything in it.
 class file_snapshot_store final : public snapshot_store {
  public:
   explicit file_snapshot_store(std::string path) : path_(std::move(path)) {}
-  std::optional<std::string> load() override;
-  void save(const std::string& blob) override;
+  std::optional<pipeline::store_snapshot> load_node() override;
+  pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) override;
+  void save(const pipeline::store_snapshot& s) override;
 
  private:
   std::string path_;

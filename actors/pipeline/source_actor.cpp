@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -29,12 +30,19 @@ struct source_state {
   bool paused = false;
   std::int64_t no_credit_since_ns = 0;  ///< 0 while credit is available
   std::int64_t paused_since_ns = 0;
+  // A request waits for the next checkpoint whose copy starts after it.
   bool checkpoint_requested = false;
-  bool checkpoint_running = false;
+  bool copying = false;             ///< barrier: shards' state being copied
+  bool checkpoint_running = false;  ///< copying or saving
   std::int64_t last_checkpoint_ns = 0;
-  std::vector<caf::response_promise> checkpoint_waiters;
+  std::vector<caf::response_promise> checkpoint_waiters;  ///< for the next checkpoint
+  std::vector<caf::response_promise> running_waiters;     ///< for the running one
   std::vector<caf::response_promise> drained_waiters;
   bool drained_checkpoint_done = false;
+  bool revoking = false;            ///< partitions wait for a checkpoint, then go
+  bool running_covers_revocation = false;
+  bool stopping = false;            ///< after the next checkpoint, read nothing more
+  std::int64_t next_restore_attempt_ns = 0;
 
   pipeline::counter* records_in = nullptr;
   pipeline::counter* ticks = nullptr;
@@ -43,7 +51,11 @@ struct source_state {
   pipeline::counter* paused_ms = nullptr;
   pipeline::counter* checkpoints = nullptr;
   pipeline::counter* checkpoint_failures = nullptr;
-  std::map<std::string, std::int64_t> saving_positions;  ///< positions of the checkpoint being saved
+  partition_positions saving_positions;  ///< positions of the checkpoint being saved
+  pipeline::counter* partitions_restored = nullptr;
+  pipeline::counter* partitions_released = nullptr;
+  pipeline::counter* restore_failures = nullptr;
+  pipeline::gauge* owned_partitions = nullptr;
   pipeline::gauge* drained_gauge = nullptr;
   pipeline::histogram* checkpoint_seconds = nullptr;
 
@@ -97,11 +109,39 @@ void save_checkpoint(caf::blocking_actor* worker, caf::actor source,
                      std::shared_ptr<snapshot_store> store, snapshot_ptr snapshot) {
   std::string error;
   try {
-    store->save(pipeline::encode_snapshot(*snapshot));
+    store->save(*snapshot);
   } catch (const std::exception& e) {
     error = e.what();
   }
   worker->send(source, saved_atom::value, error);
+}
+
+std::string partition_list(const std::vector<std::int32_t>& partitions) {
+  std::string out;
+  for (auto p : partitions)
+    out += (out.empty() ? "" : ",") + std::to_string(p);
+  return out;
+}
+
+// Forgets the users of partitions this node no longer owns.
+void drop_partitions(source_actor_ptr self, const std::vector<std::int32_t>& partitions) {
+  auto& s = self->state;
+  auto list = std::make_shared<const std::vector<std::int32_t>>(partitions);
+  for (const auto& shard : s.settings.user_shards)
+    self->send(shard, revoke_atom::value, partition_list_ptr{list});
+  s.partitions_released->add(partitions.size());
+}
+
+void finish_revocation(source_actor_ptr self) {
+  auto& s = self->state;
+  auto revoked = s.source->pending_revocation();
+  std::cerr << "vigil: released partitions " << partition_list(revoked)
+            << (s.source->revocation_lost() ? " (assignment lost: no checkpoint)" : " after their checkpoint")
+            << "\n";
+  drop_partitions(self, revoked);
+  s.source->complete_revocation();
+  s.revoking = false;
+  s.owned_partitions->set(static_cast<double>(s.source->positions().size()));
 }
 
 void finish_checkpoint(source_actor_ptr self, const std::string& error) {
@@ -116,16 +156,26 @@ void finish_checkpoint(source_actor_ptr self, const std::string& error) {
   }
   st.last_checkpoint_ns = steady_now_ns();
   st.checkpoint_running = false;
-  for (auto& p : st.checkpoint_waiters)
+  // Revoked partitions go even when the save failed: their next owner
+  // resumes from their previous checkpoint, whose state and position agree.
+  if (st.running_covers_revocation)
+    finish_revocation(self);
+  st.running_covers_revocation = false;
+  for (auto& p : st.running_waiters)
     p.deliver(error.empty());
-  st.checkpoint_waiters.clear();
+  st.running_waiters.clear();
 }
 
 // Copies every shard's state at the barrier (the pipeline is drained), then
 // lets the pipeline resume and saves the copy with the positions it reflects.
 void run_checkpoint(source_actor_ptr self) {
   auto& s = self->state;
+  s.checkpoint_requested = false;
+  s.copying = true;
   s.checkpoint_running = true;
+  s.running_covers_revocation = s.revoking;
+  s.running_waiters = std::move(s.checkpoint_waiters);
+  s.checkpoint_waiters.clear();
   auto started = steady_now_ns();
   auto merged = std::make_shared<pipeline::store_snapshot>();
   merged->positions = s.source->positions();
@@ -137,14 +187,11 @@ void run_checkpoint(source_actor_ptr self) {
     self->request(shard, shard_reply_timeout, snapshot_atom::value)
       .then(
         [=](snapshot_ptr part) {
-          merged->users.insert(std::make_move_iterator(part->users.begin()),
-                               std::make_move_iterator(part->users.end()));
-          merged->merchants.insert(std::make_move_iterator(part->merchants.begin()),
-                                   std::make_move_iterator(part->merchants.end()));
+          merged->absorb(std::move(*part));
           if (--*remaining != 0 || *failed)
             return;
           auto& st = self->state;
-          st.checkpoint_requested = false;  // the copy is taken: resume
+          st.copying = false;  // the copy is taken: resume
           st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
           st.saving_positions = merged->positions;
           if (!st.snapshots)
@@ -157,10 +204,71 @@ void run_checkpoint(source_actor_ptr self) {
           if (*failed)
             return;
           *failed = true;
-          self->state.checkpoint_requested = false;
+          self->state.copying = false;
           finish_checkpoint(self, caf::to_string(err));
         });
   }
+}
+
+// Installs the checkpointed state of newly assigned partitions in the user
+// shards, then lets the source read them from the checkpointed positions.
+// The shards get the state before any record of those partitions: messages
+// from one sender arrive in order.
+void restore_partitions(source_actor_ptr self, const std::vector<std::int32_t>& partitions) {
+  auto& s = self->state;
+  auto now = steady_now_ns();
+  if (now < s.next_restore_attempt_ns)
+    return;
+  pipeline::store_snapshot restored;
+  if (s.snapshots) {
+    try {
+      restored = s.snapshots->load_partitions(partitions);
+    } catch (const std::exception& e) {
+      // Reading them without their state would double-count or lose history:
+      // keep them waiting and retry.
+      s.restore_failures->add();
+      s.next_restore_attempt_ns = now + 1'000'000'000LL;
+      std::cerr << "vigil: cannot restore partitions (retrying in 1 s): " << e.what() << "\n";
+      return;
+    }
+  }
+  auto n = static_cast<int>(s.settings.user_shards.size());
+  std::vector<snapshot_ptr> parts(n);
+  for (auto& p : parts)
+    p = std::make_shared<pipeline::store_snapshot>();
+  for (auto& [id, state] : restored.users) {
+    auto& part = *parts[shard_of(id, n)];
+    part.user_partitions[id] = restored.partition_of_user(id);
+    part.users[id] = std::move(state);
+  }
+  for (int i = 0; i < n; ++i)
+    self->send(s.settings.user_shards[i], install_atom::value, parts[i]);
+  std::cerr << "vigil: reading partitions " << partition_list(partitions) << " from "
+            << restored.positions.size() << " checkpoints (" << restored.users.size()
+            << " users restored)\n";
+  s.source->complete_assignment(restored.positions);
+  s.partitions_restored->add(partitions.size());
+  s.owned_partitions->set(static_cast<double>(s.source->positions().size()));
+}
+
+// A consumer group moved partitions: revoked ones are checkpointed and then
+// released; assigned ones start once their state is installed.
+void follow_ownership(source_actor_ptr self) {
+  auto& s = self->state;
+  if (!s.revoking) {
+    auto revoked = s.source->pending_revocation();
+    if (!revoked.empty() && (s.source->revocation_lost() || !s.snapshots)) {
+      finish_revocation(self);
+    } else if (!revoked.empty()) {
+      s.revoking = true;
+      s.checkpoint_requested = true;
+    }
+  }
+  if (s.revoking)
+    return;
+  auto assigned = s.source->pending_assignment();
+  if (!assigned.empty())
+    restore_partitions(self, assigned);
 }
 
 void on_tick(source_actor_ptr self) {
@@ -168,9 +276,12 @@ void on_tick(source_actor_ptr self) {
   s.ticks->add();
   auto now = steady_now_ns();
   const auto& cfg = *s.settings.config;
+  follow_ownership(self);
   if (s.snapshots && !s.checkpoint_requested && !s.checkpoint_running &&
       now - s.last_checkpoint_ns > cfg.snapshot_interval_ms * 1'000'000LL)
     s.checkpoint_requested = true;
+  if (s.copying)
+    return;
   if (s.checkpoint_requested) {
     // Barrier: flush what we hold, issue nothing new until drained and copied.
     if (!s.current.empty() && s.has_credit())
@@ -179,6 +290,8 @@ void on_tick(source_actor_ptr self) {
       run_checkpoint(self);
     return;
   }
+  if (s.stopping)
+    return;
   if (!s.has_credit()) {
     // Pausing makes librdkafka drop its prefetched records, so ride out a
     // short stall (a few ms of acknowledgements) before pausing.
@@ -230,6 +343,10 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.drained_gauge = &m.get_gauge("vigil_source_drained", "1 once a finite source is fully delivered and checkpointed");
   st.checkpoints = &m.get_counter("vigil_checkpoints_total", "Checkpoints saved");
   st.checkpoint_failures = &m.get_counter("vigil_checkpoint_failures_total", "Checkpoints that could not be taken or stored");
+  st.partitions_restored = &m.get_counter("vigil_partitions_restored_total", "Partitions assigned and restored from their checkpoint");
+  st.partitions_released = &m.get_counter("vigil_partitions_released_total", "Partitions revoked and released after their checkpoint");
+  st.restore_failures = &m.get_counter("vigil_partition_restore_failures_total", "Attempts to restore assigned partitions that failed (retried)");
+  st.owned_partitions = &m.get_gauge("vigil_partitions_owned", "Input partitions this node reads");
   st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Pipeline pause to copy state at a checkpoint (drain excluded)");
   self->send(self, tick_atom::value);
   return {
@@ -248,6 +365,15 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
       auto p = self->make_response_promise();
       self->state.checkpoint_waiters.push_back(p);
       self->state.checkpoint_requested = true;
+      return p;
+    },
+    [=](quiesce_atom) {
+      // The final checkpoint: nothing read after it, so nothing is
+      // published that it does not cover.
+      auto p = self->make_response_promise();
+      self->state.checkpoint_waiters.push_back(p);
+      self->state.checkpoint_requested = true;
+      self->state.stopping = true;
       return p;
     },
     [=](drained_atom) {

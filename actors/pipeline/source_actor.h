@@ -24,8 +24,12 @@ struct source_settings {
 };
 
 /// Messages: (done, id) from the sink; (config, config_ptr); (snapshot) ->
-/// forces a checkpoint and replies once it is saved; (drained) -> replies
-/// once a finite source is exhausted, fully delivered and checkpointed.
+/// forces a checkpoint and replies once it is saved; (quiesce) -> the same,
+/// and reads nothing after it (shutdown); (drained) -> replies once a
+/// finite source is exhausted, fully delivered and checkpointed.
+/// It follows partition ownership: a revoked partition is checkpointed
+/// before the source lets it go, an assigned one is read only once the
+/// user shards hold its checkpointed users.
 caf::actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
                               std::shared_ptr<snapshot_store> snapshots,
                               source_settings settings);

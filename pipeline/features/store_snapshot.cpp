@@ -3,13 +3,14 @@
 #include "pipeline/features/state_codec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <vector>
 
 namespace vigil::pipeline {
 namespace {
 
-constexpr std::string_view magic = "VGSNAP1\n";
+constexpr std::string_view magic = "VGSNAP2\n";
 
 void put_u64(std::string& out, std::uint64_t v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
@@ -83,14 +84,57 @@ bool get_section(reader& r, Map& m, Decode decode_state) {
 
 } // namespace
 
+std::int32_t store_snapshot::partition_of_user(const std::string& user_id) const {
+  auto it = user_partitions.find(user_id);
+  return it == user_partitions.end() ? no_partition : it->second;
+}
+
+void store_snapshot::absorb(store_snapshot&& other) {
+  for (const auto& [partition, offset] : other.positions)
+    positions[partition] = offset;
+  for (auto& [id, state] : other.users)
+    users[id] = std::move(state);
+  for (const auto& [id, partition] : other.user_partitions)
+    user_partitions[id] = partition;
+  for (auto& [id, state] : other.merchants)
+    merchants[id] = std::move(state);
+}
+
+store_snapshot partition_part(const store_snapshot& s, std::int32_t partition) {
+  store_snapshot out;
+  if (auto it = s.positions.find(partition); it != s.positions.end())
+    out.positions.insert(*it);
+  for (const auto& [id, owner] : s.user_partitions) {
+    if (owner != partition)
+      continue;
+    if (auto state = s.users.find(id); state != s.users.end()) {
+      out.users.emplace(id, state->second);
+      out.user_partitions.emplace(id, owner);
+    }
+  }
+  return out;
+}
+
+store_snapshot node_part(const store_snapshot& s) {
+  store_snapshot out;
+  out.merchants = s.merchants;
+  for (const auto& [id, state] : s.users)
+    if (s.partition_of_user(id) == no_partition)
+      out.users.emplace(id, state);
+  return out;
+}
+
 std::string encode_snapshot(const store_snapshot& s) {
   std::string out(magic);
   put_u64(out, s.positions.size());
-  for (const auto& [name, offset] : s.positions) {
-    put_bytes(out, name);
+  for (const auto& [partition, offset] : s.positions) {
+    put_u64(out, static_cast<std::uint64_t>(static_cast<std::int64_t>(partition)));
     put_u64(out, static_cast<std::uint64_t>(offset));
   }
   put_section(out, s.users, [](const user_state& st) { return encode(st); });
+  put_section(out, s.user_partitions, [](std::int32_t partition) {
+    return std::to_string(partition);
+  });
   put_section(out, s.merchants, [](const merchant_state& st) { return encode(st); });
   return out;
 }
@@ -102,13 +146,21 @@ std::optional<store_snapshot> decode_snapshot(std::string_view bytes) {
   if (!r.skip(magic) || !r.u64(n))
     return std::nullopt;
   for (std::uint64_t i = 0; i < n; ++i) {
-    std::string_view name;
-    std::uint64_t offset;
-    if (!r.bytes(name) || !r.u64(offset))
+    std::uint64_t partition, offset;
+    if (!r.u64(partition) || !r.u64(offset))
       return std::nullopt;
-    s.positions[std::string(name)] = static_cast<std::int64_t>(offset);
+    s.positions[static_cast<std::int32_t>(static_cast<std::int64_t>(partition))] =
+      static_cast<std::int64_t>(offset);
   }
+  auto decode_partition = [](std::string_view text) -> std::optional<std::int32_t> {
+    std::int32_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size())
+      return std::nullopt;
+    return value;
+  };
   if (!get_section(r, s.users, decode_user_state) ||
+      !get_section(r, s.user_partitions, decode_partition) ||
       !get_section(r, s.merchants, decode_merchant_state) || !r.at_end())
     return std::nullopt;
   return s;

@@ -73,6 +73,32 @@ TEST_CASE("user shards compute features before applying the record", "[unit][act
   CHECK(shard.users().at("u").records == 2);
 }
 
+TEST_CASE("user shards tag users with their partition, hand them over and forget them",
+          "[unit][actors]") {
+  user_shard shard{600'000};
+  work_batch batch{item(0, "a"), item(1, "b"), item(2, "c")};
+  batch[0].position.partition = 0;
+  batch[1].position.partition = 1;  // "c" comes from /predict: no partition
+  shard.process(batch, true);
+  auto state = shard.copy_state();
+  CHECK(state.users.size() == 3);
+  CHECK(state.partition_of_user("a") == 0);
+  CHECK(state.partition_of_user("b") == 1);
+  CHECK(state.partition_of_user("c") == vigil::pipeline::no_partition);
+
+  CHECK(shard.drop_partitions({1}) == 1);  // partition 1 revoked
+  CHECK(shard.users().count("b") == 0);
+  CHECK(shard.users().count("a") == 1);
+  CHECK(shard.users().count("c") == 1);
+
+  user_shard next_owner{600'000};
+  next_owner.install(vigil::pipeline::partition_part(state, 1));
+  REQUIRE(next_owner.users().count("b") == 1);
+  CHECK(next_owner.users().at("b") == state.users.at("b"));
+  CHECK(next_owner.copy_state().partition_of_user("b") == 1);
+  CHECK(next_owner.drop_partitions({0}) == 0);
+}
+
 TEST_CASE("disabled features are scored and logged as missing", "[integration][actors]") {
   vigil::models::model_registry registry{vigil::testing::trained_registry()};
   auto model = vigil::models::load_scoring_model(registry, registry.production()->version);

@@ -2,6 +2,7 @@
 // by tests/harness on free loopback ports.
 
 #include "actors/kafka/kafka_record_source.h"
+#include "actors/kafka/redis_snapshot_store.h"
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/pipeline_topology.h"
 #include "config/runtime_config.h"
@@ -20,6 +21,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -74,6 +77,65 @@ std::map<std::string, std::vector<json>> predictions(const std::string& prefix, 
 
 std::string unique(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
 
+// Every partition's checkpoint plus the node's part, as one snapshot.
+pipeline::store_snapshot stored_checkpoint(const std::string& group, const std::string& topic,
+                                           const std::string& node, int partitions) {
+  actors::redis_snapshot_store store{testing::services().redis, actors::checkpoint_prefix(group, topic),
+                                     node};
+  std::vector<std::int32_t> all;
+  for (int p = 0; p < partitions; ++p)
+    all.push_back(p);
+  auto snap = store.load_partitions(all);
+  if (auto own = store.load_node())
+    snap.absorb(std::move(*own));
+  return snap;
+}
+
+// Waits until the partitions' checkpoints cover `records` records in all.
+bool wait_for_checkpoint(const std::string& group, const std::string& topic, const std::string& node,
+                         int partitions, std::int64_t records, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::int64_t covered = 0;
+    for (const auto& [partition, offset] : stored_checkpoint(group, topic, node, partitions).positions)
+      covered += offset;
+    if (covered >= records)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Waits until the log at `path` has a line matching `pattern`.
+bool wait_for_log(const std::string& path, const std::regex& pattern, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::regex_search(file_text(path), pattern))
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// How many stored users equal a from-scratch replay of `txs` (in order).
+std::size_t users_equal_to_replay(const pipeline::store_snapshot& snap,
+                                  const std::vector<pipeline::transaction>& txs,
+                                  std::size_t& replay_users) {
+  pipeline::feature_store replay;
+  for (const auto& tx : txs)
+    replay.features(tx, true);
+  replay_users = replay.users().size();
+  std::size_t equal = 0;
+  for (const auto& [id, state] : replay.users())
+    equal += snap.users.count(id) && snap.users.at(id) == state ? 1 : 0;
+  return equal;
+}
+
 } // namespace
 
 TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-lettered with reasons",
@@ -95,6 +157,7 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   c.redis = svc.redis;
   c.input_topic = topic;
   c.consumer_group = topic;
+  c.node_name = "e2e";
   c.registry_dir = testing::trained_registry().string();
   c.http_port = 0;
   c.labels_path = (dir / "labels.jsonl").string();
@@ -124,12 +187,11 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   CHECK(by_key["bad-3"].headers["vigil-origin"].rfind(topic + "/", 0) == 0);
 
   node.stop();  // final checkpoint
-  auto blob = testing::redis_get(svc.redis, "vigil:checkpoint:" + topic + ":" + topic);
-  auto snap = pipeline::decode_snapshot(blob);
-  REQUIRE(snap.has_value());
+  auto snap = stored_checkpoint(topic, topic, "e2e", 4);
   std::int64_t consumed = 0;
-  for (const auto& [partition, offset] : snap->positions)
+  for (const auto& [partition, offset] : snap.positions)
     consumed += offset;
+  CHECK(snap.positions.size() == 4);
   CHECK(consumed == static_cast<std::int64_t>(records.size()));
 }
 
@@ -178,7 +240,7 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
     return std::vector<std::string>{
       "run", "--brokers", svc.kafka, "--redis", svc.redis, "--registry",
       testing::trained_registry().string(), "--http-port", "0", "--set",
-      "input_topic=" + topic + ",consumer_group=" + group + ",snapshot_interval_ms=200,labels_path=" +
+      "input_topic=" + topic + ",consumer_group=" + group + ",node_name=chaos,snapshot_interval_ms=200,labels_path=" +
         (dir / "labels.jsonl").string() + ",batch_size=64"};
   };
   std::vector<pipeline::transaction> first(txs.begin(), txs.begin() + 10'000);
@@ -193,6 +255,9 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
 
   auto survivor = spawn_vigil(args(topic), log);
   auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(120));
+  // The survivor gets the partition once the group expires the victim; it
+  // resumes from the victim's last checkpoint.
+  CHECK(wait_for_checkpoint(topic, topic, "chaos", 1, txs.size(), std::chrono::seconds(120)));
   ::kill(survivor, SIGTERM);  // graceful: final checkpoint
   REQUIRE(wait_exit(survivor, std::chrono::seconds(60)));
   REQUIRE(got.size() == txs.size());  // none lost
@@ -209,19 +274,18 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
 
   // The checkpointed state equals a from-scratch replay of the topic: every
   // transaction counted exactly once in every window.
-  auto snap = pipeline::decode_snapshot(testing::redis_get(svc.redis, "vigil:checkpoint:" + topic + ":" + topic));
-  REQUIRE(snap.has_value());
-  CHECK(snap->positions.at(topic + "/0") == static_cast<std::int64_t>(txs.size()));
+  auto snap = stored_checkpoint(topic, topic, "chaos", 1);
+  CHECK(snap.positions.at(0) == static_cast<std::int64_t>(txs.size()));
   pipeline::feature_store replay;
   for (const auto& tx : txs)
     replay.features(tx, true);
-  REQUIRE(snap->users.size() == replay.users().size());
-  REQUIRE(snap->merchants.size() == replay.merchants().size());
+  REQUIRE(snap.users.size() == replay.users().size());
+  REQUIRE(snap.merchants.size() == replay.merchants().size());
   std::size_t users_equal = 0, merchants_equal = 0;
   for (const auto& [id, state] : replay.users())
-    users_equal += snap->users.count(id) && snap->users.at(id) == state ? 1 : 0;
+    users_equal += snap.users.count(id) && snap.users.at(id) == state ? 1 : 0;
   for (const auto& [id, state] : replay.merchants())
-    merchants_equal += snap->merchants.count(id) && snap->merchants.at(id) == state ? 1 : 0;
+    merchants_equal += snap.merchants.count(id) && snap.merchants.at(id) == state ? 1 : 0;
   CHECK(users_equal == replay.users().size());
   CHECK(merchants_equal == replay.merchants().size());
 
@@ -241,6 +305,69 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
     identical += same ? 1 : 0;
   }
   CHECK(identical == txs.size());
+}
+
+TEST_CASE("rebalance: partitions move between nodes with their Redis state, every record scored once",
+          "[chaos][kafka]") {
+  const auto& svc = testing::services();
+  auto topic = unique("rebalance-tx");
+  testing::create_topic(svc.kafka, topic, 4);
+  auto txs = simulated(topic + "/", 12'000, 55);
+  auto dir = testing::scratch_dir("kafka-rebalance");
+  auto args = [&](const std::string& node) {
+    return std::vector<std::string>{
+      "run", "--brokers", svc.kafka, "--redis", svc.redis, "--registry",
+      testing::trained_registry().string(), "--http-port", "0", "--set",
+      "input_topic=" + topic + ",consumer_group=" + topic + ",node_name=" + node +
+        ",snapshot_interval_ms=60000,batch_size=64,labels_path=" + (dir / (node + "-labels.jsonl")).string()};
+  };
+  auto log_a = (dir / "a.log").string(), log_b = (dir / "b.log").string();
+  std::vector<pipeline::transaction> first(txs.begin(), txs.begin() + 4'000);
+  testing::produce(svc.kafka, topic, as_records(first));
+  auto a = spawn_vigil(args("a"), log_a);
+  predictions(topic + "/", first.size(), std::chrono::seconds(120));
+  // Node b joins while records keep arriving: a checkpoints and releases
+  // its partitions mid-stream, the group splits them, and b reads its share
+  // from a's checkpoints. No interval checkpoint runs in this test (60 s),
+  // so only the hand-over checkpoints carry state.
+  auto b = spawn_vigil(args("b"), log_b);
+  for (std::size_t at = first.size(); at < txs.size(); at += 200) {
+    std::vector<pipeline::transaction> chunk(txs.begin() + at,
+                                             txs.begin() + std::min(at + 200, txs.size()));
+    testing::produce(svc.kafka, topic, as_records(chunk));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(120));
+  // Node a leaves: its partitions move to b the same way.
+  ::kill(a, SIGTERM);
+  REQUIRE(wait_exit(a, std::chrono::seconds(60)));
+  CHECK(wait_for_log(log_b, std::regex("reading partitions 0,1,2,3 from 4 checkpoints"),
+                     std::chrono::seconds(60)));
+  ::kill(b, SIGTERM);
+  REQUIRE(wait_exit(b, std::chrono::seconds(60)));
+
+  CHECK(got.size() == txs.size());  // none lost
+  std::size_t copies = 0;
+  for (const auto& [id, all] : got)
+    copies += all.size();
+  CHECK(copies == txs.size());  // none scored twice across the hand-overs
+
+  INFO("node a:\n" << file_text(log_a) << "\nnode b:\n" << file_text(log_b));
+  CHECK(file_text(log_a).find("after their checkpoint") != std::string::npos);
+  CHECK(std::regex_search(file_text(log_b),
+                          std::regex("from [1-9][0-9]* checkpoints \\([1-9][0-9]* users restored")));
+
+  // Per-partition checkpoints hold every user exactly as a from-scratch
+  // replay: no record lost or double-counted in any user window.
+  auto snap = stored_checkpoint(topic, topic, "b", 4);
+  std::int64_t consumed = 0;
+  for (const auto& [partition, offset] : snap.positions)
+    consumed += offset;
+  CHECK(consumed == static_cast<std::int64_t>(txs.size()));
+  std::size_t replay_users = 0;
+  auto equal = users_equal_to_replay(snap, txs, replay_users);
+  CHECK(equal == replay_users);
+  CHECK(snap.users.size() == replay_users);
 }
 
 TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",

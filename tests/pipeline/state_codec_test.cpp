@@ -1,4 +1,5 @@
 #include "pipeline/features/feature_store.h"
+#include "pipeline/features/recent_set.h"
 #include "pipeline/features/state_codec.h"
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/simulator/transaction_simulator.h"
@@ -70,21 +71,63 @@ TEST_CASE("decoding refuses a wrong version or a truncated buffer", "[unit][stat
   CHECK_FALSE(decode_merchant_state(encode(s)).has_value());
 }
 
-TEST_CASE("a store snapshot round-trips state and positions byte for byte", "[unit][state]") {
+namespace {
+
+// Users of 5,000 simulated records, each owned by partition (hash % 4).
+store_snapshot simulated_snapshot() {
   simulator_options o;
   o.expected_count = 5'000;
   transaction_simulator sim{o};
   feature_store store;
   for (int i = 0; i < 5'000; ++i)
     store.features(sim.next().tx, true);
-  store_snapshot snap{{{"transactions/0", 1234}, {"transactions/1", 99}}, store.users(), store.merchants()};
+  store_snapshot snap;
+  snap.positions = {{0, 1234}, {1, 99}, {2, 7}, {3, 0}};
+  snap.users = store.users();
+  snap.merchants = store.merchants();
+  for (const auto& [id, state] : snap.users)
+    snap.user_partitions[id] = static_cast<std::int32_t>(stable_hash(id.data(), id.size()) % 4);
+  snap.user_partitions.erase("u-1");  // one user no partition owns
+  return snap;
+}
+
+} // namespace
+
+TEST_CASE("a store snapshot round-trips state, owners and positions byte for byte", "[unit][state]") {
+  auto snap = simulated_snapshot();
   auto bytes = encode_snapshot(snap);
   auto back = decode_snapshot(bytes);
   REQUIRE(back.has_value());
   CHECK(back->positions == snap.positions);
-  CHECK(back->users.size() == store.users().size());
-  CHECK(back->users.at("u-1") == store.users().at("u-1"));
+  CHECK(back->users.size() == snap.users.size());
+  CHECK(back->users.at("u-1") == snap.users.at("u-1"));
+  CHECK(back->user_partitions == snap.user_partitions);
+  CHECK(back->partition_of_user("u-1") == no_partition);
   CHECK(encode_snapshot(*back) == bytes);
   CHECK_FALSE(decode_snapshot(bytes.substr(0, bytes.size() - 3)).has_value());
   CHECK_FALSE(decode_snapshot("not a snapshot").has_value());
+}
+
+TEST_CASE("a snapshot splits into partition parts and a node part that rebuild it exactly",
+          "[unit][state]") {
+  auto snap = simulated_snapshot();
+  store_snapshot rebuilt = node_part(snap);
+  CHECK(rebuilt.positions.empty());
+  CHECK(rebuilt.users.size() == 1);  // only the unowned user
+  CHECK(rebuilt.merchants.size() == snap.merchants.size());
+  std::size_t users_in_parts = 0;
+  for (std::int32_t p = 0; p < 4; ++p) {
+    auto part = partition_part(snap, p);
+    REQUIRE(part.positions.size() == 1);
+    CHECK(part.positions.at(p) == snap.positions.at(p));
+    CHECK(part.merchants.empty());
+    for (const auto& [id, owner] : part.user_partitions)
+      CHECK(owner == p);
+    CHECK(part.users.size() == part.user_partitions.size());
+    users_in_parts += part.users.size();
+    rebuilt.absorb(decode_snapshot(encode_snapshot(part)).value());
+  }
+  CHECK(users_in_parts + 1 == snap.users.size());
+  CHECK(encode_snapshot(rebuilt) == encode_snapshot(snap));
+  CHECK(partition_part(snap, 9).users.empty());
 }
