@@ -101,18 +101,63 @@ pipeline::store_snapshot redis_snapshot_store::load_partitions(
   return out;
 }
 
+pipeline::store_snapshot redis_snapshot_store::claim_partitions(
+  const std::vector<std::int32_t>& partitions) {
+  auto c = connect(host_, port_);
+  for (auto partition : partitions) {
+    auto r = command(c.get(), {"INCR", partition_key(partition) + ":owner"});
+    std::lock_guard<std::mutex> lock(epochs_mutex_);
+    epochs_[partition] = std::to_string(r->integer);
+  }
+  return load_partitions(partitions);
+}
+
+namespace {
+
+// KEYS: node key, node time key, then per partition its state key and its
+// owner key. ARGV: node blob, time, then per partition its blob and the
+// epoch this node claimed ("" = unclaimed: not checked).
+constexpr const char* fenced_save_script = R"lua(
+local n = (#KEYS - 2) / 2
+for i = 1, n do
+  local want = ARGV[2 + 2 * i]
+  if want ~= '' and redis.call('GET', KEYS[2 + 2 * i]) ~= want then
+    return redis.error_reply('fenced: ' .. KEYS[1 + 2 * i] .. ' is owned by a newer assignment')
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+for i = 1, n do
+  redis.call('SET', KEYS[1 + 2 * i], ARGV[1 + 2 * i])
+end
+return n
+)lua";
+
+} // namespace
+
 void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
-  std::vector<std::string> set{"MSET", node_key(), pipeline::encode_snapshot(pipeline::node_part(s)),
-                               node_key() + ":saved_at_ms", std::to_string(now_ms)};
-  for (const auto& [partition, offset] : s.positions) {
-    set.push_back(partition_key(partition));
-    set.push_back(pipeline::encode_snapshot(pipeline::partition_part(s, partition)));
+  std::vector<std::string> keys{node_key(), node_key() + ":saved_at_ms"};
+  std::vector<std::string> args{pipeline::encode_snapshot(pipeline::node_part(s)),
+                                std::to_string(now_ms)};
+  std::map<std::int32_t, std::string> epochs;
+  {
+    std::lock_guard<std::mutex> lock(epochs_mutex_);
+    epochs = epochs_;
   }
-  // One MSET is atomic: no reader sees some keys new and others old.
+  for (const auto& [partition, offset] : s.positions) {
+    keys.push_back(partition_key(partition));
+    keys.push_back(partition_key(partition) + ":owner");
+    args.push_back(pipeline::encode_snapshot(pipeline::partition_part(s, partition)));
+    auto epoch = epochs.find(partition);
+    args.push_back(epoch == epochs.end() ? "" : epoch->second);
+  }
+  std::vector<std::string> eval{"EVAL", fenced_save_script, std::to_string(keys.size())};
+  eval.insert(eval.end(), keys.begin(), keys.end());
+  eval.insert(eval.end(), args.begin(), args.end());
   auto c = connect(host_, port_);
-  command(c.get(), set);
+  command(c.get(), eval);
 }
 
 bool redis_snapshot_store::reachable(const std::string& address) {

@@ -2,12 +2,18 @@
 // Checkpoints in Redis, one key per input partition plus one per node:
 //   <prefix>:partition:<N>   position and users of partition N
 //   <prefix>:node:<name>     merchants and unowned users of node <name>
-// A save writes every key it covers with one MSET (atomic), so a
+//   <prefix>:partition:<N>:owner   ownership epoch of partition N
+// A save writes every key it covers in one Lua script (atomic), so a
 // partition's state and offset always agree and a partition's state can
-// move to whichever node is assigned it next.
+// move to whichever node is assigned it next. Claiming a partition bumps
+// its epoch; a save refuses to write unless every partition it covers still
+// has the epoch this store claimed, so a node that lost its partitions
+// without noticing (a zombie) cannot overwrite the new owner's checkpoint.
 
 #include "actors/pipeline/snapshot_store.h"
 
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace vigil::actors {
@@ -23,7 +29,9 @@ class redis_snapshot_store final : public snapshot_store {
   /// Throw std::runtime_error when Redis is unreachable, answers an error
   /// or holds a corrupt entry.
   std::optional<pipeline::store_snapshot> load_node() override;
-  pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) override;
+  pipeline::store_snapshot claim_partitions(const std::vector<std::int32_t>& partitions) override;
+  /// Reads without claiming (inspection, tests).
+  pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions);
   void save(const pipeline::store_snapshot& s) override;
   /// PING: true when the server answers.
   static bool reachable(const std::string& address);
@@ -35,6 +43,8 @@ class redis_snapshot_store final : public snapshot_store {
   std::string host_;
   int port_ = 6379;
   std::string prefix_, node_name_;
+  std::mutex epochs_mutex_;  ///< claims (source actor) race saves (save worker)
+  std::map<std::int32_t, std::string> epochs_;  ///< claimed ownership epochs
 };
 
 } // namespace vigil::actors

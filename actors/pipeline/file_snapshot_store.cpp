@@ -18,7 +18,7 @@ std::optional<pipeline::store_snapshot> file_snapshot_store::load_node() {
   return snapshot;
 }
 
-pipeline::store_snapshot file_snapshot_store::load_partitions(
+pipeline::store_snapshot file_snapshot_store::claim_partitions(
   const std::vector<std::int32_t>& partitions) {
   pipeline::store_snapshot out;
   auto whole = load_node();

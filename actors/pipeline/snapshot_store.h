@@ -17,11 +17,14 @@ class snapshot_store {
   /// What a node restores at start; nullopt when nothing was saved. Throws
   /// std::runtime_error when the store is unreachable or the data corrupt.
   virtual std::optional<pipeline::store_snapshot> load_node() = 0;
-  /// Positions and users of these partitions (a partition never
-  /// checkpointed has no position). Throws like load_node().
-  virtual pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) = 0;
+  /// Takes ownership of these partitions and returns their positions and
+  /// users (a partition never checkpointed has no position). A store shared
+  /// by nodes fences off the previous owner: its later saves are refused.
+  /// Throws like load_node().
+  virtual pipeline::store_snapshot claim_partitions(const std::vector<std::int32_t>& partitions) = 0;
   /// Replaces the checkpoint of the node and of every partition in
-  /// `s.positions`, atomically: a reader sees all old or all new.
+  /// `s.positions`, atomically: a reader sees all old or all new. Throws
+  /// std::runtime_error, and writes nothing, when it cannot store all.
   virtual void save(const pipeline::store_snapshot& s) = 0;
 };
 
@@ -31,7 +34,7 @@ class file_snapshot_store final : public snapshot_store {
  public:
   explicit file_snapshot_store(std::string path) : path_(std::move(path)) {}
   std::optional<pipeline::store_snapshot> load_node() override;
-  pipeline::store_snapshot load_partitions(const std::vector<std::int32_t>& partitions) override;
+  pipeline::store_snapshot claim_partitions(const std::vector<std::int32_t>& partitions) override;
   void save(const pipeline::store_snapshot& s) override;
 
  private:

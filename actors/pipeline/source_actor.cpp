@@ -153,6 +153,7 @@ void finish_checkpoint(source_actor_ptr self, const std::string& error) {
     st.checkpoints->add();
   } else {
     st.checkpoint_failures->add();
+    std::cerr << "vigil: checkpoint not stored: " << error << "\n";
   }
   st.last_checkpoint_ns = steady_now_ns();
   st.checkpoint_running = false;
@@ -222,7 +223,7 @@ void restore_partitions(source_actor_ptr self, const std::vector<std::int32_t>& 
   pipeline::store_snapshot restored;
   if (s.snapshots) {
     try {
-      restored = s.snapshots->load_partitions(partitions);
+      restored = s.snapshots->claim_partitions(partitions);
     } catch (const std::exception& e) {
       // Reading them without their state would double-count or lose history:
       // keep them waiting and retry.

@@ -1,0 +1,68 @@
+// Partitioned checkpoints against a real redis-server (tests/harness).
+
+#include "actors/kafka/redis_snapshot_store.h"
+#include "support/kafka_harness.h"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+using namespace vigil;
+
+namespace {
+
+pipeline::store_snapshot one_user_per_partition(std::int64_t offset, std::uint64_t records) {
+  pipeline::store_snapshot s;
+  for (std::int32_t p = 0; p < 2; ++p) {
+    auto id = "user-" + std::to_string(p);
+    s.positions[p] = offset;
+    s.users[id].records = records;
+    s.user_partitions[id] = p;
+  }
+  s.merchants["m"].records = records;
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("redis checkpoints: partitions move between nodes, a fenced-off owner cannot overwrite",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = actors::checkpoint_prefix("fence-" + std::to_string(::getpid()), "tx");
+  actors::redis_snapshot_store a{redis, prefix, "a"}, b{redis, prefix, "b"};
+
+  CHECK(a.claim_partitions({0, 1}).positions.empty());  // never checkpointed
+  a.save(one_user_per_partition(100, 1));
+
+  // b takes partition 1 over: it gets a's state of it, and only that.
+  auto taken = b.claim_partitions({1});
+  CHECK(taken.positions == std::map<std::int32_t, std::int64_t>{{1, 100}});
+  REQUIRE(taken.users.size() == 1);
+  CHECK(taken.users.at("user-1").records == 1);
+  CHECK(taken.partition_of_user("user-1") == 1);
+  CHECK(taken.merchants.empty());  // merchants belong to the node
+
+  // a did not notice and saves both partitions again: refused whole.
+  CHECK_THROWS_WITH(a.save(one_user_per_partition(200, 2)), Catch::Contains("fenced"));
+  auto stored = a.load_partitions({0, 1});
+  CHECK(stored.positions.at(0) == 100);  // partition 0 untouched too: all or nothing
+  CHECK(stored.positions.at(1) == 100);
+
+  // b's checkpoint of its partition lands; a's node part is its own.
+  pipeline::store_snapshot from_b;
+  from_b.positions[1] = 300;
+  from_b.users["user-1"].records = 3;
+  from_b.user_partitions["user-1"] = 1;
+  b.save(from_b);
+  CHECK(a.load_partitions({1}).users.at("user-1").records == 3);
+  REQUIRE(a.load_node().has_value());
+  CHECK(a.load_node()->merchants.at("m").records == 1);
+  CHECK(b.load_node()->merchants.empty());
+
+  // Once a re-claims what it still owns, its saves of that land again.
+  a.claim_partitions({0});
+  pipeline::store_snapshot from_a;
+  from_a.positions[0] = 400;
+  a.save(from_a);
+  CHECK(b.load_partitions({0}).positions.at(0) == 400);
+}
