@@ -141,7 +141,7 @@ void finish_revocation(source_actor_ptr self) {
   drop_partitions(self, revoked);
   s.source->complete_revocation();
   s.revoking = false;
-  s.owned_partitions->set(static_cast<double>(s.source->positions().size()));
+  s.owned_partitions->set(s.owned_partitions->value() - static_cast<double>(revoked.size()));
 }
 
 void finish_checkpoint(source_actor_ptr self, const std::string& error) {
@@ -249,7 +249,7 @@ void restore_partitions(source_actor_ptr self, const std::vector<std::int32_t>& 
             << " users restored)\n";
   s.source->complete_assignment(restored.positions);
   s.partitions_restored->add(partitions.size());
-  s.owned_partitions->set(static_cast<double>(s.source->positions().size()));
+  s.owned_partitions->set(s.owned_partitions->value() + static_cast<double>(partitions.size()));
 }
 
 // A consumer group moved partitions: revoked ones are checkpointed and then
