@@ -17,28 +17,35 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     pipeline::metrics().get_counter("vigil_rebalances_total", "Partition assignments and revocations").add();
     auto& o = owner_;
-    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      if (o.closing_) {
-        consumer->unassign();
-        return;
-      }
-      for (auto* tp : partitions)
-        o.pending_assignment_.insert(tp->partition());
-      return;
-    }
-    if (o.closing_) {
-      consumer->unassign();
-      o.assigned_.clear();
-      return;
-    }
-    // An assignment not yet started has read nothing: it just goes.
-    o.pending_assignment_.clear();
-    o.revocation_lost_ = consumer->assignment_lost();
+    std::vector<std::int32_t> listed;
     for (auto* tp : partitions)
-      if (o.assigned_.count(tp->partition()))
-        o.pending_revocation_.insert(tp->partition());
+      listed.push_back(tp->partition());
+    if (o.closing_) {
+      // Closing (the final checkpoint is taken): apply changes at once, as
+      // librdkafka would without this callback.
+      if (err == RdKafka::ERR__ASSIGN_PARTITIONS)
+        consumer->assign(partitions);
+      else
+        o.release();
+      return;
+    }
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      o.pending_assignment_.insert(listed.begin(), listed.end());
+      return;
+    }
+    // A revocation, or a rebalance error (which drops the whole assignment
+    // like a lost one). An assignment not yet started has read nothing: it
+    // just goes.
+    bool failed = err != RdKafka::ERR__REVOKE_PARTITIONS;
+    if (failed)
+      listed.assign(o.assigned_.begin(), o.assigned_.end());
+    o.revocation_lost_ = failed || consumer->assignment_lost();
+    o.pending_assignment_.clear();
+    for (auto partition : listed)
+      if (o.assigned_.count(partition))
+        o.pending_revocation_.insert(partition);
     if (o.pending_revocation_.empty()) {
-      consumer->unassign();
+      o.release();
       return;
     }
     // Records fetched but not taken are re-read by the partition's next owner.
@@ -237,18 +244,20 @@ void kafka_record_source::complete_assignment(const partition_positions& positio
     throw kafka_error("assign: " + RdKafka::err2str(rc));
 }
 
+void kafka_record_source::release() {
+  assigned_.clear();
+  next_offsets_.clear();
+  consumer_->unassign();
+}
+
 std::vector<std::int32_t> kafka_record_source::pending_revocation() const {
   return {pending_revocation_.begin(), pending_revocation_.end()};
 }
 
 void kafka_record_source::complete_revocation() {
-  for (auto partition : pending_revocation_) {
-    assigned_.erase(partition);
-    next_offsets_.erase(partition);
-  }
   pending_revocation_.clear();
   revocation_lost_ = false;
-  consumer_->unassign();
+  release();
 }
 
 } // namespace vigil::actors

@@ -42,6 +42,9 @@ class kafka_record_source final : public record_source {
   /// reads it from the checkpoint.
   std::size_t accept(const RdKafka::Message& msg, work_batch& out);
   bool reading(std::int32_t partition) const;
+  /// Stops reading every partition and hands them back to the group (the
+  /// eager protocol: a rebalance revokes the whole assignment).
+  void release();
   std::string position_key(std::int32_t partition) const;
   /// Pauses or resumes every assigned partition.
   void set_paused(bool paused);

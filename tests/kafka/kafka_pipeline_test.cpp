@@ -21,9 +21,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include <signal.h>
@@ -122,17 +124,27 @@ bool wait_for_log(const std::string& path, const std::regex& pattern, std::chron
   return false;
 }
 
-// How many stored users equal a from-scratch replay of `txs` (in order).
-std::size_t users_equal_to_replay(const pipeline::store_snapshot& snap,
-                                  const std::vector<pipeline::transaction>& txs,
-                                  std::size_t& replay_users) {
+// A from-scratch replay of `topic` as the broker stores it: each partition
+// in offset order (a user's records all live in one partition).
+pipeline::feature_store replay_topic(const std::string& topic, std::size_t records) {
+  auto stored = testing::consume_until(testing::services().kafka, topic,
+                                       [&](const auto& r) { return r.size() >= records; },
+                                       std::chrono::seconds(120));
+  std::sort(stored.begin(), stored.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
   pipeline::feature_store replay;
-  for (const auto& tx : txs)
-    replay.features(tx, true);
-  replay_users = replay.users().size();
+  for (const auto& r : stored)
+    replay.features(pipeline::parse_transaction(r.value).value->tx, true);
+  return replay;
+}
+
+// How many stored states equal the replay's, key by key.
+template <class Map>
+std::size_t equal_states(const Map& stored, const Map& replayed) {
   std::size_t equal = 0;
-  for (const auto& [id, state] : replay.users())
-    equal += snap.users.count(id) && snap.users.at(id) == state ? 1 : 0;
+  for (const auto& [id, state] : replayed)
+    equal += stored.count(id) && stored.at(id) == state ? 1 : 0;
   return equal;
 }
 
@@ -276,18 +288,11 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
   // transaction counted exactly once in every window.
   auto snap = stored_checkpoint(topic, topic, "chaos", 1);
   CHECK(snap.positions.at(0) == static_cast<std::int64_t>(txs.size()));
-  pipeline::feature_store replay;
-  for (const auto& tx : txs)
-    replay.features(tx, true);
+  auto replay = replay_topic(topic, txs.size());
   REQUIRE(snap.users.size() == replay.users().size());
   REQUIRE(snap.merchants.size() == replay.merchants().size());
-  std::size_t users_equal = 0, merchants_equal = 0;
-  for (const auto& [id, state] : replay.users())
-    users_equal += snap.users.count(id) && snap.users.at(id) == state ? 1 : 0;
-  for (const auto& [id, state] : replay.merchants())
-    merchants_equal += snap.merchants.count(id) && snap.merchants.at(id) == state ? 1 : 0;
-  CHECK(users_equal == replay.users().size());
-  CHECK(merchants_equal == replay.merchants().size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
+  CHECK(equal_states(snap.merchants, replay.merchants()) == replay.merchants().size());
 
   // A second consumer group replays the topic from offset 0 and reaches the
   // same features and scores for every transaction.
@@ -341,7 +346,8 @@ TEST_CASE("rebalance: partitions move between nodes with their Redis state, ever
   // Node a leaves: its partitions move to b the same way.
   ::kill(a, SIGTERM);
   REQUIRE(wait_exit(a, std::chrono::seconds(60)));
-  CHECK(wait_for_log(log_b, std::regex("reading partitions 0,1,2,3 from 4 checkpoints"),
+  // b's second assignment: a's partitions, restored from a's final checkpoint.
+  CHECK(wait_for_log(log_b, std::regex("reading partitions[\\s\\S]*reading partitions [0-9,]+ from [1-9]"),
                      std::chrono::seconds(60)));
   ::kill(b, SIGTERM);
   REQUIRE(wait_exit(b, std::chrono::seconds(60)));
@@ -364,10 +370,9 @@ TEST_CASE("rebalance: partitions move between nodes with their Redis state, ever
   for (const auto& [partition, offset] : snap.positions)
     consumed += offset;
   CHECK(consumed == static_cast<std::int64_t>(txs.size()));
-  std::size_t replay_users = 0;
-  auto equal = users_equal_to_replay(snap, txs, replay_users);
-  CHECK(equal == replay_users);
-  CHECK(snap.users.size() == replay_users);
+  auto replay = replay_topic(topic, txs.size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
+  CHECK(snap.users.size() == replay.users().size());
 }
 
 TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",

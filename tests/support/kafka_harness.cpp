@@ -93,6 +93,7 @@ void produce(const std::string& brokers, const std::string& topic,
   std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
   conf->set("bootstrap.servers", brokers, err);
   conf->set("linger.ms", "5", err);
+  conf->set("enable.idempotence", "true", err);  // retries never reorder a partition
   std::unique_ptr<RdKafka::Producer> p{RdKafka::Producer::create(conf.get(), err)};
   for (const auto& [key, value] : records) {
     while (p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
