@@ -58,8 +58,13 @@ std::unique_ptr<actors::vigil_node> start_node(const std::string& topic) {
 }
 
 // Counts predictions with `prefix`; records latency samples (ms) when asked.
-std::size_t drain_predictions(const std::string& prefix, std::size_t want, std::vector<double>* latency_ms,
-                              std::chrono::seconds timeout) {
+struct latency_sample {
+  std::int64_t produced_ms = 0;
+  double latency_ms = 0;
+};
+
+std::size_t drain_predictions(const std::string& prefix, std::size_t want,
+                              std::vector<latency_sample>* latency, std::chrono::seconds timeout) {
   std::size_t seen = 0, scanned = 0;
   testing::consume_until(
     testing::services().kafka, "fraud_predictions",
@@ -68,10 +73,10 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want, std::
         if (all[scanned].key.rfind(prefix, 0) != 0)
           continue;
         ++seen;
-        if (latency_ms)
-          latency_ms->push_back(static_cast<double>(
-            all[scanned].timestamp_ms -
-            nlohmann::json::parse(all[scanned].value)["source_time_ms"].get<std::int64_t>()));
+        if (latency) {
+          auto produced = nlohmann::json::parse(all[scanned].value)["source_time_ms"].get<std::int64_t>();
+          latency->push_back({produced, static_cast<double>(all[scanned].timestamp_ms - produced)});
+        }
       }
       return seen >= want;
     },
@@ -105,7 +110,9 @@ int main(int argc, char** argv) {
   // 20 s at the target rate; the first 10 s are a warm-up (consumer and
   // producer connections, group join) and are reported separately.
   int paced = static_cast<int>(rate * 20);
-  auto load = records(topic + "/", paced);
+  // A prefix of its own: the warm-up records ("/warmup/") must not be
+  // counted as load (they include the node's start-up).
+  auto load = records(topic + "/load/", paced);
   std::thread producer([&] {
     // One long-lived producer, paced in 10 ms ticks (like a batching
     // client); the record timestamp is taken when it is handed over.
@@ -133,10 +140,29 @@ int main(int argc, char** argv) {
     }
     p->flush(30'000);
   });
-  std::vector<double> latency;
-  drain_predictions(topic + "/", load.size(), &latency, std::chrono::seconds(300));
+  std::vector<latency_sample> samples;
+  drain_predictions(topic + "/load/", load.size(), &samples, std::chrono::seconds(300));
   producer.join();
   node->stop();
+  std::sort(samples.begin(), samples.end(),
+            [](const auto& a, const auto& b) { return a.produced_ms < b.produced_ms; });
+  std::vector<double> latency;
+  for (const auto& sample : samples)
+    latency.push_back(sample.latency_ms);
+  // Where a start-up tail would sit: the worst latency per 250 ms of
+  // produce time over the first 3 s.
+  if (!samples.empty()) {
+    std::printf("worst latency by produce time (first 3 s, 250 ms steps):");
+    auto t0 = samples.front().produced_ms;
+    for (std::int64_t step = 0; step < 12; ++step) {
+      double worst = 0;
+      for (const auto& sample : samples)
+        if (sample.produced_ms - t0 >= step * 250 && sample.produced_ms - t0 < (step + 1) * 250)
+          worst = std::max(worst, sample.latency_ms);
+      std::printf(" %.0f", worst);
+    }
+    std::printf(" ms\n");
+  }
   std::vector<double> warmup(latency.begin(), latency.begin() + static_cast<std::ptrdiff_t>(latency.size() / 2));
   std::vector<double> steady(latency.begin() + static_cast<std::ptrdiff_t>(latency.size() / 2), latency.end());
   std::printf("latency at %.0f tx/s (produced -> prediction published), steady state (last 10 s, %zu samples): "
