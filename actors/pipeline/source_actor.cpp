@@ -244,10 +244,19 @@ void restore_partitions(source_actor_ptr self, const std::vector<std::int32_t>& 
   }
   for (int i = 0; i < n; ++i)
     self->send(s.settings.user_shards[i], install_atom::value, parts[i]);
+  auto restored_users = restored.users.size();
+  try {
+    s.source->complete_assignment(restored.positions);
+  } catch (const std::exception& e) {
+    // The consumer refused the assignment: the group will rebalance again.
+    s.restore_failures->add();
+    std::cerr << "vigil: cannot start reading partitions " << partition_list(partitions) << ": "
+              << e.what() << "\n";
+    return;
+  }
   std::cerr << "vigil: reading partitions " << partition_list(partitions) << " from "
-            << restored.positions.size() << " checkpoints (" << restored.users.size()
+            << restored.positions.size() << " checkpoints (" << restored_users
             << " users restored)\n";
-  s.source->complete_assignment(restored.positions);
   s.partitions_restored->add(partitions.size());
   s.owned_partitions->set(s.owned_partitions->value() + static_cast<double>(partitions.size()));
 }
