@@ -225,6 +225,13 @@ pid_t spawn_vigil(const std::vector<std::string>& args, const std::string& log) 
   return pid;
 }
 
+// Arguments of a `vigil run` node on the test broker and Redis.
+std::vector<std::string> run_args(const std::string& settings) {
+  const auto& svc = testing::services();
+  return {"run", "--brokers", svc.kafka, "--redis", svc.redis, "--registry",
+          testing::trained_registry().string(), "--http-port", "0", "--set", settings};
+}
+
 bool wait_exit(pid_t pid, std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -249,11 +256,9 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
   auto dir = testing::scratch_dir("kafka-chaos");
   auto log = (dir / "vigil.log").string();
   auto args = [&](const std::string& group) {
-    return std::vector<std::string>{
-      "run", "--brokers", svc.kafka, "--redis", svc.redis, "--registry",
-      testing::trained_registry().string(), "--http-port", "0", "--set",
-      "input_topic=" + topic + ",consumer_group=" + group + ",node_name=chaos,snapshot_interval_ms=200,labels_path=" +
-        (dir / "labels.jsonl").string() + ",batch_size=64"};
+    return run_args("input_topic=" + topic + ",consumer_group=" + group +
+                    ",node_name=chaos,snapshot_interval_ms=200,labels_path=" +
+                    (dir / "labels.jsonl").string() + ",batch_size=64");
   };
   std::vector<pipeline::transaction> first(txs.begin(), txs.begin() + 10'000);
   std::vector<pipeline::transaction> second(txs.begin() + 10'000, txs.end());
@@ -320,11 +325,9 @@ TEST_CASE("rebalance: partitions move between nodes with their Redis state, ever
   auto txs = simulated(topic + "/", 12'000, 55);
   auto dir = testing::scratch_dir("kafka-rebalance");
   auto args = [&](const std::string& node) {
-    return std::vector<std::string>{
-      "run", "--brokers", svc.kafka, "--redis", svc.redis, "--registry",
-      testing::trained_registry().string(), "--http-port", "0", "--set",
-      "input_topic=" + topic + ",consumer_group=" + topic + ",node_name=" + node +
-        ",snapshot_interval_ms=60000,batch_size=64,labels_path=" + (dir / (node + "-labels.jsonl")).string()};
+    return run_args("input_topic=" + topic + ",consumer_group=" + topic + ",node_name=" + node +
+                    ",snapshot_interval_ms=60000,batch_size=64,labels_path=" +
+                    (dir / (node + "-labels.jsonl")).string());
   };
   auto log_a = (dir / "a.log").string(), log_b = (dir / "b.log").string();
   std::vector<pipeline::transaction> first(txs.begin(), txs.begin() + 4'000);
