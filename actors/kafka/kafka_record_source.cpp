@@ -24,13 +24,18 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
       // Closing (the final checkpoint is taken): apply changes at once, as
       // librdkafka would without this callback.
       if (err == RdKafka::ERR__ASSIGN_PARTITIONS)
-        consumer->assign(partitions);
+        o.start_reading_or_count(partitions);
       else
-        o.release();
+        o.release(listed);
       return;
     }
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      o.pending_assignment_.insert(listed.begin(), listed.end());
+      // Nothing to restore (more members than partitions): acknowledge now,
+      // or the group waits for this member's assign call forever.
+      if (listed.empty())
+        o.start_reading_or_count(partitions);
+      else
+        o.pending_assignment_.insert(listed.begin(), listed.end());
       return;
     }
     // A revocation, or a rebalance error (which drops the whole assignment
@@ -45,7 +50,7 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
       if (o.assigned_.count(partition))
         o.pending_revocation_.insert(partition);
     if (o.pending_revocation_.empty()) {
-      o.release();
+      o.release(listed);
       return;
     }
     // Records fetched but not taken are re-read by the partition's next owner.
@@ -65,6 +70,8 @@ kafka_record_source::kafka_record_source(const std::string& brokers, const std::
     rebalance_(std::make_unique<rebalance_handler>(*this)) {
   auto conf = make_kafka_conf({{"bootstrap.servers", brokers},
                                {"group.id", group},
+                               // A rebalance moves only the partitions that change owner.
+                               {"partition.assignment.strategy", "cooperative-sticky"},
                                {"enable.auto.commit", "false"},
                                {"enable.auto.offset.store", "false"},
                                {"auto.offset.reset", "earliest"},
@@ -236,18 +243,62 @@ void kafka_record_source::complete_assignment(const partition_positions& positio
     assigned_.insert(partition);
   }
   pending_assignment_.clear();
-  auto rc = consumer_->assign(parts);
-  if (rc == RdKafka::ERR_NO_ERROR && paused_)
-    consumer_->pause(parts);
+  std::string error;
+  try {
+    start_reading(parts);
+  } catch (const kafka_error& e) {
+    error = e.what();
+  }
   RdKafka::TopicPartition::destroy(parts);
-  if (rc != RdKafka::ERR_NO_ERROR)
-    throw kafka_error("assign: " + RdKafka::err2str(rc));
+  if (!error.empty())
+    throw kafka_error(error);
 }
 
-void kafka_record_source::release() {
-  assigned_.clear();
-  next_offsets_.clear();
-  consumer_->unassign();
+bool kafka_record_source::cooperative() const {
+  return consumer_->rebalance_protocol() == "COOPERATIVE";
+}
+
+void kafka_record_source::start_reading(std::vector<RdKafka::TopicPartition*>& parts) {
+  std::string error;
+  if (cooperative()) {
+    std::unique_ptr<RdKafka::Error> e{consumer_->incremental_assign(parts)};
+    error = e ? e->str() : "";
+  } else {
+    auto rc = consumer_->assign(parts);
+    error = rc == RdKafka::ERR_NO_ERROR ? "" : RdKafka::err2str(rc);
+  }
+  if (!error.empty())
+    throw kafka_error("assign: " + error);
+  if (paused_ && !parts.empty())
+    consumer_->pause(parts);
+}
+
+void kafka_record_source::start_reading_or_count(std::vector<RdKafka::TopicPartition*>& parts) {
+  try {
+    start_reading(parts);  // no exception may cross librdkafka's callback
+  } catch (const kafka_error&) {
+    pipeline::metrics().get_counter("vigil_kafka_errors_total", "Consumer errors").add();
+  }
+}
+
+void kafka_record_source::release(const std::vector<std::int32_t>& partitions) {
+  if (!cooperative()) {
+    // Eager: a revocation always covers the whole assignment.
+    assigned_.clear();
+    next_offsets_.clear();
+    consumer_->unassign();
+    return;
+  }
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (auto partition : partitions) {
+    assigned_.erase(partition);
+    next_offsets_.erase(partition);
+    parts.push_back(RdKafka::TopicPartition::create(topic_, partition));
+  }
+  std::unique_ptr<RdKafka::Error> e{consumer_->incremental_unassign(parts)};
+  RdKafka::TopicPartition::destroy(parts);
+  if (e)
+    pipeline::metrics().get_counter("vigil_kafka_errors_total", "Consumer errors").add();
 }
 
 std::vector<std::int32_t> kafka_record_source::pending_revocation() const {
@@ -255,9 +306,10 @@ std::vector<std::int32_t> kafka_record_source::pending_revocation() const {
 }
 
 void kafka_record_source::complete_revocation() {
+  std::vector<std::int32_t> revoked(pending_revocation_.begin(), pending_revocation_.end());
   pending_revocation_.clear();
   revocation_lost_ = false;
-  release();
+  release(revoked);
 }
 
 } // namespace vigil::actors

@@ -42,9 +42,16 @@ class kafka_record_source final : public record_source {
   /// reads it from the checkpoint.
   std::size_t accept(const RdKafka::Message& msg, work_batch& out);
   bool reading(std::int32_t partition) const;
-  /// Stops reading every partition and hands them back to the group (the
-  /// eager protocol: a rebalance revokes the whole assignment).
-  void release();
+  /// True with a cooperative assignor: changes are incremental.
+  bool cooperative() const;
+  /// Adds these partitions to the assignment (assign or incremental_assign).
+  /// Throws kafka_error when the consumer refuses.
+  void start_reading(std::vector<RdKafka::TopicPartition*>& parts);
+  /// The same from inside the rebalance callback: a refusal is counted.
+  void start_reading_or_count(std::vector<RdKafka::TopicPartition*>& parts);
+  /// Hands these partitions back to the group (the whole assignment under
+  /// the eager protocol).
+  void release(const std::vector<std::int32_t>& partitions);
   std::string position_key(std::int32_t partition) const;
   /// Pauses or resumes every assigned partition.
   void set_paused(bool paused);

@@ -362,7 +362,10 @@ TEST_CASE("rebalance: partitions move between nodes with their Redis state, ever
   CHECK(copies == txs.size());  // none scored twice across the hand-overs
 
   INFO("node a:\n" << file_text(log_a) << "\nnode b:\n" << file_text(log_b));
-  CHECK(file_text(log_a).find("after their checkpoint") != std::string::npos);
+  // Cooperative rebalancing: when b joined, a gave up only the partitions
+  // that moved (one to three of four), not all of them.
+  CHECK(std::regex_search(file_text(log_a),
+                          std::regex("released partitions [0-9](,[0-9]){0,2} after their checkpoint")));
   CHECK(std::regex_search(file_text(log_b),
                           std::regex("from [1-9][0-9]* checkpoints \\([1-9][0-9]* users restored")));
 
@@ -376,6 +379,41 @@ TEST_CASE("rebalance: partitions move between nodes with their Redis state, ever
   auto replay = replay_topic(topic, txs.size());
   CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
   CHECK(snap.users.size() == replay.users().size());
+}
+
+TEST_CASE("a standby node with no partition takes over when the owner leaves", "[chaos][kafka]") {
+  const auto& svc = testing::services();
+  auto topic = unique("standby-tx");
+  testing::create_topic(svc.kafka, topic, 1);  // two nodes, one partition: one node idles
+  auto txs = simulated(topic + "/", 2'000, 66);
+  auto dir = testing::scratch_dir("kafka-standby");
+  auto args = [&](const std::string& node) {
+    return run_args("input_topic=" + topic + ",consumer_group=" + topic + ",node_name=" + node +
+                    ",labels_path=" + (dir / (node + "-labels.jsonl")).string());
+  };
+  auto log_a = (dir / "a.log").string(), log_b = (dir / "b.log").string();
+  std::vector<pipeline::transaction> first(txs.begin(), txs.begin() + 1'000);
+  std::vector<pipeline::transaction> second(txs.begin() + 1'000, txs.end());
+  testing::produce(svc.kafka, topic, as_records(first));
+  auto a = spawn_vigil(args("a"), log_a);
+  predictions(topic + "/", first.size(), std::chrono::seconds(120));
+  auto b = spawn_vigil(args("b"), log_b);
+  // Whichever node the join leaves without a partition must still answer
+  // its (empty) assignment, or it can never take over later.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  ::kill(a, SIGTERM);
+  REQUIRE(wait_exit(a, std::chrono::seconds(60)));
+  testing::produce(svc.kafka, topic, as_records(second));
+  auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(120));
+  ::kill(b, SIGTERM);
+  REQUIRE(wait_exit(b, std::chrono::seconds(60)));
+  INFO("node a:\n" << file_text(log_a) << "\nnode b:\n" << file_text(log_b));
+  CHECK(got.size() == txs.size());
+  std::size_t copies = 0;
+  for (const auto& [id, all] : got)
+    copies += all.size();
+  CHECK(copies == txs.size());
+  CHECK(file_text(log_b).find("reading partitions 0 from 1 checkpoints") != std::string::npos);
 }
 
 TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",
