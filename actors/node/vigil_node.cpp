@@ -196,7 +196,7 @@ std::string vigil_node::summary_line() const {
   char line[256];
   std::snprintf(line, sizeof line,
                 "in %llu | approve %llu review %llu decline %llu | latency p50 <= %.2f ms p99 <= %.2f ms | "
-                "in-flight %.0f paused %.0f | model v%.0f",
+                "in-flight %.0f paused %.0f | partitions %.0f | model v%.0f",
                 static_cast<unsigned long long>(m.get_counter("vigil_records_in_total", "").value()),
                 static_cast<unsigned long long>(m.get_counter("vigil_decisions_total{decision=\"approve\"}", "").value()),
                 static_cast<unsigned long long>(m.get_counter("vigil_decisions_total{decision=\"review\"}", "").value()),
@@ -204,6 +204,7 @@ std::string vigil_node::summary_line() const {
                 latency.quantile(0.5) * 1e3, latency.quantile(0.99) * 1e3,
                 m.get_gauge("vigil_in_flight_batches", "").value(),
                 m.get_gauge("vigil_source_paused", "").value(),
+                m.get_gauge("vigil_partitions_owned", "").value(),
                 m.get_gauge("vigil_model_version", "").value());
   return line;
 }

@@ -56,6 +56,7 @@ struct source_state {
   pipeline::counter* partitions_released = nullptr;
   pipeline::counter* restore_failures = nullptr;
   pipeline::gauge* owned_partitions = nullptr;
+  pipeline::gauge* last_checkpoint_time = nullptr;
   pipeline::gauge* drained_gauge = nullptr;
   pipeline::histogram* checkpoint_seconds = nullptr;
 
@@ -151,6 +152,8 @@ void finish_checkpoint(source_actor_ptr self, const std::string& error) {
     // stored, so a restart without this checkpoint never skips records.
     st.source->commit(st.saving_positions);
     st.checkpoints->add();
+    st.last_checkpoint_time->set(std::chrono::duration<double>(
+      std::chrono::system_clock::now().time_since_epoch()).count());
   } else {
     st.checkpoint_failures->add();
     std::cerr << "vigil: checkpoint not stored: " << error << "\n";
@@ -357,6 +360,10 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.partitions_released = &m.get_counter("vigil_partitions_released_total", "Partitions revoked and released after their checkpoint");
   st.restore_failures = &m.get_counter("vigil_partition_restore_failures_total", "Attempts to restore assigned partitions that failed (retried)");
   st.owned_partitions = &m.get_gauge("vigil_partitions_owned", "Input partitions this node reads");
+  // A source without a consumer group reads its partitions from the start.
+  st.owned_partitions->set(static_cast<double>(st.source->positions().size()));
+  st.last_checkpoint_time = &m.get_gauge("vigil_last_checkpoint_timestamp_seconds",
+                                         "Unix time of the last stored checkpoint (alert when it grows old)");
   st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Pipeline pause to copy state at a checkpoint (drain excluded)");
   self->send(self, tick_atom::value);
   return {

@@ -2,6 +2,7 @@
 // checkpoints in a local file.
 
 #include "actors/node/vigil_node.h"
+#include "pipeline/metrics/metrics_registry.h"
 #include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
@@ -32,7 +33,11 @@ void run_to_end(const config::runtime_config& c) {
 
 TEST_CASE("every simulated transaction gets exactly one decision", "[integration][pipeline]") {
   auto dir = testing::scratch_dir("exactly-once");
+  auto started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   run_to_end(node_config(dir, 5'000));
+  // The final checkpoint is stored and its time is exported for alerting.
+  CHECK(fs::exists(dir / "state.snapshot"));
+  CHECK(pipeline::metrics().get_gauge("vigil_last_checkpoint_timestamp_seconds", "").value() >= started);
   std::size_t lines = 0;
   auto decisions = testing::read_decisions(dir / "decisions.jsonl", &lines);
   CHECK(lines == 5'000);
