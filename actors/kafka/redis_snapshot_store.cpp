@@ -1,5 +1,7 @@
 #include "actors/kafka/redis_snapshot_store.h"
 
+#include "pipeline/features/state_codec.h"
+
 #include <hiredis/hiredis.h>
 
 #include <chrono>
@@ -47,13 +49,6 @@ reply_ptr command(redisContext* c, const std::vector<std::string>& args) {
   return r;
 }
 
-pipeline::store_snapshot decode_or_throw(const redisReply& r, const std::string& key) {
-  auto snapshot = pipeline::decode_snapshot(std::string_view(r.str, r.len));
-  if (!snapshot)
-    throw std::runtime_error("redis: checkpoint " + key + " is corrupt");
-  return std::move(*snapshot);
-}
-
 } // namespace
 
 std::string checkpoint_prefix(const std::string& group, const std::string& topic) {
@@ -74,30 +69,107 @@ std::string redis_snapshot_store::node_key() const {
   return prefix_ + ":node:" + node_name_;
 }
 
+namespace {
+
+constexpr std::string_view user_field = "u:", merchant_field = "m:", position_field = "position";
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Decodes one checkpoint hash (HGETALL reply) into `out`; users get
+// `owner` as their partition.
+void decode_hash(const redisReply& r, const std::string& key, std::int32_t owner,
+                 pipeline::store_snapshot& out) {
+  for (std::size_t i = 0; i + 1 < r.elements; i += 2) {
+    std::string_view field(r.element[i]->str, r.element[i]->len);
+    std::string_view value(r.element[i + 1]->str, r.element[i + 1]->len);
+    if (field == position_field && owner != pipeline::no_partition) {
+      out.positions[owner] = std::stoll(std::string(value));
+    } else if (starts_with(field, user_field)) {
+      auto state = pipeline::decode_user_state(value);
+      if (!state)
+        throw std::runtime_error("redis: corrupt user in checkpoint " + key);
+      std::string id(field.substr(user_field.size()));
+      out.users[id] = *state;
+      if (owner != pipeline::no_partition)
+        out.user_partitions[id] = owner;
+    } else if (starts_with(field, merchant_field)) {
+      auto state = pipeline::decode_merchant_state(value);
+      if (!state)
+        throw std::runtime_error("redis: corrupt merchant in checkpoint " + key);
+      out.merchants[std::string(field.substr(merchant_field.size()))] = *state;
+    }
+  }
+}
+
+reply_ptr hgetall(redisContext* c, const std::string& key) {
+  auto r = command(c, {"HGETALL", key});
+  if (r->type != REDIS_REPLY_ARRAY)
+    throw std::runtime_error("redis: unexpected HGETALL reply for " + key);
+  return r;
+}
+
+// KEYS: the node's hash, then per partition its hash and its owner key.
+// ARGV: per partition the epoch this node claimed ("" = unclaimed: not
+// checked); then for the node's hash and each partition's hash in KEYS
+// order, a field count and that many field/value pairs. Nothing is written
+// unless every claimed partition still has its epoch.
+constexpr const char* fenced_save_script = R"lua(
+local partitions = (#KEYS - 1) / 2
+for i = 1, partitions do
+  local want = ARGV[i]
+  if want ~= '' and redis.call('GET', KEYS[1 + 2 * i]) ~= want then
+    return redis.error_reply('fenced: ' .. KEYS[2 * i] .. ' is owned by a newer assignment')
+  end
+end
+local a = partitions + 1
+local function upsert(key)
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, count do
+    redis.call('HSET', key, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+end
+upsert(KEYS[1])
+for i = 1, partitions do
+  upsert(KEYS[2 * i])
+end
+return partitions
+)lua";
+
+// Appends a field count and the fields of one hash section.
+void add_section(std::vector<std::string>& args,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+  args.push_back(std::to_string(fields.size()));
+  for (const auto& [field, value] : fields) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+}
+
+} // namespace
+
 std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
   auto c = connect(host_, port_);
   auto key = node_key();
-  auto r = command(c.get(), {"GET", key});
-  if (r->type == REDIS_REPLY_NIL)
+  auto r = hgetall(c.get(), key);
+  if (r->elements == 0)
     return std::nullopt;
-  return decode_or_throw(*r, key);
+  pipeline::store_snapshot out;
+  decode_hash(*r, key, pipeline::no_partition, out);
+  return out;
 }
 
 pipeline::store_snapshot redis_snapshot_store::load_partitions(
   const std::vector<std::int32_t>& partitions) {
   pipeline::store_snapshot out;
-  if (partitions.empty())
-    return out;
-  std::vector<std::string> args{"MGET"};
-  for (auto partition : partitions)
-    args.push_back(partition_key(partition));
   auto c = connect(host_, port_);
-  auto r = command(c.get(), args);
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != partitions.size())
-    throw std::runtime_error("redis: unexpected MGET reply");
-  for (std::size_t i = 0; i < r->elements; ++i)
-    if (r->element[i]->type == REDIS_REPLY_STRING)
-      out.absorb(decode_or_throw(*r->element[i], args[i + 1]));
+  for (auto partition : partitions) {
+    auto key = partition_key(partition);
+    decode_hash(*hgetall(c.get(), key), key, partition, out);
+  }
   return out;
 }
 
@@ -112,47 +184,37 @@ pipeline::store_snapshot redis_snapshot_store::claim_partitions(
   return load_partitions(partitions);
 }
 
-namespace {
-
-// KEYS: node key, node time key, then per partition its state key and its
-// owner key. ARGV: node blob, time, then per partition its blob and the
-// epoch this node claimed ("" = unclaimed: not checked).
-constexpr const char* fenced_save_script = R"lua(
-local n = (#KEYS - 2) / 2
-for i = 1, n do
-  local want = ARGV[2 + 2 * i]
-  if want ~= '' and redis.call('GET', KEYS[2 + 2 * i]) ~= want then
-    return redis.error_reply('fenced: ' .. KEYS[1 + 2 * i] .. ' is owned by a newer assignment')
-  end
-end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2])
-for i = 1, n do
-  redis.call('SET', KEYS[1 + 2 * i], ARGV[1 + 2 * i])
-end
-return n
-)lua";
-
-} // namespace
-
 void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
-  std::vector<std::string> keys{node_key(), node_key() + ":saved_at_ms"};
-  std::vector<std::string> args{pipeline::encode_snapshot(pipeline::node_part(s)),
-                                std::to_string(now_ms)};
+  using fields = std::vector<std::pair<std::string, std::string>>;
+  fields node{{"saved_at_ms", std::to_string(now_ms)}};
+  std::map<std::int32_t, fields> by_partition;
+  for (const auto& [partition, offset] : s.positions)
+    by_partition[partition].emplace_back(position_field, std::to_string(offset));
+  for (const auto& [id, state] : s.users) {
+    auto owner = s.partition_of_user(id);
+    auto& target = owner == pipeline::no_partition ? node : by_partition[owner];
+    target.emplace_back(std::string(user_field) + id, pipeline::encode(state));
+  }
+  for (const auto& [id, state] : s.merchants)
+    node.emplace_back(std::string(merchant_field) + id, pipeline::encode(state));
+
   std::map<std::int32_t, std::string> epochs;
   {
     std::lock_guard<std::mutex> lock(epochs_mutex_);
     epochs = epochs_;
   }
-  for (const auto& [partition, offset] : s.positions) {
+  std::vector<std::string> keys{node_key()}, args;
+  for (const auto& [partition, unused] : by_partition) {
     keys.push_back(partition_key(partition));
     keys.push_back(partition_key(partition) + ":owner");
-    args.push_back(pipeline::encode_snapshot(pipeline::partition_part(s, partition)));
     auto epoch = epochs.find(partition);
     args.push_back(epoch == epochs.end() ? "" : epoch->second);
   }
+  add_section(args, node);
+  for (const auto& [partition, entries] : by_partition)
+    add_section(args, entries);
   std::vector<std::string> eval{"EVAL", fenced_save_script, std::to_string(keys.size())};
   eval.insert(eval.end(), keys.begin(), keys.end());
   eval.insert(eval.end(), args.begin(), args.end());

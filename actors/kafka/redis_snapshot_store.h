@@ -1,14 +1,16 @@
 #pragma once
-// Checkpoints in Redis, one key per input partition plus one per node:
-//   <prefix>:partition:<N>   position and users of partition N
-//   <prefix>:node:<name>     merchants and unowned users of node <name>
+// Checkpoints in Redis, one hash per input partition plus one per node:
+//   <prefix>:partition:<N>         "position" and "u:<user>" per user of N
 //   <prefix>:partition:<N>:owner   ownership epoch of partition N
-// A save writes every key it covers in one Lua script (atomic), so a
-// partition's state and offset always agree and a partition's state can
-// move to whichever node is assigned it next. Claiming a partition bumps
-// its epoch; a save refuses to write unless every partition it covers still
-// has the epoch this store claimed, so a node that lost its partitions
-// without noticing (a zombie) cannot overwrite the new owner's checkpoint.
+//   <prefix>:node:<name>           "m:<merchant>", "u:<user>" (users no
+//                                  partition owns), "saved_at_ms"
+// A save upserts what changed since the last one, every key in one Lua
+// script (atomic), so a partition's users and offset always agree and a
+// partition's state can move to whichever node is assigned it next.
+// Claiming a partition bumps its epoch; a save writes nothing unless every
+// partition it covers still has the epoch this store claimed, so a node
+// that lost its partitions without noticing (a zombie) cannot overwrite the
+// new owner's checkpoint.
 
 #include "actors/pipeline/snapshot_store.h"
 

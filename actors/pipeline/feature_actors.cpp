@@ -50,8 +50,8 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
       self->state.shard->process(*batch, update);
       return batch;
     },
-    [=](snapshot_atom) {
-      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state());
+    [=](snapshot_atom, bool all) {
+      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all));
     },
     [=](install_atom, snapshot_ptr restored) { self->state.shard->install(std::move(*restored)); },
     [=](revoke_atom, partition_list_ptr partitions) {
@@ -78,7 +78,7 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
   auto& st = self->state;
   st.shard = std::make_unique<merchant_shard>(lateness_ms);
   if (restored)
-    st.shard->merchants() = std::move(*restored);
+    st.shard->install(std::move(*restored));
   st.assembler = std::make_unique<batch_assembler>(user_shard_count);
   st.scorers = std::move(scorers);
   st.index = index;
@@ -111,10 +111,8 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
       self->state.shard->process(*batch, update);
       return batch;
     },
-    [=](snapshot_atom) {
-      auto snap = std::make_shared<pipeline::store_snapshot>();
-      snap->merchants = self->state.shard->merchants();
-      return snapshot_ptr{snap};
+    [=](snapshot_atom, bool all) {
+      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all));
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };

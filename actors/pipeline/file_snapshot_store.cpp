@@ -3,7 +3,6 @@
 #include "models/registry/model_registry.h"
 
 #include <filesystem>
-#include <set>
 #include <stdexcept>
 
 namespace vigil::actors {
@@ -30,18 +29,7 @@ pipeline::store_snapshot file_snapshot_store::claim_partitions(
 }
 
 void file_snapshot_store::save(const pipeline::store_snapshot& s) {
-  // Partitions this save does not cover keep their last checkpoint.
-  pipeline::store_snapshot merged;
-  if (auto previous = load_node()) {
-    std::set<std::int32_t> kept;
-    for (const auto& [partition, offset] : previous->positions)
-      kept.insert(partition);
-    for (const auto& [id, partition] : previous->user_partitions)
-      kept.insert(partition);
-    for (auto partition : kept)
-      if (!s.positions.count(partition) && partition != pipeline::no_partition)
-        merged.absorb(pipeline::partition_part(*previous, partition));
-  }
+  pipeline::store_snapshot merged = load_node().value_or(pipeline::store_snapshot{});
   merged.absorb(pipeline::store_snapshot(s));
   models::write_file_atomically(std::filesystem::absolute(path_), pipeline::encode_snapshot(merged));
 }

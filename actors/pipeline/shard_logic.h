@@ -7,6 +7,7 @@
 
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace vigil::actors {
 
@@ -20,9 +21,13 @@ class user_shard {
   /// the user with the item's partition.
   void process(work_batch& items, bool update);
   const std::unordered_map<std::string, pipeline::user_state>& users() const { return users_; }
-  /// A copy of every user and its owner tag.
-  pipeline::store_snapshot copy_state() const;
-  /// Adds (or replaces) users restored from a checkpoint.
+  /// A copy of the users changed since the last copy (every user when
+  /// `all`), with their owner tags; they count as unchanged afterwards.
+  /// Checkpoints are upserts, so a store holding the earlier copies holds
+  /// every user.
+  pipeline::store_snapshot copy_state(bool all);
+  /// Adds (or replaces) users restored from a checkpoint (they are stored,
+  /// so they count as unchanged).
   void install(pipeline::store_snapshot&& restored);
   /// Forgets the users of these partitions; returns how many.
   std::size_t drop_partitions(const std::vector<std::int32_t>& partitions);
@@ -33,6 +38,7 @@ class user_shard {
   std::int64_t lateness_ms_;
   std::unordered_map<std::string, pipeline::user_state> users_;
   std::unordered_map<std::string, std::int32_t> partitions_;
+  std::unordered_set<std::string> changed_;
   std::uint64_t late_ = 0;
 };
 
@@ -42,13 +48,17 @@ class merchant_shard {
   explicit merchant_shard(std::int64_t allowed_lateness_ms) : lateness_ms_(allowed_lateness_ms) {}
   void process(work_batch& items, bool update);
   void apply_label(const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud);
-  std::unordered_map<std::string, pipeline::merchant_state>& merchants() { return merchants_; }
+  const std::unordered_map<std::string, pipeline::merchant_state>& merchants() const { return merchants_; }
+  /// Like user_shard::copy_state, for merchants.
+  pipeline::store_snapshot copy_state(bool all);
+  void install(std::unordered_map<std::string, pipeline::merchant_state>&& restored);
   std::uint64_t late_records() const { return late_; }
   void set_allowed_lateness(std::int64_t ms) { lateness_ms_ = ms; }
 
  private:
   std::int64_t lateness_ms_;
   std::unordered_map<std::string, pipeline::merchant_state> merchants_;
+  std::unordered_set<std::string> changed_;
   std::uint64_t late_ = 0;
 };
 

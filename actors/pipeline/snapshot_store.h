@@ -22,8 +22,9 @@ class snapshot_store {
   /// by nodes fences off the previous owner: its later saves are refused.
   /// Throws like load_node().
   virtual pipeline::store_snapshot claim_partitions(const std::vector<std::int32_t>& partitions) = 0;
-  /// Replaces the checkpoint of the node and of every partition in
-  /// `s.positions`, atomically: a reader sees all old or all new. Throws
+  /// Stores the positions in `s.positions` and every user and merchant in
+  /// `s` over what is stored (an upsert: a checkpoint carries what changed),
+  /// atomically: a reader sees all old or all new. Throws
   /// std::runtime_error, and writes nothing, when it cannot store all.
   virtual void save(const pipeline::store_snapshot& s) = 0;
 };

@@ -42,6 +42,9 @@ struct source_state {
   bool revoking = false;            ///< partitions wait for a checkpoint, then go
   bool running_covers_revocation = false;
   bool stopping = false;            ///< after the next checkpoint, read nothing more
+  /// Checkpoints write what changed since the previous one; after a failed
+  /// one, the next writes everything.
+  bool next_checkpoint_full = false;
   std::int64_t next_restore_attempt_ns = 0;
 
   pipeline::counter* records_in = nullptr;
@@ -57,6 +60,7 @@ struct source_state {
   pipeline::counter* restore_failures = nullptr;
   pipeline::gauge* owned_partitions = nullptr;
   pipeline::gauge* last_checkpoint_time = nullptr;
+  pipeline::counter* checkpoint_entries = nullptr;
   pipeline::gauge* drained_gauge = nullptr;
   pipeline::histogram* checkpoint_seconds = nullptr;
 
@@ -155,6 +159,7 @@ void finish_checkpoint(source_actor_ptr self, const std::string& error) {
     st.last_checkpoint_time->set(std::chrono::duration<double>(
       std::chrono::system_clock::now().time_since_epoch()).count());
   } else {
+    st.next_checkpoint_full = true;  // the changes of this one were not stored
     st.checkpoint_failures->add();
     std::cerr << "vigil: checkpoint not stored: " << error << "\n";
   }
@@ -170,8 +175,9 @@ void finish_checkpoint(source_actor_ptr self, const std::string& error) {
   st.running_waiters.clear();
 }
 
-// Copies every shard's state at the barrier (the pipeline is drained), then
-// lets the pipeline resume and saves the copy with the positions it reflects.
+// Copies the state every shard changed since the last checkpoint at the
+// barrier (the pipeline is drained), then lets the pipeline resume and saves
+// the copy with the positions it reflects.
 void run_checkpoint(source_actor_ptr self) {
   auto& s = self->state;
   s.checkpoint_requested = false;
@@ -181,6 +187,8 @@ void run_checkpoint(source_actor_ptr self) {
   s.running_waiters = std::move(s.checkpoint_waiters);
   s.checkpoint_waiters.clear();
   auto started = steady_now_ns();
+  bool all = s.next_checkpoint_full;
+  s.next_checkpoint_full = false;
   auto merged = std::make_shared<pipeline::store_snapshot>();
   merged->positions = s.source->positions();
   std::vector<caf::actor> shards = s.settings.user_shards;
@@ -188,7 +196,7 @@ void run_checkpoint(source_actor_ptr self) {
   auto remaining = std::make_shared<std::size_t>(shards.size());
   auto failed = std::make_shared<bool>(false);
   for (auto& shard : shards) {
-    self->request(shard, shard_reply_timeout, snapshot_atom::value)
+    self->request(shard, shard_reply_timeout, snapshot_atom::value, all)
       .then(
         [=](snapshot_ptr part) {
           merged->absorb(std::move(*part));
@@ -197,6 +205,7 @@ void run_checkpoint(source_actor_ptr self) {
           auto& st = self->state;
           st.copying = false;  // the copy is taken: resume
           st.checkpoint_seconds->observe((steady_now_ns() - started) / 1e9);
+          st.checkpoint_entries->add(merged->users.size() + merged->merchants.size());
           st.saving_positions = merged->positions;
           if (!st.snapshots)
             return finish_checkpoint(self, "");
@@ -362,6 +371,8 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.owned_partitions = &m.get_gauge("vigil_partitions_owned", "Input partitions this node reads");
   // A source without a consumer group reads its partitions from the start.
   st.owned_partitions->set(static_cast<double>(st.source->positions().size()));
+  st.checkpoint_entries = &m.get_counter("vigil_checkpoint_entries_total",
+                                         "Users and merchants written by checkpoints (changed ones only)");
   st.last_checkpoint_time = &m.get_gauge("vigil_last_checkpoint_timestamp_seconds",
                                          "Unix time of the last stored checkpoint (alert when it grows old)");
   st.checkpoint_seconds = &m.get_histogram("vigil_checkpoint_seconds", "Pipeline pause to copy state at a checkpoint (drain excluded)");

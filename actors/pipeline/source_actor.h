@@ -4,8 +4,9 @@
 // `max_in_flight_batches` batches between itself and the sink: without
 // credit it pauses its input instead of queueing. It takes aligned
 // checkpoints: it stops issuing, waits until every batch is delivered, then
-// saves every shard's state and the positions that state reflects as one
-// blob, and only then commits those positions to the input.
+// saves the state every shard changed since the last checkpoint with the
+// positions that state reflects, atomically, and only then commits those
+// positions to the input.
 
 #include "actors/pipeline/record_source.h"
 #include "actors/pipeline/snapshot_store.h"

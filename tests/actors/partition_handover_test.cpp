@@ -134,7 +134,7 @@ class handover_source final : public record_source {
   std::vector<std::size_t> released_at_;  ///< saves stored when each release happened
 };
 
-// Keeps the newest checkpoint of each partition and of the node, like Redis.
+// Keeps the newest state of every key and partition, like Redis.
 class memory_store final : public snapshot_store {
  public:
   std::optional<pipeline::store_snapshot> load_node() override { return std::nullopt; }
@@ -147,17 +147,7 @@ class memory_store final : public snapshot_store {
   }
   void save(const pipeline::store_snapshot& s) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [p, offset] : s.positions) {
-      for (auto it = stored_.user_partitions.begin(); it != stored_.user_partitions.end();) {
-        if (it->second == p) {
-          stored_.users.erase(it->first);
-          it = stored_.user_partitions.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      stored_.absorb(pipeline::partition_part(s, p));
-    }
+    stored_.absorb(pipeline::store_snapshot(s));  // an upsert, like Redis
     ++saves_;
   }
   std::size_t saves() {

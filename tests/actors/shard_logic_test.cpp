@@ -80,7 +80,7 @@ TEST_CASE("user shards tag users with their partition, hand them over and forget
   batch[0].position.partition = 0;
   batch[1].position.partition = 1;  // "c" comes from /predict: no partition
   shard.process(batch, true);
-  auto state = shard.copy_state();
+  auto state = shard.copy_state(true);
   CHECK(state.users.size() == 3);
   CHECK(state.partition_of_user("a") == 0);
   CHECK(state.partition_of_user("b") == 1);
@@ -95,8 +95,43 @@ TEST_CASE("user shards tag users with their partition, hand them over and forget
   next_owner.install(vigil::pipeline::partition_part(state, 1));
   REQUIRE(next_owner.users().count("b") == 1);
   CHECK(next_owner.users().at("b") == state.users.at("b"));
-  CHECK(next_owner.copy_state().partition_of_user("b") == 1);
+  CHECK(next_owner.copy_state(true).partition_of_user("b") == 1);
   CHECK(next_owner.drop_partitions({0}) == 0);
+}
+
+TEST_CASE("shards copy only what changed since the last checkpoint, or everything when asked",
+          "[unit][actors]") {
+  user_shard users{600'000};
+  merchant_shard merchants{600'000};
+  work_batch batch{item(0, "a"), item(1, "b")};
+  batch[0].tx.merchant_id = "m1";
+  batch[1].tx.merchant_id = "m2";
+  users.process(batch, true);
+  merchants.process(batch, true);
+  CHECK(users.copy_state(false).users.size() == 2);
+  CHECK(merchants.copy_state(false).merchants.size() == 2);
+  CHECK(users.copy_state(false).users.empty());  // nothing changed since
+  CHECK(merchants.copy_state(false).merchants.empty());
+
+  work_batch next{item(2, "b")};
+  next[0].tx.merchant_id = "m2";
+  next[0].tx.event_time_ms = 1'000;
+  users.process(next, true);
+  merchants.process(next, false);  // scored, not applied: unchanged
+  merchants.apply_label("m1", 0, true);
+  auto changed = users.copy_state(false);
+  REQUIRE(changed.users.size() == 1);
+  CHECK(changed.users.count("b") == 1);
+  CHECK(changed.users.at("b") == users.users().at("b"));
+  auto labelled = merchants.copy_state(false);
+  REQUIRE(labelled.merchants.size() == 1);
+  CHECK(labelled.merchants.count("m1") == 1);
+
+  CHECK(users.copy_state(true).users.size() == 2);  // after a failed save
+  CHECK(merchants.copy_state(true).merchants.size() == 2);
+  user_shard restored{600'000};
+  restored.install(users.copy_state(true));
+  CHECK(restored.copy_state(false).users.empty());  // restored state is stored already
 }
 
 TEST_CASE("disabled features are scored and logged as missing", "[integration][actors]") {
