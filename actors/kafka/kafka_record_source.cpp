@@ -90,6 +90,14 @@ kafka_record_source::kafka_record_source(const std::string& brokers, const std::
   if (rc != RdKafka::ERR_NO_ERROR)
     throw kafka_error("subscribe to " + topic + ": " + RdKafka::err2str(rc));
   dead_letters_ = make_producer(brokers);
+  // Registered up front: a counter that first appears at 1 hides that
+  // increase from alerting rules.
+  auto& m = pipeline::metrics();
+  m.get_counter("vigil_dlq_records_total", "Records sent to the dead-letter topic");
+  m.get_counter("vigil_kafka_errors_total", "Consumer errors");
+  m.get_counter("vigil_rebalances_total", "Partition assignments and revocations");
+  m.get_counter("vigil_records_left_to_next_owner_total",
+                "Records fetched from a partition being revoked, left for its next owner");
 }
 
 kafka_record_source::~kafka_record_source() {

@@ -12,6 +12,7 @@
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
+#include "support/http_client.h"
 #include "support/kafka_harness.h"
 #include "support/recording_publisher.h"
 #include "support/test_registry.h"
@@ -197,6 +198,19 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   CHECK(by_key["bad-2"].headers["vigil-error"] == "amount: must not be negative");
   CHECK(by_key["bad-3"].headers["vigil-error"].find("user_id: missing") != std::string::npos);
   CHECK(by_key["bad-3"].headers["vigil-origin"].rfind(topic + "/", 0) == 0);
+
+  // Every metric the shipped alerting rules use is exported by a Kafka node.
+  auto metrics = testing::http_call(node.http_port(), "GET", "/metrics").body;
+  auto rules = file_text(std::string(VIGIL_SOURCE_DIR) + "/docker/alerts.yml");
+  std::set<std::string> named;
+  std::regex metric_name("vigil_[a-z0-9_]+");
+  for (std::sregex_iterator it(rules.begin(), rules.end(), metric_name), end; it != end; ++it)
+    named.insert(it->str());
+  CHECK(named.size() >= 8);
+  for (const auto& name : named) {
+    INFO(name);
+    CHECK(metrics.find("\n" + name) != std::string::npos);
+  }
 
   node.stop();  // final checkpoint
   auto snap = stored_checkpoint(topic, topic, "e2e", 4);
