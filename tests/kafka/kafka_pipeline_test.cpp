@@ -184,8 +184,35 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
     copies += all.size();
   CHECK(copies == txs.size());  // each transaction_id exactly once
   const auto& sample = got.begin()->second.front();
-  CHECK(sample.contains("source_time_ms"));
+  for (const char* field : {"transaction_id", "user_id", "probability", "decision", "reasons",
+                            "model_version", "feature_snapshot_id", "latency_us", "source_time_ms",
+                            "features"})
+    CHECK(sample.contains(field));
   CHECK(sample["model_version"].get<int>() >= 1);
+
+  // fraud_alerts carries exactly the flagged decisions (review or decline),
+  // each with its reasons.
+  std::set<std::string> flagged;
+  for (const auto& [id, all] : got)
+    if (all.front()["decision"] != "approve")
+      flagged.insert(id);
+  REQUIRE_FALSE(flagged.empty());
+  std::map<std::string, json> alerts;
+  testing::consume_until(
+    svc.kafka, "fraud_alerts",
+    [&](const std::vector<testing::kafka_record>& records) {
+      for (const auto& r : records)
+        if (r.key.rfind(topic + "/", 0) == 0)
+          alerts[r.key] = json::parse(r.value);
+      return alerts.size() >= flagged.size();
+    },
+    std::chrono::seconds(60));
+  std::set<std::string> alerted;
+  for (const auto& [id, alert] : alerts) {
+    alerted.insert(id);
+    CHECK_FALSE(alert["reasons"].empty());
+  }
+  CHECK(alerted == flagged);
 
   auto dead = testing::consume_until(svc.kafka, topic + ".dlq",
                                      [](const auto& r) { return r.size() >= 3; }, std::chrono::seconds(60));
