@@ -111,19 +111,36 @@ reply_ptr hgetall(redisContext* c, const std::string& key) {
 }
 
 // KEYS: the node's hash, then per partition its hash and its owner key.
-// ARGV: per partition the epoch this node claimed ("" = unclaimed: not
-// checked); then for the node's hash and each partition's hash in KEYS
-// order, a field count and that many field/value pairs. Nothing is written
-// unless every claimed partition still has its epoch.
+// ARGV: this save's sequence number and time, then per partition the epoch
+// this node claimed ("" = unclaimed: not checked); then for the node's hash
+// and each partition's hash in KEYS order, a field count and that many
+// field/value pairs. Nothing is written unless every claimed partition still
+// has its epoch (fencing) and nothing newer is stored: a save that timed out
+// on the client can still reach Redis later, and must not overwrite newer
+// state with older.
 constexpr const char* fenced_save_script = R"lua(
+local seq, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local partitions = (#KEYS - 1) / 2
+local saved = tonumber(redis.call('HGET', KEYS[1], 'saved_at_ms') or '0')
+if saved > now then
+  return redis.error_reply('stale: ' .. KEYS[1] .. ' holds a newer checkpoint')
+end
 for i = 1, partitions do
-  local want = ARGV[i]
-  if want ~= '' and redis.call('GET', KEYS[1 + 2 * i]) ~= want then
-    return redis.error_reply('fenced: ' .. KEYS[2 * i] .. ' is owned by a newer assignment')
+  local want = ARGV[2 + i]
+  if want ~= '' then
+    if redis.call('GET', KEYS[1 + 2 * i]) ~= want then
+      return redis.error_reply('fenced: ' .. KEYS[2 * i] .. ' is owned by a newer assignment')
+    end
+    local written = redis.call('HGET', KEYS[2 * i], 'written')
+    if written then
+      local epoch, last = string.match(written, '^(%d+):(%d+)$')
+      if epoch == want and tonumber(last) >= seq then
+        return redis.error_reply('stale: ' .. KEYS[2 * i] .. ' holds a newer checkpoint')
+      end
+    end
   end
 end
-local a = partitions + 1
+local a = partitions + 3
 local function upsert(key)
   local count = tonumber(ARGV[a])
   a = a + 1
@@ -133,8 +150,12 @@ local function upsert(key)
   end
 end
 upsert(KEYS[1])
+redis.call('HSET', KEYS[1], 'saved_at_ms', ARGV[2])
 for i = 1, partitions do
   upsert(KEYS[2 * i])
+  if ARGV[2 + i] ~= '' then
+    redis.call('HSET', KEYS[2 * i], 'written', ARGV[2 + i] .. ':' .. ARGV[1])
+  end
 end
 return partitions
 )lua";
@@ -188,7 +209,7 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
   using fields = std::vector<std::pair<std::string, std::string>>;
-  fields node{{"saved_at_ms", std::to_string(now_ms)}};
+  fields node;
   std::map<std::int32_t, fields> by_partition;
   for (const auto& [partition, offset] : s.positions)
     by_partition[partition].emplace_back(position_field, std::to_string(offset));
@@ -205,7 +226,7 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
     std::lock_guard<std::mutex> lock(epochs_mutex_);
     epochs = epochs_;
   }
-  std::vector<std::string> keys{node_key()}, args;
+  std::vector<std::string> keys{node_key()}, args{std::to_string(++saves_), std::to_string(now_ms)};
   for (const auto& [partition, unused] : by_partition) {
     keys.push_back(partition_key(partition));
     keys.push_back(partition_key(partition) + ":owner");

@@ -10,10 +10,12 @@
 // Claiming a partition bumps its epoch; a save writes nothing unless every
 // partition it covers still has the epoch this store claimed, so a node
 // that lost its partitions without noticing (a zombie) cannot overwrite the
-// new owner's checkpoint.
+// new owner's checkpoint; and a save that reaches Redis after a newer one
+// (it timed out on the client first) is refused too.
 
 #include "actors/pipeline/snapshot_store.h"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -47,6 +49,7 @@ class redis_snapshot_store final : public snapshot_store {
   std::string prefix_, node_name_;
   std::mutex epochs_mutex_;  ///< claims (source actor) race saves (save worker)
   std::map<std::int32_t, std::string> epochs_;  ///< claimed ownership epochs
+  std::atomic<std::uint64_t> saves_{0};  ///< orders this store's saves
 };
 
 } // namespace vigil::actors

@@ -457,6 +457,71 @@ TEST_CASE("a standby node with no partition takes over when the owner leaves", "
   CHECK(file_text(log_b).find("reading partitions 0 from 1 checkpoints") != std::string::npos);
 }
 
+TEST_CASE("Redis stalling or refusing writes fails checkpoints, never state: the next one stores it all",
+          "[chaos][kafka]") {
+  const auto& svc = testing::services();
+  REQUIRE(svc.redis_pid > 0);
+  auto topic = unique("stall-tx");
+  testing::create_topic(svc.kafka, topic, 1);  // one partition: merchants replay exactly too
+  auto txs = simulated(topic + "/", 9'000, 77);
+  auto dir = testing::scratch_dir("kafka-stall");
+  config::runtime_config c;
+  c.brokers = svc.kafka;
+  c.redis = svc.redis;
+  c.input_topic = topic;
+  c.consumer_group = topic;
+  c.node_name = "stall";
+  c.registry_dir = testing::trained_registry().string();
+  c.http_port = 0;
+  c.labels_path = (dir / "labels.jsonl").string();
+  c.snapshot_interval_ms = 200;
+  auto& m = pipeline::metrics();
+  auto& failures = m.get_counter("vigil_checkpoint_failures_total", "");
+  auto& stored = m.get_counter("vigil_checkpoints_total", "");
+  auto wait_for_more = [](const pipeline::counter& counter, std::uint64_t than) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (counter.value() <= than && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return counter.value() > than;
+  };
+  auto part = [&](std::size_t from, std::size_t to) {
+    return as_records(std::vector<pipeline::transaction>(txs.begin() + from, txs.begin() + to));
+  };
+  testing::produce(svc.kafka, topic, part(0, 3'000));
+  actors::vigil_node node{c, ""};
+  node.start();
+  predictions(topic + "/", 3'000, std::chrono::seconds(120));
+
+  // Stall: Redis stops answering while records keep coming. The save in
+  // flight times out; scoring goes on.
+  ::kill(svc.redis_pid, SIGSTOP);
+  testing::produce(svc.kafka, topic, part(3'000, 6'000));
+  CHECK(predictions(topic + "/", 6'000, std::chrono::seconds(120)).size() == 6'000);
+  CHECK(wait_for_more(failures, failures.value()));
+  ::kill(svc.redis_pid, SIGCONT);
+
+  // Refusal: every write is rejected outright, so the changes those
+  // checkpoints carried are certainly not stored.
+  testing::redis_config_set(svc.redis, "min-replicas-to-write", "1");
+  testing::produce(svc.kafka, topic, part(6'000, 9'000));
+  auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(120));
+  auto failed = failures.value();
+  CHECK(wait_for_more(failures, failed));
+  testing::redis_config_set(svc.redis, "min-replicas-to-write", "0");
+  CHECK(got.size() == txs.size());
+
+  // Recovered: the next stored checkpoint carries everything, not just what
+  // changed since the last attempt.
+  CHECK(wait_for_more(stored, stored.value()));
+  node.stop();
+  auto snap = stored_checkpoint(topic, topic, "stall", 1);
+  CHECK(snap.positions.at(0) == static_cast<std::int64_t>(txs.size()));
+  auto replay = replay_topic(topic, txs.size());
+  CHECK(snap.users.size() == replay.users().size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
+  CHECK(equal_states(snap.merchants, replay.merchants()) == replay.merchants().size());
+}
+
 TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",
           "[integration][kafka]") {
   const auto& svc = testing::services();

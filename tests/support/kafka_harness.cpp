@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 
@@ -43,6 +44,7 @@ struct service_owner {
     dir = scratch_dir("services").string();
     services.kafka = run_script(harness + "/start_kafka.sh " + dir + "/kafka");
     services.redis = run_script(harness + "/start_redis.sh " + dir + "/redis");
+    std::ifstream(dir + "/redis/redis.pid") >> services.redis_pid;
   }
   ~service_owner() {
     std::system((harness + "/stop_kafka.sh " + dir + "/kafka >/dev/null 2>&1").c_str());
@@ -138,16 +140,18 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
   return out;
 }
 
-std::string redis_get(const std::string& address, const std::string& key) {
+void redis_config_set(const std::string& address, const std::string& name, const std::string& value) {
   auto colon = address.rfind(':');
   std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
     redisConnect(address.substr(0, colon).c_str(), std::stoi(address.substr(colon + 1))), &redisFree);
   if (!ctx || ctx->err)
     throw std::runtime_error("redis connect failed");
-  auto* reply = static_cast<redisReply*>(redisCommand(ctx.get(), "GET %b", key.data(), key.size()));
-  std::string out = reply && reply->type == REDIS_REPLY_STRING ? std::string(reply->str, reply->len) : "";
+  auto* reply = static_cast<redisReply*>(
+    redisCommand(ctx.get(), "CONFIG SET %b %b", name.data(), name.size(), value.data(), value.size()));
+  bool ok = reply && reply->type == REDIS_REPLY_STATUS;
   freeReplyObject(reply);
-  return out;
+  if (!ok)
+    throw std::runtime_error("redis CONFIG SET " + name + " failed");
 }
 
 } // namespace vigil::testing

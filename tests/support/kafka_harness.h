@@ -13,6 +13,7 @@ namespace vigil::testing {
 struct external_services {
   std::string kafka;  ///< bootstrap address
   std::string redis;  ///< host:port
+  int redis_pid = 0;  ///< for chaos tests that stall Redis (SIGSTOP/SIGCONT)
 };
 
 /// Starts both on first use (bounded waits inside the scripts). Throws when
@@ -39,7 +40,7 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
                                         const std::function<bool(const std::vector<kafka_record>&)>& done,
                                         std::chrono::seconds timeout);
 
-/// GET of a Redis key ("" when absent).
-std::string redis_get(const std::string& address, const std::string& key);
+/// CONFIG SET on a Redis server (chaos tests: make it refuse writes).
+void redis_config_set(const std::string& address, const std::string& name, const std::string& value);
 
 } // namespace vigil::testing
