@@ -80,6 +80,22 @@ std::map<std::string, std::vector<json>> predictions(const std::string& prefix, 
 
 std::string unique(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
 
+// An in-process Kafka node reading `topic` in its own group, on the test
+// broker and Redis.
+config::runtime_config in_process_node_config(const std::string& topic, const std::string& node) {
+  const auto& svc = testing::services();
+  config::runtime_config c;
+  c.brokers = svc.kafka;
+  c.redis = svc.redis;
+  c.input_topic = topic;
+  c.consumer_group = topic;
+  c.node_name = node;
+  c.registry_dir = testing::trained_registry().string();
+  c.http_port = 0;
+  c.labels_path = (testing::scratch_dir("kafka-" + node) / "labels.jsonl").string();
+  return c;
+}
+
 // Every partition's checkpoint plus the node's part, as one snapshot.
 pipeline::store_snapshot stored_checkpoint(const std::string& group, const std::string& topic,
                                            const std::string& node, int partitions) {
@@ -164,16 +180,7 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   records.emplace_back("bad-3", R"({"transaction_id":"y"})");
   testing::produce(svc.kafka, topic, records);
 
-  auto dir = testing::scratch_dir("kafka-e2e");
-  config::runtime_config c;
-  c.brokers = svc.kafka;
-  c.redis = svc.redis;
-  c.input_topic = topic;
-  c.consumer_group = topic;
-  c.node_name = "e2e";
-  c.registry_dir = testing::trained_registry().string();
-  c.http_port = 0;
-  c.labels_path = (dir / "labels.jsonl").string();
+  auto c = in_process_node_config(topic, "e2e");
   c.snapshot_interval_ms = 500;
   actors::vigil_node node{c, ""};
   node.start();
@@ -464,16 +471,7 @@ TEST_CASE("Redis stalling or refusing writes fails checkpoints, never state: the
   auto topic = unique("stall-tx");
   testing::create_topic(svc.kafka, topic, 1);  // one partition: merchants replay exactly too
   auto txs = simulated(topic + "/", 9'000, 77);
-  auto dir = testing::scratch_dir("kafka-stall");
-  config::runtime_config c;
-  c.brokers = svc.kafka;
-  c.redis = svc.redis;
-  c.input_topic = topic;
-  c.consumer_group = topic;
-  c.node_name = "stall";
-  c.registry_dir = testing::trained_registry().string();
-  c.http_port = 0;
-  c.labels_path = (dir / "labels.jsonl").string();
+  auto c = in_process_node_config(topic, "stall");
   c.snapshot_interval_ms = 200;
   auto& m = pipeline::metrics();
   auto& failures = m.get_counter("vigil_checkpoint_failures_total", "");
