@@ -1,55 +1,13 @@
 #include "actors/kafka/redis_snapshot_store.h"
 
+#include "actors/kafka/redis_connection.h"
 #include "pipeline/features/state_codec.h"
 
-#include <hiredis/hiredis.h>
-
 #include <chrono>
-#include <memory>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 namespace vigil::actors {
-namespace {
-
-using context_ptr = std::unique_ptr<redisContext, decltype(&redisFree)>;
-using reply_ptr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
-
-std::pair<std::string, int> split_address(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos)
-    return {address, 6379};
-  return {address.substr(0, colon), std::stoi(address.substr(colon + 1))};
-}
-
-context_ptr connect(const std::string& host, int port) {
-  timeval timeout{2, 0};
-  context_ptr c{redisConnectWithTimeout(host.c_str(), port, timeout), &redisFree};
-  if (!c || c->err)
-    throw std::runtime_error("redis " + host + ":" + std::to_string(port) + ": " +
-                             (c ? c->errstr : "cannot allocate context"));
-  redisSetTimeout(c.get(), timeval{10, 0});
-  return c;
-}
-
-reply_ptr command(redisContext* c, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  reply_ptr r{static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(args.size()), argv.data(),
-                                                        lengths.data())),
-              &freeReplyObject};
-  if (!r)
-    throw std::runtime_error(std::string("redis: ") + c->errstr);
-  if (r->type == REDIS_REPLY_ERROR)
-    throw std::runtime_error(std::string("redis: ") + r->str);
-  return r;
-}
-
-} // namespace
 
 std::string checkpoint_prefix(const std::string& group, const std::string& topic) {
   return "vigil:checkpoint:" + group + ":" + topic;
@@ -57,9 +15,7 @@ std::string checkpoint_prefix(const std::string& group, const std::string& topic
 
 redis_snapshot_store::redis_snapshot_store(std::string address, std::string prefix,
                                            std::string node_name)
-  : prefix_(std::move(prefix)), node_name_(std::move(node_name)) {
-  std::tie(host_, port_) = split_address(address);
-}
+  : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)) {}
 
 std::string redis_snapshot_store::partition_key(std::int32_t partition) const {
   return prefix_ + ":partition:" + std::to_string(partition);
@@ -103,8 +59,8 @@ void decode_hash(const redisReply& r, const std::string& key, std::int32_t owner
   }
 }
 
-reply_ptr hgetall(redisContext* c, const std::string& key) {
-  auto r = command(c, {"HGETALL", key});
+redis_reply_ptr hgetall(redisContext* c, const std::string& key) {
+  auto r = redis_command(c, {"HGETALL", key});
   if (r->type != REDIS_REPLY_ARRAY)
     throw std::runtime_error("redis: unexpected HGETALL reply for " + key);
   return r;
@@ -173,7 +129,7 @@ void add_section(std::vector<std::string>& args,
 } // namespace
 
 std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
-  auto c = connect(host_, port_);
+  auto c = redis_connect(address_);
   auto key = node_key();
   auto r = hgetall(c.get(), key);
   if (r->elements == 0)
@@ -186,7 +142,7 @@ std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
 pipeline::store_snapshot redis_snapshot_store::load_partitions(
   const std::vector<std::int32_t>& partitions) {
   pipeline::store_snapshot out;
-  auto c = connect(host_, port_);
+  auto c = redis_connect(address_);
   for (auto partition : partitions) {
     auto key = partition_key(partition);
     decode_hash(*hgetall(c.get(), key), key, partition, out);
@@ -196,9 +152,9 @@ pipeline::store_snapshot redis_snapshot_store::load_partitions(
 
 pipeline::store_snapshot redis_snapshot_store::claim_partitions(
   const std::vector<std::int32_t>& partitions) {
-  auto c = connect(host_, port_);
+  auto c = redis_connect(address_);
   for (auto partition : partitions) {
-    auto r = command(c.get(), {"INCR", partition_key(partition) + ":owner"});
+    auto r = redis_command(c.get(), {"INCR", partition_key(partition) + ":owner"});
     std::lock_guard<std::mutex> lock(epochs_mutex_);
     epochs_[partition] = std::to_string(r->integer);
   }
@@ -239,15 +195,14 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   std::vector<std::string> eval{"EVAL", fenced_save_script, std::to_string(keys.size())};
   eval.insert(eval.end(), keys.begin(), keys.end());
   eval.insert(eval.end(), args.begin(), args.end());
-  auto c = connect(host_, port_);
-  command(c.get(), eval);
+  auto c = redis_connect(address_);
+  redis_command(c.get(), eval);
 }
 
 bool redis_snapshot_store::reachable(const std::string& address) {
   try {
-    auto [host, port] = split_address(address);
-    auto c = connect(host, port);
-    command(c.get(), {"PING"});
+    auto c = redis_connect(address);
+    redis_command(c.get(), {"PING"});
     return true;
   } catch (const std::exception&) {
     return false;

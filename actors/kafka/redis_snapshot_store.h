@@ -44,9 +44,7 @@ class redis_snapshot_store final : public snapshot_store {
   std::string node_key() const;
 
  private:
-  std::string host_;
-  int port_ = 6379;
-  std::string prefix_, node_name_;
+  std::string address_, prefix_, node_name_;
   std::mutex epochs_mutex_;  ///< claims (source actor) race saves (save worker)
   std::map<std::int32_t, std::string> epochs_;  ///< claimed ownership epochs
   std::atomic<std::uint64_t> saves_{0};  ///< orders this store's saves
