@@ -1,5 +1,6 @@
 #include "actors/kafka/redis_snapshot_store.h"
 
+#include "actors/kafka/node_name_lease.h"
 #include "actors/kafka/redis_connection.h"
 #include "pipeline/features/state_codec.h"
 
@@ -16,6 +17,14 @@ std::string checkpoint_prefix(const std::string& group, const std::string& topic
 redis_snapshot_store::redis_snapshot_store(std::string address, std::string prefix,
                                            std::string node_name)
   : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)) {}
+
+std::string redis_snapshot_store::lease_key() const {
+  return node_key() + ":lease";
+}
+
+void redis_snapshot_store::require_lease(std::shared_ptr<const node_name_lease> lease) {
+  lease_ = std::move(lease);
+}
 
 std::string redis_snapshot_store::partition_key(std::int32_t partition) const {
   return prefix_ + ":partition:" + std::to_string(partition);
@@ -66,37 +75,41 @@ redis_reply_ptr hgetall(redisContext* c, const std::string& key) {
   return r;
 }
 
-// KEYS: the node's hash, then per partition its hash and its owner key.
-// ARGV: this save's sequence number and time, then per partition the epoch
-// this node claimed ("" = unclaimed: not checked); then for the node's hash
-// and each partition's hash in KEYS order, a field count and that many
-// field/value pairs. Nothing is written unless every claimed partition still
-// has its epoch (fencing) and nothing newer is stored: a save that timed out
-// on the client can still reach Redis later, and must not overwrite newer
-// state with older.
+// KEYS: the node's hash, the node_name lease, then per partition its hash
+// and its owner key. ARGV: this save's sequence number and time, the lease
+// token ("" = no lease: not checked), then per partition the epoch this
+// node claimed ("" = unclaimed: not checked); then for the node's hash and
+// each partition's hash in KEYS order, a field count and that many
+// field/value pairs. Nothing is written unless the lease and every claimed
+// partition are still this node's (fencing) and nothing newer is stored: a
+// save that timed out on the client can still reach Redis later, and must
+// not overwrite newer state with older.
 constexpr const char* fenced_save_script = R"lua(
-local seq, now = tonumber(ARGV[1]), tonumber(ARGV[2])
-local partitions = (#KEYS - 1) / 2
+local seq, now, token = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local partitions = (#KEYS - 2) / 2
+if token ~= '' and redis.call('GET', KEYS[2]) ~= token then
+  return redis.error_reply('fenced: the node_name lease ' .. KEYS[2] .. ' is not ours')
+end
 local saved = tonumber(redis.call('HGET', KEYS[1], 'saved_at_ms') or '0')
 if saved > now then
   return redis.error_reply('stale: ' .. KEYS[1] .. ' holds a newer checkpoint')
 end
 for i = 1, partitions do
-  local want = ARGV[2 + i]
+  local want = ARGV[3 + i]
   if want ~= '' then
-    if redis.call('GET', KEYS[1 + 2 * i]) ~= want then
-      return redis.error_reply('fenced: ' .. KEYS[2 * i] .. ' is owned by a newer assignment')
+    if redis.call('GET', KEYS[2 + 2 * i]) ~= want then
+      return redis.error_reply('fenced: ' .. KEYS[1 + 2 * i] .. ' is owned by a newer assignment')
     end
-    local written = redis.call('HGET', KEYS[2 * i], 'written')
+    local written = redis.call('HGET', KEYS[1 + 2 * i], 'written')
     if written then
       local epoch, last = string.match(written, '^(%d+):(%d+)$')
       if epoch == want and tonumber(last) >= seq then
-        return redis.error_reply('stale: ' .. KEYS[2 * i] .. ' holds a newer checkpoint')
+        return redis.error_reply('stale: ' .. KEYS[1 + 2 * i] .. ' holds a newer checkpoint')
       end
     end
   end
 end
-local a = partitions + 3
+local a = partitions + 4
 local function upsert(key)
   local count = tonumber(ARGV[a])
   a = a + 1
@@ -108,9 +121,9 @@ end
 upsert(KEYS[1])
 redis.call('HSET', KEYS[1], 'saved_at_ms', ARGV[2])
 for i = 1, partitions do
-  upsert(KEYS[2 * i])
-  if ARGV[2 + i] ~= '' then
-    redis.call('HSET', KEYS[2 * i], 'written', ARGV[2 + i] .. ':' .. ARGV[1])
+  upsert(KEYS[1 + 2 * i])
+  if ARGV[3 + i] ~= '' then
+    redis.call('HSET', KEYS[1 + 2 * i], 'written', ARGV[3 + i] .. ':' .. ARGV[1])
   end
 end
 return partitions
@@ -182,7 +195,9 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
     std::lock_guard<std::mutex> lock(epochs_mutex_);
     epochs = epochs_;
   }
-  std::vector<std::string> keys{node_key()}, args{std::to_string(++saves_), std::to_string(now_ms)};
+  std::vector<std::string> keys{node_key(), lease_ ? lease_->key() : node_key() + ":lease"};
+  std::vector<std::string> args{std::to_string(++saves_), std::to_string(now_ms),
+                                lease_ ? lease_->token() : ""};
   for (const auto& [partition, unused] : by_partition) {
     keys.push_back(partition_key(partition));
     keys.push_back(partition_key(partition) + ":owner");

@@ -17,10 +17,13 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 namespace vigil::actors {
+
+class node_name_lease;
 
 /// "vigil:checkpoint:<group>:<topic>": the key prefix of one pipeline.
 std::string checkpoint_prefix(const std::string& group, const std::string& topic);
@@ -42,12 +45,18 @@ class redis_snapshot_store final : public snapshot_store {
 
   std::string partition_key(std::int32_t partition) const;
   std::string node_key() const;
+  /// Where the node_name lease of this node lives.
+  std::string lease_key() const;
+  /// From now on a save lands only while `lease` still holds (set before
+  /// the pipeline starts).
+  void require_lease(std::shared_ptr<const node_name_lease> lease);
 
  private:
   std::string address_, prefix_, node_name_;
   std::mutex epochs_mutex_;  ///< claims (source actor) race saves (save worker)
   std::map<std::int32_t, std::string> epochs_;  ///< claimed ownership epochs
   std::atomic<std::uint64_t> saves_{0};  ///< orders this store's saves
+  std::shared_ptr<const node_name_lease> lease_;
 };
 
 } // namespace vigil::actors

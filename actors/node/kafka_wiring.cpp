@@ -1,5 +1,6 @@
 #include "actors/kafka/kafka_decision_publisher.h"
 #include "actors/kafka/kafka_record_source.h"
+#include "actors/kafka/node_name_lease.h"
 #include "actors/kafka/redis_snapshot_store.h"
 #include "actors/node/node_internals.h"
 #include "config/runtime_config.h"
@@ -26,11 +27,16 @@ void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime
                                                                "fraud_alerts");
   // With Redis, partitions' state follows them between nodes; a file
   // belongs to one node.
-  if (!cfg.redis.empty())
-    parts.snapshots = std::make_shared<redis_snapshot_store>(
+  if (!cfg.redis.empty()) {
+    auto store = std::make_shared<redis_snapshot_store>(
       cfg.redis, checkpoint_prefix(group, cfg.input_topic),
       cfg.node_name.empty() ? host_name() : cfg.node_name);
-  else
+    // A crashed node's lease expires after 15 s, so its restart waits at
+    // most that long; a second live node with the same name never starts.
+    store->require_lease(std::make_shared<node_name_lease>(
+      cfg.redis, store->lease_key(), std::chrono::seconds(15), std::chrono::seconds(20)));
+    parts.snapshots = store;
+  } else
     parts.snapshots = std::make_shared<file_snapshot_store>(cfg.snapshot_path);
 }
 

@@ -1,9 +1,13 @@
 // Partitioned checkpoints against a real redis-server (tests/harness).
 
+#include "actors/kafka/node_name_lease.h"
 #include "actors/kafka/redis_snapshot_store.h"
 #include "support/kafka_harness.h"
 
 #include <catch2/catch.hpp>
+
+#include <memory>
+#include <thread>
 
 #include <unistd.h>
 
@@ -65,4 +69,57 @@ TEST_CASE("redis checkpoints: partitions move between nodes, a fenced-off owner 
   from_a.positions[0] = 400;
   a.save(from_a);
   CHECK(b.load_partitions({0}).positions.at(0) == 400);
+}
+
+TEST_CASE("a node_name is held by one running node, and its checkpoints need the lease",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = actors::checkpoint_prefix("lease-" + std::to_string(::getpid()), "tx");
+  auto store = std::make_shared<actors::redis_snapshot_store>(redis, prefix, "n1");
+  const auto lease_key = store->lease_key();
+  auto first = std::make_shared<actors::node_name_lease>(redis, lease_key,
+                                                         std::chrono::seconds(5), std::chrono::seconds(0));
+  store->require_lease(first);
+  pipeline::store_snapshot s;
+  s.merchants["m"].records = 1;
+  store->save(s);
+
+  // A second node with the same name does not start while the first runs.
+  CHECK_THROWS_WITH(actors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
+                                            std::chrono::milliseconds(600)),
+                    Catch::Contains("held by another running node"));
+
+  // The lease expires (a long Redis stall; simulated: the key is deleted)
+  // and nobody else takes the name: the holder's renewal takes it again and
+  // its saves land as before.
+  testing::redis_delete(redis, lease_key);
+  auto retaken = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool saved = false;
+  s.merchants["m"].records = 2;
+  while (!saved && std::chrono::steady_clock::now() < retaken) {
+    try {
+      store->save(s);
+      saved = true;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  CHECK(saved);
+
+  // The first node stalls past its lease and another takes the name: the
+  // first's saves are refused from then on.
+  testing::redis_delete(redis, lease_key);
+  auto second = std::make_unique<actors::node_name_lease>(redis, lease_key, std::chrono::seconds(5),
+                                                          std::chrono::seconds(0));
+  s.merchants["m"].records = 3;
+  CHECK_THROWS_WITH(store->save(s), Catch::Contains("lease"));
+  REQUIRE(store->load_node().has_value());
+  CHECK(store->load_node()->merchants.at("m").records == 2);
+
+  // Nodes that stop let go of the name at once (not after the TTL).
+  second.reset();
+  store.reset();
+  first.reset();
+  CHECK_NOTHROW(actors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
+                                        std::chrono::seconds(0)));
 }

@@ -140,18 +140,37 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
   return out;
 }
 
-void redis_config_set(const std::string& address, const std::string& name, const std::string& value) {
+namespace {
+
+// Runs one command; throws unless the reply type is `expected`.
+void redis_expect(const std::string& address, const std::vector<std::string>& args, int expected) {
   auto colon = address.rfind(':');
   std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
     redisConnect(address.substr(0, colon).c_str(), std::stoi(address.substr(colon + 1))), &redisFree);
   if (!ctx || ctx->err)
     throw std::runtime_error("redis connect failed");
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
   auto* reply = static_cast<redisReply*>(
-    redisCommand(ctx.get(), "CONFIG SET %b %b", name.data(), name.size(), value.data(), value.size()));
-  bool ok = reply && reply->type == REDIS_REPLY_STATUS;
+    redisCommandArgv(ctx.get(), static_cast<int>(args.size()), argv.data(), lengths.data()));
+  bool ok = reply && reply->type == expected;
   freeReplyObject(reply);
   if (!ok)
-    throw std::runtime_error("redis CONFIG SET " + name + " failed");
+    throw std::runtime_error("redis " + args.front() + " failed");
+}
+
+} // namespace
+
+void redis_config_set(const std::string& address, const std::string& name, const std::string& value) {
+  redis_expect(address, {"CONFIG", "SET", name, value}, REDIS_REPLY_STATUS);
+}
+
+void redis_delete(const std::string& address, const std::string& key) {
+  redis_expect(address, {"DEL", key}, REDIS_REPLY_INTEGER);
 }
 
 } // namespace vigil::testing

@@ -42,5 +42,7 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
 
 /// CONFIG SET on a Redis server (chaos tests: make it refuse writes).
 void redis_config_set(const std::string& address, const std::string& name, const std::string& value);
+/// DEL of a Redis key (chaos tests: a lease that expired).
+void redis_delete(const std::string& address, const std::string& key);
 
 } // namespace vigil::testing
