@@ -150,6 +150,7 @@ nohup "$JAVA" "${JVM_OPTS[@]}" -cp "$LIBS/*" kafka.Kafka "$WORKDIR/server.proper
   </dev/null >"$WORKDIR/kafka.out" 2>&1 &
 PID=$!
 echo "$PID" > "$PIDFILE"
+stop_with_owner "$PID"
 
 fail() {
   log "$1"

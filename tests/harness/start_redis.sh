@@ -37,6 +37,7 @@ nohup "$REDIS_SERVER" --bind 127.0.0.1 --port "$PORT" --protected-mode yes \
   --logfile "$WORKDIR/redis.log" </dev/null >"$WORKDIR/redis.out" 2>&1 &
 PID=$!
 echo "$PID" > "$PIDFILE"
+stop_with_owner "$PID"
 
 fail() {
   log "$1"; tail -n 30 "$WORKDIR/redis.log" "$WORKDIR/redis.out" >&2 2>/dev/null || true

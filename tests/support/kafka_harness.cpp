@@ -42,6 +42,8 @@ struct service_owner {
   external_services services;
   service_owner() {
     dir = scratch_dir("services").string();
+    // The servers stop by themselves if this process dies without ~service_owner.
+    ::setenv("VIGIL_HARNESS_OWNER", std::to_string(::getpid()).c_str(), 1);
     services.kafka = run_script(harness + "/start_kafka.sh " + dir + "/kafka");
     services.redis = run_script(harness + "/start_redis.sh " + dir + "/redis");
     std::ifstream(dir + "/redis/redis.pid") >> services.redis_pid;
