@@ -109,9 +109,35 @@ void produce(const std::string& brokers, const std::string& topic,
     throw std::runtime_error("produce to " + topic + " not acknowledged");
 }
 
+std::map<std::int32_t, std::int64_t> end_offsets(const std::string& brokers, const std::string& topic) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  conf->set("bootstrap.servers", brokers, err);
+  conf->set("allow.auto.create.topics", "false", err);
+  std::unique_ptr<RdKafka::Producer> p{RdKafka::Producer::create(conf.get(), err)};
+  if (!p)
+    throw std::runtime_error(err);
+  std::unique_ptr<RdKafka::Topic> t{RdKafka::Topic::create(p.get(), topic, nullptr, err)};
+  RdKafka::Metadata* raw = nullptr;
+  if (p->metadata(false, t.get(), &raw, 10'000) != RdKafka::ERR_NO_ERROR)
+    throw std::runtime_error("no metadata for " + topic);
+  std::unique_ptr<RdKafka::Metadata> metadata{raw};
+  std::map<std::int32_t, std::int64_t> out;
+  for (const auto* described : *metadata->topics())
+    if (described->err() == RdKafka::ERR_NO_ERROR)
+      for (const auto* partition : *described->partitions()) {
+        std::int64_t low = 0, high = 0;
+        if (p->query_watermark_offsets(topic, partition->id(), &low, &high, 10'000) != RdKafka::ERR_NO_ERROR)
+          throw std::runtime_error("no offsets for " + topic);
+        out[partition->id()] = high;
+      }
+  return out;
+}
+
 std::vector<kafka_record> consume_until(const std::string& brokers, const std::string& topic,
                                         const std::function<bool(const std::vector<kafka_record>&)>& done,
-                                        std::chrono::seconds timeout) {
+                                        std::chrono::seconds timeout,
+                                        const std::map<std::int32_t, std::int64_t>& start_at) {
   static std::atomic<int> group_counter{0};
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
@@ -120,7 +146,15 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
   conf->set("auto.offset.reset", "earliest", err);
   conf->set("enable.auto.commit", "false", err);
   std::unique_ptr<RdKafka::KafkaConsumer> c{RdKafka::KafkaConsumer::create(conf.get(), err)};
-  c->subscribe({topic});
+  if (start_at.empty()) {
+    c->subscribe({topic});
+  } else {
+    std::vector<RdKafka::TopicPartition*> partitions;
+    for (const auto& [partition, offset] : start_at)
+      partitions.push_back(RdKafka::TopicPartition::create(topic, partition, offset));
+    c->assign(partitions);
+    RdKafka::TopicPartition::destroy(partitions);
+  }
   std::vector<kafka_record> out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done(out) && std::chrono::steady_clock::now() < deadline) {

@@ -34,11 +34,17 @@ struct kafka_record {
 void produce(const std::string& brokers, const std::string& topic,
              const std::vector<std::pair<std::string, std::string>>& records);
 
-/// Reads `topic` from the beginning with a fresh group until `done(records)`
-/// or the timeout.
+/// Partition -> next offset of `topic` now (empty if it does not exist yet).
+std::map<std::int32_t, std::int64_t> end_offsets(const std::string& brokers, const std::string& topic);
+
+/// Reads `topic` until `done(records)` or the timeout: from the beginning
+/// with a fresh group, or, given `start_at` (see end_offsets), from those
+/// offsets only, skipping what was there before (benchmarks: the reader
+/// does not scan older runs' records on the cores it shares with the node).
 std::vector<kafka_record> consume_until(const std::string& brokers, const std::string& topic,
                                         const std::function<bool(const std::vector<kafka_record>&)>& done,
-                                        std::chrono::seconds timeout);
+                                        std::chrono::seconds timeout,
+                                        const std::map<std::int32_t, std::int64_t>& start_at = {});
 
 /// CONFIG SET on a Redis server (chaos tests: make it refuse writes).
 void redis_config_set(const std::string& address, const std::string& name, const std::string& value);
