@@ -3,6 +3,7 @@
 #include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
 #include "actors/retrain/retrain_coordinator.h"
+#include "actors/retrain/scored_history.h"
 #include "http/api_router.h"
 #include "actors/pipeline/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
@@ -20,6 +21,10 @@ namespace {
 
 constexpr std::int64_t bootstrap_transactions = 150'000;
 constexpr std::int64_t embedded_population_basis = 1'000'000;  ///< 10,000 users
+// Read back at start: the newest decisions (a few seconds of parsing on a
+// slow machine) and enough labels to cover them.
+constexpr std::size_t restored_decisions = 100'000;
+constexpr std::size_t restored_labels = 200'000;
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
   cfg.set("scheduler.max-threads", threads);
@@ -77,6 +82,18 @@ void vigil_node::start() {
     return std::vector<caf::actor>{d.coordinator};
   };
   d.pipeline = start_pipeline(d.system, parts);
+  // Feedback for what was scored before this start still joins: the newest
+  // published decisions (with their scored vectors) and stored labels are
+  // read back in the background.
+  if (cfg->brokers.empty())
+    restore_scored_history(d.system, d.coordinator, [cfg] {
+      return read_file_history(cfg->decisions_path, cfg->labels_path, restored_decisions, restored_labels);
+    });
+  else
+    restore_scored_history(d.system, d.coordinator, [cfg] {
+      return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", restored_decisions,
+                                restored_labels, std::chrono::seconds(60));
+    });
   if (cfg->brokers.empty())
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);
   else

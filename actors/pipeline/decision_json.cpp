@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace vigil::actors {
 
@@ -51,6 +52,41 @@ nlohmann::json decision_to_json(const decision_record& d, bool with_features) {
     j["features"] = values;
   }
   return j;
+}
+
+std::optional<decision_record> decision_from_json(const nlohmann::json& j) {
+  if (!j.is_object())
+    return std::nullopt;
+  auto text = [&](const char* name) -> const std::string* {
+    auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  auto features = j.find("features");
+  auto probability = j.find("probability");
+  auto version = j.find("model_version");
+  const auto* event_time = text("event_time");
+  if (!text("transaction_id") || !text("user_id") || !text("merchant_id") || !event_time ||
+      features == j.end() || !features->is_object() || probability == j.end() ||
+      !probability->is_number() || version == j.end() || !version->is_number_integer())
+    return std::nullopt;
+  decision_record d;
+  d.transaction_id = *text("transaction_id");
+  d.user_id = *text("user_id");
+  d.merchant_id = *text("merchant_id");
+  auto ms = pipeline::parse_iso8601_ms(*event_time);
+  if (!ms)
+    return std::nullopt;
+  d.event_time_ms = *ms;
+  d.probability = probability->get<double>();
+  d.model_version = version->get<int>();
+  const auto& names = pipeline::feature_names();
+  for (std::size_t i = 0; i < d.features.size(); ++i) {
+    auto value = features->find(names[i]);
+    if (value == features->end() || !(value->is_number() || value->is_null()))
+      return std::nullopt;
+    d.features[i] = value->is_null() ? std::numeric_limits<float>::quiet_NaN() : value->get<float>();
+  }
+  return d;
 }
 
 } // namespace vigil::actors

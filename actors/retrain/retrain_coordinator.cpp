@@ -2,6 +2,7 @@
 
 #include "actors/pipeline/shard_logic.h"
 #include "actors/pipeline/vigil_atoms.h"
+#include "actors/retrain/scored_history.h"
 #include "actors/retrain/scored_log.h"
 #include "config/runtime_config.h"
 #include "models/serving/scoring_model.h"
@@ -12,6 +13,8 @@
 #include <caf/all.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <iostream>
 
 namespace vigil::actors {
 namespace {
@@ -35,6 +38,7 @@ struct coordinator_state {
   nlohmann::json last_run = nullptr;
   pipeline::counter* joined = nullptr;
   pipeline::counter* unknown = nullptr;
+  std::size_t restored_labels = 0;  ///< labelled rows rebuilt from stored labels at start
 };
 
 using coordinator_ptr = caf::stateful_actor<coordinator_state>*;
@@ -122,6 +126,19 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
       return nlohmann::json{{"accepted", labels->size()}, {"joined", joined},
                             {"unknown_transaction_ids", unknown}}.dump();
     },
+    [=](label_atom, label_batch_ptr labels, bool /* restored */) {
+      auto& s = self->state;
+      std::size_t joined = 0;
+      for (const auto& l : *labels)
+        joined += s.log->join(l) ? 1 : 0;
+      s.restored_labels += joined;
+      // Old labels are not new: they do not count towards the next run.
+      s.labels_at_last_run += joined;
+      pipeline::metrics().get_counter("vigil_labels_restored_total",
+                                      "Stored labels joined again to read-back decisions at start").add(joined);
+      pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
+        .set(static_cast<double>(s.log->labelled()));
+    },
     [=](retrain_atom) { return start_run(self, "on_demand"); },
     [=](retrained_atom, retrain_report_ptr report) {
       auto& s = self->state;
@@ -148,6 +165,7 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
       auto& s = self->state;
       return nlohmann::json{{"running", s.running}, {"labelled_rows", s.log->labelled()},
                             {"scored_logged", s.log->scored()},
+                            {"labelled_rows_restored", s.restored_labels},
                             {"champion_version", s.wiring.champion ? s.wiring.champion->version : 0},
                             {"last_run", s.last_run}}.dump();
     },
@@ -165,6 +183,39 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
 }
 
 } // namespace
+
+void restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
+                            std::function<scored_history()> read) {
+  sys.spawn<caf::detached>([coordinator, read = std::move(read)](caf::blocking_actor*) {
+    scored_history history;
+    try {
+      history = read();
+    } catch (const std::exception& e) {
+      pipeline::metrics().get_counter("vigil_history_restore_failures_total",
+                                      "Starts that could not read back earlier decisions and labels").add();
+      std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
+                << e.what() << "\n";
+      return;
+    }
+    constexpr std::size_t chunk = 10'000;
+    for (std::size_t at = 0; at < history.decisions.size(); at += chunk) {
+      auto part = std::make_shared<decision_batch>(
+        history.decisions.begin() + static_cast<std::ptrdiff_t>(at),
+        history.decisions.begin() + static_cast<std::ptrdiff_t>(std::min(at + chunk, history.decisions.size())));
+      caf::anon_send(coordinator, decisions_atom::value, std::uint64_t{0}, decision_batch_ptr{part});
+    }
+    pipeline::metrics().get_counter("vigil_decisions_restored_total",
+                                    "Decisions read back at start, so labels for them still join")
+      .add(history.decisions.size());
+    caf::anon_send(coordinator, label_atom::value,
+                   label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
+                     std::move(history.labels))},
+                   true);
+    std::cerr << "vigil: read back " << history.decisions.size() << " decisions and their labels"
+              << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
+              << "\n";
+  });
+}
 
 bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms) {
   if (hh_mm.size() != 5)

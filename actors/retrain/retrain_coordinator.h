@@ -10,9 +10,12 @@
 
 #include <caf/fwd.hpp>
 
+#include <functional>
 #include <vector>
 
 namespace vigil::actors {
+
+struct scored_history;
 
 struct retrain_wiring {
   std::vector<caf::actor> merchant_shards;  ///< receive labels
@@ -23,9 +26,17 @@ struct retrain_wiring {
 
 /// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,
 /// label_batch_ptr) -> JSON text {"accepted","joined","unknown_transaction_ids"};
+/// (label, label_batch_ptr, true): restored labels, joined for retraining
+/// only (merchant state already holds what its checkpoint saw);
 /// (retrain) -> JSON text status; (status) -> JSON text; (model, model_ptr)
 /// when a model is promoted elsewhere; (config, config_ptr).
 caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
+
+/// Reads `read()` on a thread of its own (seconds for a long history) and
+/// hands it to the coordinator: the decisions are logged, then the labels
+/// joined to them. Feedback sent before it lands reports unknown ids.
+void restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
+                            std::function<scored_history()> read);
 
 /// Whether a daily schedule "HH:MM" (UTC) fell in (last_check_ms, now_ms].
 bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms);

@@ -1,0 +1,19 @@
+#pragma once
+// Reads the newest records of a topic once, outside any consumer group
+// (a restarted node reading back what it published before).
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace vigil::actors {
+
+/// About `max_records` of the newest record values of `topic` (an equal
+/// share from each partition), each partition in offset order, as they
+/// stood when the call began. Empty when the topic does not exist. Throws kafka_error when the
+/// cluster does not answer, or when the records do not arrive in `timeout`.
+std::vector<std::string> read_topic_tail(const std::string& brokers, const std::string& topic,
+                                         std::size_t max_records, std::chrono::milliseconds timeout);
+
+} // namespace vigil::actors

@@ -1,0 +1,87 @@
+#include "actors/retrain/scored_history.h"
+
+#include "actors/kafka/kafka_topic_tail.h"
+#include "actors/pipeline/decision_json.h"
+
+#include <algorithm>
+#include <fstream>
+
+namespace vigil::actors {
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+scored_history parse_history(const std::vector<std::string>& decisions,
+                             const std::vector<std::string>& labels) {
+  scored_history h;
+  for (const auto& text : decisions) {
+    auto d = decision_from_json(nlohmann::json::parse(text, nullptr, false));
+    if (d)
+      h.decisions.push_back(std::move(*d));
+    else
+      ++h.malformed;
+  }
+  auto now = wall_ms();
+  for (const auto& text : labels) {
+    auto parsed = pipeline::label_from_json(nlohmann::json::parse(text, nullptr, false), now);
+    if (parsed.value)
+      h.labels.push_back(std::move(*parsed.value));
+    else
+      ++h.malformed;
+  }
+  return h;
+}
+
+} // namespace
+
+std::vector<std::string> last_lines(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || n == 0)
+    return {};
+  // Read backwards in blocks until n + 1 line breaks (or the start) are in.
+  constexpr std::streamoff block = 1 << 16;
+  std::streamoff end = in.tellg(), from = end;
+  std::string tail;
+  std::size_t breaks = 0;
+  while (from > 0 && breaks <= n) {
+    auto size = std::min(block, from);
+    from -= size;
+    std::string chunk(static_cast<std::size_t>(size), '\0');
+    in.seekg(from);
+    in.read(chunk.data(), size);
+    breaks += static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+    tail.insert(0, chunk);
+  }
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < tail.size()) {
+    auto stop = tail.find('\n', start);
+    if (stop == std::string::npos)
+      stop = tail.size();
+    if (stop > start)
+      lines.push_back(tail.substr(start, stop - start));
+    start = stop + 1;
+  }
+  // A partial first line (cut by the block boundary) is dropped with the rest.
+  if (lines.size() > n)
+    lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+  return lines;
+}
+
+scored_history read_file_history(const std::string& decisions_path, const std::string& labels_path,
+                                 std::size_t max_decisions, std::size_t max_labels) {
+  return parse_history(last_lines(decisions_path, max_decisions), last_lines(labels_path, max_labels));
+}
+
+scored_history read_kafka_history(const std::string& brokers, const std::string& predictions_topic,
+                                  const std::string& labels_topic, std::size_t max_decisions,
+                                  std::size_t max_labels, std::chrono::milliseconds timeout) {
+  auto decisions = read_topic_tail(brokers, predictions_topic, max_decisions, timeout);
+  auto labels = read_topic_tail(brokers, labels_topic, max_labels, timeout);
+  return parse_history(decisions, labels);
+}
+
+} // namespace vigil::actors

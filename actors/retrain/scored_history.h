@@ -1,0 +1,36 @@
+#pragma once
+// What a restarted node reads back so that feedback keeps joining: the
+// newest decisions it published (each with the exact feature vector that
+// was scored) and the labels stored for them. The durable outputs are the
+// log; nothing else is written for it.
+
+#include "actors/pipeline/pipeline_messages.h"
+#include "pipeline/schema/label_event.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace vigil::actors {
+
+struct scored_history {
+  std::vector<decision_record> decisions;    ///< oldest first (per partition on Kafka)
+  std::vector<pipeline::label_event> labels; ///< in stored order
+  std::size_t malformed = 0;                 ///< records that did not parse (skipped)
+};
+
+/// Embedded node: the last `max_decisions` lines of the decisions file and
+/// the last `max_labels` of the labels file. A missing file reads as empty.
+scored_history read_file_history(const std::string& decisions_path, const std::string& labels_path,
+                                 std::size_t max_decisions, std::size_t max_labels);
+
+/// Kafka node: the newest records of the predictions and labels topics
+/// (every node's, so labels join whichever node scored them).
+scored_history read_kafka_history(const std::string& brokers, const std::string& predictions_topic,
+                                  const std::string& labels_topic, std::size_t max_decisions,
+                                  std::size_t max_labels, std::chrono::milliseconds timeout);
+
+/// The last `n` lines of a file (without their newlines), oldest first.
+std::vector<std::string> last_lines(const std::string& path, std::size_t n);
+
+} // namespace vigil::actors

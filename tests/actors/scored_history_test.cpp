@@ -1,0 +1,147 @@
+// Reading back published decisions and stored labels after a restart.
+
+#include "actors/node/vigil_node.h"
+#include "actors/pipeline/decision_json.h"
+#include "actors/retrain/scored_history.h"
+#include "pipeline/simulator/transaction_simulator.h"
+#include "support/http_client.h"
+#include "support/test_registry.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+using namespace vigil;
+using json = nlohmann::json;
+
+namespace {
+
+actors::decision_record sample_decision() {
+  actors::decision_record d;
+  d.transaction_id = "t-1";
+  d.user_id = "u-1";
+  d.merchant_id = "m-1";
+  d.event_time_ms = 1'706'789'012'345;
+  d.probability = 0.8125;
+  d.model_version = 3;
+  for (std::size_t i = 0; i < d.features.size(); ++i)
+    d.features[i] = static_cast<float>(i) / 3.0f + 1e-7f;
+  d.features[2] = std::nanf("");
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("a published decision reads back with exactly the vector that was scored", "[unit][retrain]") {
+  auto d = sample_decision();
+  auto back = actors::decision_from_json(json::parse(actors::decision_to_json(d, true).dump()));
+  REQUIRE(back.has_value());
+  CHECK(back->transaction_id == "t-1");
+  CHECK(back->user_id == "u-1");
+  CHECK(back->merchant_id == "m-1");
+  CHECK(back->event_time_ms == d.event_time_ms);
+  CHECK(back->probability == d.probability);
+  CHECK(back->model_version == 3);
+  CHECK(std::isnan(back->features[2]));
+  for (std::size_t i = 0; i < d.features.size(); ++i)
+    if (i != 2)
+      CHECK(back->features[i] == d.features[i]);  // bit-exact, not approximately
+  CHECK(actors::feature_snapshot_id(back->features) == actors::feature_snapshot_id(d.features));
+
+  // Without the features (or with one missing) it is not a scored vector.
+  CHECK_FALSE(actors::decision_from_json(actors::decision_to_json(d, false)).has_value());
+  auto partial = actors::decision_to_json(d, true);
+  partial["features"].erase(partial["features"].begin());
+  CHECK_FALSE(actors::decision_from_json(partial).has_value());
+  CHECK_FALSE(actors::decision_from_json(json("not an object")).has_value());
+}
+
+TEST_CASE("the last lines of a file are read from its end", "[unit][retrain]") {
+  auto dir = testing::scratch_dir("last-lines");
+  auto path = (dir / "lines.txt").string();
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 5'000; ++i)  // ~250 KB: several 64 KB blocks
+      out << "line " << i << " " << std::string(40, 'x') << "\n";
+  }
+  auto last = actors::last_lines(path, 3);
+  REQUIRE(last.size() == 3);
+  CHECK(last[0].rfind("line 4997 ", 0) == 0);
+  CHECK(last[2].rfind("line 4999 ", 0) == 0);
+  auto all = actors::last_lines(path, 100'000);
+  REQUIRE(all.size() == 5'000);
+  CHECK(all.front().rfind("line 0 ", 0) == 0);
+  auto block = actors::last_lines(path, 1'400);  // ends inside an earlier block
+  REQUIRE(block.size() == 1'400);
+  CHECK(block.front().rfind("line 3600 ", 0) == 0);
+  CHECK(actors::last_lines((dir / "missing.txt").string(), 10).empty());
+
+  // A decisions file with a torn last line (a crash mid-write): skipped and counted.
+  auto decisions = (dir / "decisions.jsonl").string();
+  auto labels = (dir / "labels.jsonl").string();
+  {
+    std::ofstream out(decisions);
+    out << actors::decision_to_json(sample_decision(), true).dump() << "\n" << R"({"transaction_id":"t-2","us)";
+    std::ofstream(labels) << R"({"transaction_id":"t-1","is_fraud":true})" << "\n";
+  }
+  auto history = actors::read_file_history(decisions, labels, 10, 10);
+  REQUIRE(history.decisions.size() == 1);
+  CHECK(history.decisions[0].transaction_id == "t-1");
+  REQUIRE(history.labels.size() == 1);
+  CHECK(history.labels[0].is_fraud);
+  CHECK(history.malformed == 1);
+}
+
+TEST_CASE("feedback for decisions scored before a restart still joins, and stored labels rebuild the labelled rows",
+          "[integration][retrain]") {
+  auto dir = testing::scratch_dir("restart-feedback");
+  const int n = 3'000;
+  auto c = testing::embedded_config(dir, n);
+  c.auth_token = "restart-token";
+  c.simulator_seed = 12;
+  // The ids the node scores: same seed, same population.
+  pipeline::simulator_options so;
+  so.seed = 12;
+  so.expected_count = 1'000'000;
+  pipeline::transaction_simulator sim{so};
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i)
+    ids.push_back(sim.next().tx.transaction_id);
+  auto feedback = [&](unsigned short port, std::size_t from, std::size_t to) {
+    json batch = json::array();
+    for (auto i = from; i < to; ++i)
+      batch.push_back({{"transaction_id", ids[i]}, {"is_fraud", i % 7 == 0}});
+    auto r = testing::http_call(port, "POST", "/feedback", batch.dump(), "restart-token");
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  };
+
+  {
+    actors::vigil_node first{c, ""};
+    first.start();
+    REQUIRE(first.wait_drained(std::chrono::seconds(120)));
+    CHECK(feedback(first.http_port(), 0, 100)["joined"] == 100);
+    first.stop();
+  }
+
+  actors::vigil_node second{c, ""};
+  second.start();
+  auto port = second.http_port();
+  json retraining;
+  for (int i = 0; i < 300; ++i) {  // bounded: 60 s
+    retraining = json::parse(testing::http_call(port, "GET", "/models").body)["retraining"];
+    if (retraining["labelled_rows_restored"] == 100)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  INFO(retraining.dump());
+  CHECK(retraining["labelled_rows_restored"] == 100);  // the first node's labels, joined again
+  auto later = feedback(port, 100, 300);  // labels that arrive after the restart
+  CHECK(later["joined"] == 200);
+  CHECK(later["unknown_transaction_ids"].empty());
+  retraining = json::parse(testing::http_call(port, "GET", "/models").body)["retraining"];
+  CHECK(retraining["labelled_rows"] == 300);
+  second.stop();
+}
