@@ -40,7 +40,8 @@ tail_ranges(RdKafka::KafkaConsumer& consumer, const std::string& topic, std::siz
 } // namespace
 
 std::vector<std::string> read_topic_tail(const std::string& brokers, const std::string& topic,
-                                         std::size_t max_records, std::chrono::milliseconds timeout) {
+                                         std::size_t max_records, std::chrono::milliseconds timeout,
+                                         const std::atomic<bool>* cancel) {
   auto conf = make_kafka_conf({{"bootstrap.servers", brokers},
                                {"group.id", "vigil-tail-reader"},  // never joined: assign() only
                                {"enable.auto.commit", "false"},
@@ -66,6 +67,8 @@ std::vector<std::string> read_topic_tail(const std::string& brokers, const std::
     if (std::chrono::steady_clock::now() >= deadline)
       throw kafka_error("reading the tail of " + topic + " took longer than " +
                         std::to_string(timeout.count()) + " ms");
+    if (cancel && *cancel)
+      throw kafka_error("reading the tail of " + topic + " was cancelled");
     std::unique_ptr<RdKafka::Message> m{consumer->consume(100)};
     if (m->err() == RdKafka::ERR__PARTITION_EOF)
       finish(m->partition());

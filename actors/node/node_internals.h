@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -45,6 +46,7 @@ struct vigil_node::impl {
   pipeline_handles pipeline;
   caf::actor coordinator;
   std::unique_ptr<label_store> labels;
+  std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends
   std::unique_ptr<http::node_api> api;
   std::unique_ptr<http::http_server> server;
   bool started = false;

@@ -86,13 +86,14 @@ void vigil_node::start() {
   // published decisions (with their scored vectors) and stored labels are
   // read back in the background.
   if (cfg->brokers.empty())
-    restore_scored_history(d.system, d.coordinator, [cfg] {
-      return read_file_history(cfg->decisions_path, cfg->labels_path, restored_decisions, restored_labels);
+    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg](const auto& cancel) {
+      return read_file_history(cfg->decisions_path, cfg->labels_path, restored_decisions, restored_labels,
+                               cancel);
     });
   else
-    restore_scored_history(d.system, d.coordinator, [cfg] {
+    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg](const auto& cancel) {
       return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", restored_decisions,
-                                restored_labels, std::chrono::seconds(60));
+                                restored_labels, std::chrono::seconds(60), cancel);
     });
   if (cfg->brokers.empty())
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);
@@ -143,6 +144,8 @@ void vigil_node::stop() {
   d.started = false;
   if (d.server)
     d.server->stop();
+  if (d.cancel_history)
+    *d.cancel_history = true;
   d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
   stop_pipeline(d.pipeline);
   caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);

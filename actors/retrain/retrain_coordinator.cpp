@@ -16,6 +16,10 @@
 
 #include <iostream>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace vigil::actors {
 namespace {
 
@@ -184,13 +188,18 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
 
 } // namespace
 
-void restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
-                            std::function<scored_history()> read) {
-  sys.spawn<caf::detached>([coordinator, read = std::move(read)](caf::blocking_actor*) {
+std::shared_ptr<std::atomic<bool>> restore_scored_history(
+  caf::actor_system& sys, caf::actor coordinator,
+  std::function<scored_history(const std::atomic<bool>& cancel)> read) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  sys.spawn<caf::detached>([coordinator, cancel, read = std::move(read)](caf::blocking_actor*) {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);  // this thread only
     scored_history history;
     try {
-      history = read();
+      history = read(*cancel);
     } catch (const std::exception& e) {
+      if (*cancel)
+        return;
       pipeline::metrics().get_counter("vigil_history_restore_failures_total",
                                       "Starts that could not read back earlier decisions and labels").add();
       std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
@@ -215,6 +224,7 @@ void restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
               << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
               << "\n";
   });
+  return cancel;
 }
 
 bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms) {

@@ -10,7 +10,9 @@
 
 #include <caf/fwd.hpp>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace vigil::actors {
@@ -32,11 +34,14 @@ struct retrain_wiring {
 /// when a model is promoted elsewhere; (config, config_ptr).
 caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
 
-/// Reads `read()` on a thread of its own (seconds for a long history) and
-/// hands it to the coordinator: the decisions are logged, then the labels
+/// Runs `read` on a thread of its own at the lowest CPU priority (seconds
+/// for a long history; it must not slow the live stream) and hands the
+/// result to the coordinator: the decisions are logged, then the labels
 /// joined to them. Feedback sent before it lands reports unknown ids.
-void restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
-                            std::function<scored_history()> read);
+/// Setting the returned flag cancels the read (a stopping node).
+std::shared_ptr<std::atomic<bool>> restore_scored_history(
+  caf::actor_system& sys, caf::actor coordinator,
+  std::function<scored_history(const std::atomic<bool>& cancel)> read);
 
 /// Whether a daily schedule "HH:MM" (UTC) fell in (last_check_ms, now_ms].
 bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms);

@@ -15,9 +15,11 @@ std::int64_t wall_ms() {
 }
 
 scored_history parse_history(const std::vector<std::string>& decisions,
-                             const std::vector<std::string>& labels) {
+                             const std::vector<std::string>& labels, const std::atomic<bool>& cancel) {
   scored_history h;
   for (const auto& text : decisions) {
+    if (cancel)
+      throw history_cancelled();
     auto d = decision_from_json(nlohmann::json::parse(text, nullptr, false));
     if (d)
       h.decisions.push_back(std::move(*d));
@@ -72,16 +74,18 @@ std::vector<std::string> last_lines(const std::string& path, std::size_t n) {
 }
 
 scored_history read_file_history(const std::string& decisions_path, const std::string& labels_path,
-                                 std::size_t max_decisions, std::size_t max_labels) {
-  return parse_history(last_lines(decisions_path, max_decisions), last_lines(labels_path, max_labels));
+                                 std::size_t max_decisions, std::size_t max_labels,
+                                 const std::atomic<bool>& cancel) {
+  return parse_history(last_lines(decisions_path, max_decisions), last_lines(labels_path, max_labels), cancel);
 }
 
 scored_history read_kafka_history(const std::string& brokers, const std::string& predictions_topic,
                                   const std::string& labels_topic, std::size_t max_decisions,
-                                  std::size_t max_labels, std::chrono::milliseconds timeout) {
-  auto decisions = read_topic_tail(brokers, predictions_topic, max_decisions, timeout);
-  auto labels = read_topic_tail(brokers, labels_topic, max_labels, timeout);
-  return parse_history(decisions, labels);
+                                  std::size_t max_labels, std::chrono::milliseconds timeout,
+                                  const std::atomic<bool>& cancel) {
+  auto decisions = read_topic_tail(brokers, predictions_topic, max_decisions, timeout, &cancel);
+  auto labels = read_topic_tail(brokers, labels_topic, max_labels, timeout, &cancel);
+  return parse_history(decisions, labels, cancel);
 }
 
 } // namespace vigil::actors

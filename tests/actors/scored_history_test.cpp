@@ -86,12 +86,15 @@ TEST_CASE("the last lines of a file are read from its end", "[unit][retrain]") {
     out << actors::decision_to_json(sample_decision(), true).dump() << "\n" << R"({"transaction_id":"t-2","us)";
     std::ofstream(labels) << R"({"transaction_id":"t-1","is_fraud":true})" << "\n";
   }
-  auto history = actors::read_file_history(decisions, labels, 10, 10);
+  std::atomic<bool> cancel{false};
+  auto history = actors::read_file_history(decisions, labels, 10, 10, cancel);
   REQUIRE(history.decisions.size() == 1);
   CHECK(history.decisions[0].transaction_id == "t-1");
   REQUIRE(history.labels.size() == 1);
   CHECK(history.labels[0].is_fraud);
   CHECK(history.malformed == 1);
+  cancel = true;
+  CHECK_THROWS_AS(actors::read_file_history(decisions, labels, 10, 10, cancel), actors::history_cancelled);
 }
 
 TEST_CASE("feedback for decisions scored before a restart still joins, and stored labels rebuild the labelled rows",

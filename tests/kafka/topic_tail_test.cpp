@@ -49,8 +49,9 @@ TEST_CASE("the tail of a topic: the newest records of every partition, in offset
   testing::produce(kafka, topic + "-predictions", {{d.transaction_id, actors::decision_to_json(d, true).dump()}});
   testing::produce(kafka, topic + "-labels",
                    {{d.transaction_id, R"({"transaction_id":")" + d.transaction_id + R"(","is_fraud":true})"}});
+  std::atomic<bool> cancel{false};
   auto history = actors::read_kafka_history(kafka, topic + "-predictions", topic + "-labels", 100, 100,
-                                            std::chrono::seconds(30));
+                                            std::chrono::seconds(30), cancel);
   REQUIRE(history.decisions.size() == 1);
   CHECK(history.decisions[0].features[0] == 1.25f);
   REQUIRE(history.labels.size() == 1);
