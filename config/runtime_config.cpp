@@ -30,6 +30,7 @@ void for_each_field(Config& c, F&& f) {
   f("retrain_daily_at", c.retrain_daily_at);
   f("retrain_min_new_labels", c.retrain_min_new_labels);
   f("promote_margin", c.promote_margin);
+  f("readback_decisions", c.readback_decisions);
   f("brokers", c.brokers);
   f("input_topic", c.input_topic);
   f("consumer_group", c.consumer_group);
@@ -95,7 +96,7 @@ const std::vector<std::string>& restart_only_fields() {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "body_limit_bytes",
-    "read_timeout_ms", "max_connections"};
+    "read_timeout_ms", "max_connections", "readback_decisions"};
   return fields;
 }
 
@@ -119,6 +120,8 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(valid_hh_mm(c.retrain_daily_at), "retrain_daily_at", "must be HH:MM (UTC) or empty");
   need(c.retrain_min_new_labels >= 0, "retrain_min_new_labels", "must not be negative");
   need(c.promote_margin >= 0 && c.promote_margin < 1, "promote_margin", "must be in [0, 1)");
+  need(c.readback_decisions >= 0 && c.readback_decisions <= 500'000, "readback_decisions",
+       "must be in [0, 500000] (the scored log keeps 500,000)");
   need(!c.input_topic.empty(), "input_topic", "must not be empty");
   need(!c.consumer_group.empty(), "consumer_group", "must not be empty");
   need(c.snapshot_interval_ms >= 100, "snapshot_interval_ms", "must be at least 100");

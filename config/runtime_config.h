@@ -34,6 +34,9 @@ struct runtime_config {
   std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
   int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger
   double promote_margin = 0.005;           ///< candidate PR-AUC must beat champion by this
+  /// Published decisions read back at start so feedback for them still
+  /// joins (restart only; 0 = none). At most the scored log's 500,000.
+  int readback_decisions = 100'000;
   // I/O (restart only).
   std::string brokers;                     ///< "" = embedded pipeline
   std::string input_topic = "transactions";

@@ -21,10 +21,6 @@ namespace {
 
 constexpr std::int64_t bootstrap_transactions = 150'000;
 constexpr std::int64_t embedded_population_basis = 1'000'000;  ///< 10,000 users
-// Read back at start: the newest decisions (a few seconds of parsing on a
-// slow machine) and enough labels to cover them.
-constexpr std::size_t restored_decisions = 100'000;
-constexpr std::size_t restored_labels = 200'000;
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
   cfg.set("scheduler.max-threads", threads);
@@ -85,15 +81,16 @@ void vigil_node::start() {
   // Feedback for what was scored before this start still joins: the newest
   // published decisions (with their scored vectors) and stored labels are
   // read back in the background.
-  if (cfg->brokers.empty())
-    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg](const auto& cancel) {
-      return read_file_history(cfg->decisions_path, cfg->labels_path, restored_decisions, restored_labels,
-                               cancel);
+  // Up to twice as many labels as decisions: enough to cover them.
+  const auto decisions = static_cast<std::size_t>(cfg->readback_decisions), labels = 2 * decisions;
+  if (decisions > 0 && cfg->brokers.empty())
+    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg, decisions, labels](const auto& cancel) {
+      return read_file_history(cfg->decisions_path, cfg->labels_path, decisions, labels, cancel);
     });
-  else
-    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg](const auto& cancel) {
-      return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", restored_decisions,
-                                restored_labels, std::chrono::seconds(60), cancel);
+  else if (decisions > 0)
+    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg, decisions, labels](const auto& cancel) {
+      return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
+                                std::chrono::seconds(60), cancel);
     });
   if (cfg->brokers.empty())
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);

@@ -55,6 +55,8 @@ std::unique_ptr<actors::vigil_node> start_node(const std::string& topic) {
   c.labels_path = (testing::scratch_dir("bench") / "labels.jsonl").string();
   if (const char* ms = std::getenv("VIGIL_BENCH_SNAPSHOT_INTERVAL_MS"))
     c.snapshot_interval_ms = std::atoi(ms);
+  if (const char* readback = std::getenv("VIGIL_BENCH_READBACK_DECISIONS"))
+    c.readback_decisions = std::atoi(readback);
   auto node = std::make_unique<actors::vigil_node>(c, "");
   node->start();
   return node;

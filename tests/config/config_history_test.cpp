@@ -91,3 +91,15 @@ TEST_CASE("feature toggles must name schema features", "[unit][config]") {
   CHECK(h.update({{"disabled_features", {"geo_speed_kmh"}}}, "test").empty());
   CHECK(h.current().config.disabled_features == std::vector<std::string>{"geo_speed_kmh"});
 }
+
+TEST_CASE("the read-back of decisions is bounded by the scored log", "[unit][config]") {
+  runtime_config c;
+  c.readback_decisions = 500'001;
+  auto errors = validate(c);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "readback_decisions");
+  c.readback_decisions = -1;
+  CHECK(validate(c).size() == 1);
+  c.readback_decisions = 0;  // none
+  CHECK(validate(c).empty());
+}
