@@ -79,19 +79,17 @@ void vigil_node::start() {
   };
   d.pipeline = start_pipeline(d.system, parts);
   // Feedback for what was scored before this start still joins: the newest
-  // published decisions (with their scored vectors) and stored labels are
-  // read back in the background.
-  // Up to twice as many labels as decisions: enough to cover them.
+  // published decisions (with their scored vectors) and stored labels (up
+  // to twice as many, to cover them) are read back in the background.
   const auto decisions = static_cast<std::size_t>(cfg->readback_decisions), labels = 2 * decisions;
-  if (decisions > 0 && cfg->brokers.empty())
-    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg, decisions, labels](const auto& cancel) {
+  auto read_history = [cfg, decisions, labels](const std::atomic<bool>& cancel) {
+    if (cfg->brokers.empty())
       return read_file_history(cfg->decisions_path, cfg->labels_path, decisions, labels, cancel);
-    });
-  else if (decisions > 0)
-    d.cancel_history = restore_scored_history(d.system, d.coordinator, [cfg, decisions, labels](const auto& cancel) {
-      return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
-                                std::chrono::seconds(60), cancel);
-    });
+    return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
+                              std::chrono::seconds(60), cancel);
+  };
+  if (decisions > 0)
+    d.cancel_history = restore_scored_history(d.system, d.coordinator, read_history);
   if (cfg->brokers.empty())
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);
   else
