@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <unordered_set>
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -43,6 +44,10 @@ struct coordinator_state {
   pipeline::counter* joined = nullptr;
   pipeline::counter* unknown = nullptr;
   std::size_t restored_labels = 0;  ///< labelled rows rebuilt from stored labels at start
+  /// Until the read-back lands, the ids joined live: the store may hold them
+  /// too (stored before the read), and they must not join twice.
+  bool history_pending = false;
+  std::unordered_set<std::string> joined_while_pending;
 };
 
 using coordinator_ptr = caf::stateful_actor<coordinator_state>*;
@@ -96,6 +101,7 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
   st.log = std::make_unique<scored_log>(max_scored_entries, max_labelled_rows);
   st.wiring = std::move(wiring);
   st.last_schedule_check_ms = wall_ms();
+  st.history_pending = st.wiring.config->readback_decisions > 0;
   st.joined = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"true\"}", "Feedback labels, by whether they joined a scored vector");
   st.unknown = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"false\"}", "Feedback labels, by whether they joined a scored vector");
   self->send(self, tick_atom::value);
@@ -118,6 +124,8 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
         }
         ++joined;
         s.joined->add();
+        if (s.history_pending)
+          s.joined_while_pending.insert(l.transaction_id);
         const auto& shards = s.wiring.merchant_shards;
         self->send(shards[shard_of(entry->merchant_id, static_cast<int>(shards.size()))], label_atom::value,
                    entry->merchant_id, entry->event_time_ms, l.is_fraud);
@@ -134,7 +142,10 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
       auto& s = self->state;
       std::size_t joined = 0;
       for (const auto& l : *labels)
-        joined += s.log->join(l) ? 1 : 0;
+        if (s.joined_while_pending.count(l.transaction_id) == 0)
+          joined += s.log->join(l) ? 1 : 0;
+      s.history_pending = false;
+      s.joined_while_pending.clear();
       s.restored_labels += joined;
       // Old labels are not new: they do not count towards the next run.
       s.labels_at_last_run += joined;
@@ -204,6 +215,9 @@ std::shared_ptr<std::atomic<bool>> restore_scored_history(
                                       "Starts that could not read back earlier decisions and labels").add();
       std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
                 << e.what() << "\n";
+      // Nothing is coming: the coordinator stops waiting for it.
+      caf::anon_send(coordinator, label_atom::value,
+                     label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>()}, true);
       return;
     }
     constexpr std::size_t chunk = 10'000;

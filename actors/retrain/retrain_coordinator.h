@@ -29,7 +29,8 @@ struct retrain_wiring {
 /// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,
 /// label_batch_ptr) -> JSON text {"accepted","joined","unknown_transaction_ids"};
 /// (label, label_batch_ptr, true): restored labels, joined for retraining
-/// only (merchant state already holds what its checkpoint saw);
+/// only (merchant state already holds what its checkpoint saw), except those
+/// already joined live since the start;
 /// (retrain) -> JSON text status; (status) -> JSON text; (model, model_ptr)
 /// when a model is promoted elsewhere; (config, config_ptr).
 caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);

@@ -2,11 +2,15 @@
 
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/decision_json.h"
+#include "actors/pipeline/vigil_atoms.h"
+#include "actors/retrain/retrain_coordinator.h"
 #include "actors/retrain/scored_history.h"
+#include "config/runtime_config.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/http_client.h"
 #include "support/test_registry.h"
 
+#include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -147,4 +151,49 @@ TEST_CASE("feedback for decisions scored before a restart still joins, and store
   retraining = json::parse(testing::http_call(port, "GET", "/models").body)["retraining"];
   CHECK(retraining["labelled_rows"] == 300);
   second.stop();
+}
+
+TEST_CASE("a label joined live while the read-back runs is not joined again from the store",
+          "[integration][retrain]") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  auto merchant_shard = sys.spawn([]() -> caf::behavior {
+    return {[](actors::label_atom, const std::string&, std::int64_t, bool) {}};
+  });
+  auto config = std::make_shared<config::runtime_config>();  // read-back on (the default)
+  auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, {}, nullptr, config});
+  caf::scoped_actor self{sys};
+  auto status = [&] {
+    json out;
+    self->request(coordinator, std::chrono::seconds(10), actors::status_atom::value)
+      .receive([&](const std::string& text) { out = json::parse(text); }, [](caf::error&) {});
+    return out;
+  };
+  auto labels = [](std::vector<std::string> ids) {
+    std::vector<pipeline::label_event> out;
+    for (auto& id : ids)
+      out.push_back({std::move(id), true, "", 0});
+    return std::make_shared<const std::vector<pipeline::label_event>>(std::move(out));
+  };
+
+  // Read back first: decisions a and b. Then, before the stored labels
+  // arrive, "a" is labelled live; the store (read a moment later) holds a and b.
+  auto decisions = std::make_shared<actors::decision_batch>(2, sample_decision());
+  (*decisions)[1].transaction_id = "t-2";
+  self->send(coordinator, actors::decisions_atom::value, std::uint64_t{0}, actors::decision_batch_ptr{decisions});
+  self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
+    .receive([](const std::string& reply) { CHECK(json::parse(reply)["joined"] == 1); }, [](caf::error&) { FAIL(); });
+  self->send(coordinator, actors::label_atom::value, actors::label_batch_ptr{labels({"t-1", "t-2"})}, true);
+  auto after = status();
+  CHECK(after["labelled_rows_restored"] == 1);  // only t-2
+  CHECK(after["labelled_rows"] == 2);           // t-1 once, t-2 once
+
+  // After the read-back, a second live label for t-1 is a new row (a
+  // correction), as before.
+  self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
+    .receive([](const std::string&) {}, [](caf::error&) { FAIL(); });
+  CHECK(status()["labelled_rows"] == 3);
+  self->send_exit(coordinator, caf::exit_reason::user_shutdown);
+  self->send_exit(merchant_shard, caf::exit_reason::user_shutdown);
 }
