@@ -30,7 +30,8 @@ checkpointed to a local file, and the HTTP API serves /predict, /feedback,
   --decisions FILE      decisions file (default decisions.jsonl)
   --snapshot FILE       checkpoint file (default vigil-state.snapshot)
   --set KEY=VALUE       set any config field (JSON value), repeatable via commas: a=1,b="x"
-Stops on SIGINT/SIGTERM after a final checkpoint.
+Stops on SIGINT/SIGTERM after a final checkpoint. Exits with status 1 when
+another node takes its node_name lease (its checkpoints would be refused).
 )";
 
 std::atomic<int> pending_signal{0};
@@ -101,6 +102,7 @@ int run_command(const arguments& args) {
             << "; dashboard and API on http://" << cfg.http_address << ":" << node.http_port()
             << "/ ; Ctrl-C to stop\n";
   auto last_summary = std::chrono::steady_clock::now();
+  int exit_code = 0;
   while (!node.drained()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     int sig = pending_signal.exchange(0);
@@ -112,6 +114,11 @@ int run_command(const arguments& args) {
     } else if (sig != 0) {
       break;
     }
+    if (auto why = node.fatal_error(); !why.empty()) {
+      std::cerr << "vigil: stopping: " << why << "\n";
+      exit_code = 1;
+      break;
+    }
     if (std::chrono::steady_clock::now() - last_summary > std::chrono::seconds(5)) {
       std::cerr << "vigil: " << node.summary_line() << "\n";
       last_summary = std::chrono::steady_clock::now();
@@ -119,7 +126,7 @@ int run_command(const arguments& args) {
   }
   node.stop();
   std::cerr << "vigil: stopped; " << node.summary_line() << "\n";
-  return 0;
+  return exit_code;
 }
 
 } // namespace vigil::cli

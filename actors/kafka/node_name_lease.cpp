@@ -86,6 +86,7 @@ void node_name_lease::renew_until_stopped() {
       if (r->integer == 2)
         std::cerr << "vigil: the node_name lease " << key_ << " had expired unclaimed; taken again\n";
       if (r->integer == 0) {
+        lost_ = true;
         renewal_failures_.add();
         std::cerr << "vigil: the node_name lease " << key_
                   << " is held by another node; this node's checkpoints are refused\n";

@@ -32,6 +32,9 @@ class node_name_lease {
 
   const std::string& key() const { return key_; }
   const std::string& token() const { return token_; }
+  /// True once a renewal found the lease held by another node (for good:
+  /// this node's checkpoints are refused from then on).
+  bool lost() const { return lost_; }
 
  private:
   void renew_until_stopped();
@@ -42,6 +45,7 @@ class node_name_lease {
   std::mutex mutex_;
   std::condition_variable stop_signal_;
   bool stopping_ = false;
+  std::atomic<bool> lost_{false};
   std::thread renewer_;
 };
 

@@ -33,8 +33,9 @@ void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime
       cfg.node_name.empty() ? host_name() : cfg.node_name);
     // A crashed node's lease expires after 15 s, so its restart waits at
     // most that long; a second live node with the same name never starts.
-    store->require_lease(std::make_shared<node_name_lease>(
-      cfg.redis, store->lease_key(), std::chrono::seconds(15), std::chrono::seconds(20)));
+    lease = std::make_shared<node_name_lease>(cfg.redis, store->lease_key(), std::chrono::seconds(15),
+                                              std::chrono::seconds(20));
+    store->require_lease(lease);
     parts.snapshots = store;
   } else
     parts.snapshots = std::make_shared<file_snapshot_store>(cfg.snapshot_path);

@@ -20,6 +20,8 @@
 
 namespace vigil::actors {
 
+class node_name_lease;
+
 struct vigil_node::impl {
   impl(config::runtime_config c, std::string path);
 
@@ -47,6 +49,7 @@ struct vigil_node::impl {
   caf::actor coordinator;
   std::unique_ptr<label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends
+  std::shared_ptr<const node_name_lease> lease;        ///< with Redis checkpoints
   std::unique_ptr<http::node_api> api;
   std::unique_ptr<http::http_server> server;
   bool started = false;

@@ -1,5 +1,6 @@
 #include "actors/node/vigil_node.h"
 
+#include "actors/kafka/node_name_lease.h"
 #include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
 #include "actors/retrain/retrain_coordinator.h"
@@ -203,6 +204,13 @@ std::vector<config::config_error> vigil_node::reload_config_file() {
 
 const config::config_history& vigil_node::config() const {
   return impl_->history;
+}
+
+std::string vigil_node::fatal_error() const {
+  const auto& lease = impl_->lease;
+  if (lease && lease->lost())
+    return "another node took the node_name lease " + lease->key() + "; every checkpoint would be refused";
+  return "";
 }
 
 std::string vigil_node::summary_line() const {

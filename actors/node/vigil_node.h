@@ -30,6 +30,9 @@ class vigil_node {
   bool checkpoint(std::chrono::milliseconds timeout);
   /// Final checkpoint, then stops every actor.
   void stop();
+  /// Why this node must stop ("" = nothing): another node took its
+  /// node_name lease, so its checkpoints would all be refused.
+  std::string fatal_error() const;
 
   /// Applies a live config patch; returns refusal reasons (empty = applied).
   std::vector<config::config_error> update_config(const nlohmann::json& patch,

@@ -464,6 +464,34 @@ TEST_CASE("a standby node with no partition takes over when the owner leaves", "
   CHECK(file_text(log_b).find("reading partitions 0 from 1 checkpoints") != std::string::npos);
 }
 
+TEST_CASE("a node whose node_name another node takes stops with an error instead of running unsaved",
+          "[chaos][kafka]") {
+  const auto& svc = testing::services();
+  auto topic = unique("fenced-tx");
+  testing::create_topic(svc.kafka, topic, 1);
+  testing::produce(svc.kafka, topic, as_records(simulated(topic + "/", 500, 88)));
+  auto dir = testing::scratch_dir("kafka-fenced");
+  auto log = (dir / "vigil.log").string();
+  auto node = spawn_vigil(run_args("input_topic=" + topic + ",consumer_group=" + topic +
+                                   ",node_name=fenced,labels_path=" + (dir / "labels.jsonl").string()),
+                          log);
+  predictions(topic + "/", 500, std::chrono::seconds(120));
+  // Another node takes the name (as if this one had stalled past its lease).
+  testing::redis_set(svc.redis, actors::checkpoint_prefix(topic, topic) + ":node:fenced:lease", "someone-else");
+  int status = -1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (::waitpid(node, &status, WNOHANG) != node && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (std::chrono::steady_clock::now() >= deadline) {
+    ::kill(node, SIGKILL);
+    ::waitpid(node, nullptr, 0);
+  }
+  INFO(file_text(log));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(file_text(log).find("stopping: another node took the node_name lease") != std::string::npos);
+}
+
 TEST_CASE("Redis stalling or refusing writes fails checkpoints, never state: the next one stores it all",
           "[chaos][kafka]") {
   const auto& svc = testing::services();

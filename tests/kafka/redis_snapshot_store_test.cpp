@@ -113,6 +113,11 @@ TEST_CASE("a node_name is held by one running node, and its checkpoints need the
                                                           std::chrono::seconds(0));
   s.merchants["m"].records = 3;
   CHECK_THROWS_WITH(store->save(s), Catch::Contains("lease"));
+  // Its next renewal (every TTL/3) notices, and says so for good.
+  auto noticed = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!first->lost() && std::chrono::steady_clock::now() < noticed)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(first->lost());
   REQUIRE(store->load_node().has_value());
   CHECK(store->load_node()->merchants.at("m").records == 2);
 

@@ -209,4 +209,8 @@ void redis_delete(const std::string& address, const std::string& key) {
   redis_expect(address, {"DEL", key}, REDIS_REPLY_INTEGER);
 }
 
+void redis_set(const std::string& address, const std::string& key, const std::string& value) {
+  redis_expect(address, {"SET", key, value}, REDIS_REPLY_STATUS);
+}
+
 } // namespace vigil::testing

@@ -50,5 +50,7 @@ std::vector<kafka_record> consume_until(const std::string& brokers, const std::s
 void redis_config_set(const std::string& address, const std::string& name, const std::string& value);
 /// DEL of a Redis key (chaos tests: a lease that expired).
 void redis_delete(const std::string& address, const std::string& key);
+/// SET of a Redis key (chaos tests: another node takes a lease).
+void redis_set(const std::string& address, const std::string& key, const std::string& value);
 
 } // namespace vigil::testing
