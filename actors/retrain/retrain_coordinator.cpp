@@ -199,45 +199,56 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
 
 } // namespace
 
-std::shared_ptr<std::atomic<bool>> restore_scored_history(
-  caf::actor_system& sys, caf::actor coordinator,
-  std::function<scored_history(const std::atomic<bool>& cancel)> read) {
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  sys.spawn<caf::detached>([coordinator, cancel, read = std::move(read)](caf::blocking_actor*) {
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);  // this thread only
-    scored_history history;
-    try {
-      history = read(*cancel);
-    } catch (const std::exception& e) {
-      if (*cancel)
-        return;
-      pipeline::metrics().get_counter("vigil_history_restore_failures_total",
-                                      "Starts that could not read back earlier decisions and labels").add();
-      std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
-                << e.what() << "\n";
-      // Nothing is coming: the coordinator stops waiting for it.
-      caf::anon_send(coordinator, label_atom::value,
-                     label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>()}, true);
+namespace {
+
+using history_reader = std::function<scored_history(const std::atomic<bool>& cancel)>;
+
+// Runs on its own thread (see restore_scored_history).
+void read_back_history(caf::blocking_actor*, caf::actor coordinator, std::shared_ptr<std::atomic<bool>> cancel,
+                       history_reader read) {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);  // this thread only
+  scored_history history;
+  try {
+    history = read(*cancel);
+  } catch (const std::exception& e) {
+    if (*cancel)
       return;
-    }
-    constexpr std::size_t chunk = 10'000;
-    for (std::size_t at = 0; at < history.decisions.size(); at += chunk) {
-      auto part = std::make_shared<decision_batch>(
-        history.decisions.begin() + static_cast<std::ptrdiff_t>(at),
-        history.decisions.begin() + static_cast<std::ptrdiff_t>(std::min(at + chunk, history.decisions.size())));
-      caf::anon_send(coordinator, decisions_atom::value, std::uint64_t{0}, decision_batch_ptr{part});
-    }
-    pipeline::metrics().get_counter("vigil_decisions_restored_total",
-                                    "Decisions read back at start, so labels for them still join")
-      .add(history.decisions.size());
+    pipeline::metrics().get_counter("vigil_history_restore_failures_total",
+                                    "Starts that could not read back earlier decisions and labels").add();
+    std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
+              << e.what() << "\n";
+    // Nothing is coming: the coordinator stops waiting for it.
     caf::anon_send(coordinator, label_atom::value,
-                   label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
-                     std::move(history.labels))},
-                   true);
-    std::cerr << "vigil: read back " << history.decisions.size() << " decisions and their labels"
-              << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
-              << "\n";
-  });
+                   label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>()}, true);
+    return;
+  }
+  constexpr std::size_t chunk = 10'000;
+  for (std::size_t at = 0; at < history.decisions.size(); at += chunk) {
+    auto part = std::make_shared<decision_batch>(
+      history.decisions.begin() + static_cast<std::ptrdiff_t>(at),
+      history.decisions.begin() + static_cast<std::ptrdiff_t>(std::min(at + chunk, history.decisions.size())));
+    caf::anon_send(coordinator, decisions_atom::value, std::uint64_t{0}, decision_batch_ptr{part});
+  }
+  pipeline::metrics().get_counter("vigil_decisions_restored_total",
+                                  "Decisions read back at start, so labels for them still join")
+    .add(history.decisions.size());
+  caf::anon_send(coordinator, label_atom::value,
+                 label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
+                   std::move(history.labels))},
+                 true);
+  std::cerr << "vigil: read back " << history.decisions.size() << " decisions and their labels"
+            << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
+            << "\n";
+}
+
+} // namespace
+
+std::shared_ptr<std::atomic<bool>> restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
+                                                          history_reader read) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  // Arguments, not captures: CAF 0.17 dereferences a null argument tuple for
+  // a function actor spawned without any (UBSan reports it).
+  sys.spawn<caf::detached>(read_back_history, std::move(coordinator), cancel, std::move(read));
   return cancel;
 }
 

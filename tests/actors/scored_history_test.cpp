@@ -158,9 +158,13 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
-  auto merchant_shard = sys.spawn([]() -> caf::behavior {
-    return {[](actors::label_atom, const std::string&, std::int64_t, bool) {}};
-  });
+  // One (unused) argument: CAF 0.17 dereferences a null argument tuple for a
+  // function actor spawned without any (UBSan reports it).
+  auto merchant_shard = sys.spawn(
+    [](caf::event_based_actor*, int) -> caf::behavior {
+      return {[](actors::label_atom, const std::string&, std::int64_t, bool) {}};
+    },
+    0);
   auto config = std::make_shared<config::runtime_config>();  // read-back on (the default)
   auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, {}, nullptr, config});
   caf::scoped_actor self{sys};
