@@ -1,8 +1,8 @@
 #include "support/kafka_harness.h"
 
+#include "actors/kafka/redis_connection.h"
 #include "support/test_registry.h"
 
-#include <hiredis/hiredis.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
@@ -180,22 +180,8 @@ namespace {
 
 // Runs one command; throws unless the reply type is `expected`.
 void redis_expect(const std::string& address, const std::vector<std::string>& args, int expected) {
-  auto colon = address.rfind(':');
-  std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
-    redisConnect(address.substr(0, colon).c_str(), std::stoi(address.substr(colon + 1))), &redisFree);
-  if (!ctx || ctx->err)
-    throw std::runtime_error("redis connect failed");
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  auto* reply = static_cast<redisReply*>(
-    redisCommandArgv(ctx.get(), static_cast<int>(args.size()), argv.data(), lengths.data()));
-  bool ok = reply && reply->type == expected;
-  freeReplyObject(reply);
-  if (!ok)
+  auto c = actors::redis_connect(address);
+  if (actors::redis_command(c.get(), args)->type != expected)
     throw std::runtime_error("redis " + args.front() + " failed");
 }
 
