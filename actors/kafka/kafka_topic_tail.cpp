@@ -8,36 +8,41 @@
 namespace vigil::actors {
 namespace {
 
-// Partition -> [first offset to read, end offset) as of now.
+// Partition -> (first offset, end offset) of `topic`, asked through `client`.
 std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>>
-tail_ranges(RdKafka::KafkaConsumer& consumer, const std::string& topic, std::size_t max_records,
-            int timeout_ms) {
+watermarks(RdKafka::Handle& client, const std::string& topic, int timeout_ms) {
   RdKafka::Metadata* raw = nullptr;
   std::string error;
-  std::unique_ptr<RdKafka::Topic> handle{RdKafka::Topic::create(&consumer, topic, nullptr, error)};
-  if (consumer.metadata(false, handle.get(), &raw, timeout_ms) != RdKafka::ERR_NO_ERROR)
+  std::unique_ptr<RdKafka::Topic> handle{RdKafka::Topic::create(&client, topic, nullptr, error)};
+  if (client.metadata(false, handle.get(), &raw, timeout_ms) != RdKafka::ERR_NO_ERROR)
     throw kafka_error("no metadata for topic " + topic);
   std::unique_ptr<RdKafka::Metadata> metadata{raw};
-  std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> ranges;
+  std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> out;
   for (const auto* described : *metadata->topics()) {
-    if (described->err() != RdKafka::ERR_NO_ERROR || described->partitions()->empty())
+    if (described->err() != RdKafka::ERR_NO_ERROR)
       continue;  // unknown topic: nothing was published yet
-    auto partitions = described->partitions()->size();
-    auto per_partition = (max_records + partitions - 1) / partitions;
     for (const auto* partition : *described->partitions()) {
       std::int64_t low = 0, high = 0;
-      auto rc = consumer.query_watermark_offsets(topic, partition->id(), &low, &high, timeout_ms);
+      auto rc = client.query_watermark_offsets(topic, partition->id(), &low, &high, timeout_ms);
       if (rc != RdKafka::ERR_NO_ERROR)
         throw kafka_error("offsets of " + topic + ": " + RdKafka::err2str(rc));
-      auto from = std::max(low, high - static_cast<std::int64_t>(per_partition));
-      if (from < high)
-        ranges[partition->id()] = {from, high};
+      out[partition->id()] = {low, high};
     }
   }
-  return ranges;
+  return out;
 }
 
 } // namespace
+
+std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>>
+topic_watermarks(const std::string& brokers, const std::string& topic, std::chrono::milliseconds timeout) {
+  auto conf = make_kafka_conf({{"bootstrap.servers", brokers}, {"allow.auto.create.topics", "false"}});
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> client{RdKafka::Producer::create(conf.get(), error)};
+  if (!client)
+    throw kafka_error("cannot create Kafka client: " + error);
+  return watermarks(*client, topic, static_cast<int>(timeout.count()));
+}
 
 std::vector<std::string> read_topic_tail(const std::string& brokers, const std::string& topic,
                                          std::size_t max_records, std::chrono::milliseconds timeout,
@@ -52,7 +57,16 @@ std::vector<std::string> read_topic_tail(const std::string& brokers, const std::
   if (!consumer)
     throw kafka_error("cannot create Kafka consumer: " + error);
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto ranges = tail_ranges(*consumer, topic, max_records, static_cast<int>(timeout.count()));
+  // Partition -> [first offset to read, end offset) as of now: an equal
+  // share of `max_records` from each partition.
+  auto ranges = watermarks(*consumer, topic, static_cast<int>(timeout.count()));
+  const auto per_partition =
+    ranges.empty() ? 0 : static_cast<std::int64_t>((max_records + ranges.size() - 1) / ranges.size());
+  for (auto it = ranges.begin(); it != ranges.end();) {
+    auto& [low, high] = it->second;
+    low = std::max(low, high - per_partition);
+    it = low < high ? std::next(it) : ranges.erase(it);
+  }
   std::vector<RdKafka::TopicPartition*> assignment;
   for (const auto& [partition, range] : ranges)
     assignment.push_back(RdKafka::TopicPartition::create(topic, partition, range.first));

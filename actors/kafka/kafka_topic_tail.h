@@ -5,10 +5,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vigil::actors {
+
+/// Partition -> (first offset, end offset) of `topic` now; empty when the
+/// topic does not exist. Throws kafka_error when the cluster does not
+/// answer within `timeout`.
+std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>>
+topic_watermarks(const std::string& brokers, const std::string& topic, std::chrono::milliseconds timeout);
 
 /// About `max_records` of the newest record values of `topic` (an equal
 /// share from each partition), each partition in offset order, as they

@@ -1,5 +1,6 @@
 #include "support/kafka_harness.h"
 
+#include "actors/kafka/kafka_topic_tail.h"
 #include "actors/kafka/redis_connection.h"
 #include "support/test_registry.h"
 
@@ -110,27 +111,9 @@ void produce(const std::string& brokers, const std::string& topic,
 }
 
 std::map<std::int32_t, std::int64_t> end_offsets(const std::string& brokers, const std::string& topic) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
-  conf->set("bootstrap.servers", brokers, err);
-  conf->set("allow.auto.create.topics", "false", err);
-  std::unique_ptr<RdKafka::Producer> p{RdKafka::Producer::create(conf.get(), err)};
-  if (!p)
-    throw std::runtime_error(err);
-  std::unique_ptr<RdKafka::Topic> t{RdKafka::Topic::create(p.get(), topic, nullptr, err)};
-  RdKafka::Metadata* raw = nullptr;
-  if (p->metadata(false, t.get(), &raw, 10'000) != RdKafka::ERR_NO_ERROR)
-    throw std::runtime_error("no metadata for " + topic);
-  std::unique_ptr<RdKafka::Metadata> metadata{raw};
   std::map<std::int32_t, std::int64_t> out;
-  for (const auto* described : *metadata->topics())
-    if (described->err() == RdKafka::ERR_NO_ERROR)
-      for (const auto* partition : *described->partitions()) {
-        std::int64_t low = 0, high = 0;
-        if (p->query_watermark_offsets(topic, partition->id(), &low, &high, 10'000) != RdKafka::ERR_NO_ERROR)
-          throw std::runtime_error("no offsets for " + topic);
-        out[partition->id()] = high;
-      }
+  for (const auto& [partition, range] : actors::topic_watermarks(brokers, topic, std::chrono::seconds(10)))
+    out[partition] = range.second;
   return out;
 }
 
