@@ -1,10 +1,11 @@
 #include "http/api_router.h"
 
+#include "http/expensive_lane.h"
 #include "http/http_errors.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <chrono>
-#include <functional>
+#include <future>
 
 namespace vigil::http {
 namespace {
@@ -13,10 +14,10 @@ using json = nlohmann::json;
 
 json parse_body(const http_request& r) {
   if (r.body.empty())
-    throw http_error(400, "request body is empty; expected JSON");
+    throw vigil_error(vigil_errc::malformed_request, "request body is empty; expected JSON");
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded())
-    throw http_error(400, "request body is not valid JSON");
+    throw vigil_error(vigil_errc::malformed_request, "request body is not valid JSON");
   return j;
 }
 
@@ -34,14 +35,16 @@ auto parse_items(const json& body, Parse parse) {
   };
   if (body.is_array()) {
     if (body.empty() || body.size() > max_batch_items)
-      throw http_error(400, "array must hold 1 to " + std::to_string(max_batch_items) + " items");
+      throw vigil_error(vigil_errc::malformed_request,
+                        "array must hold 1 to " + std::to_string(max_batch_items) + " items");
+    out.reserve(body.size());
     for (std::size_t i = 0; i < body.size(); ++i)
       add(body[i], "[" + std::to_string(i) + "].");
   } else {
     add(body, "");
   }
   if (!errors.empty())
-    throw http_error(422, "validation failed", errors);
+    throw vigil_error(vigil_errc::invalid_field, "validation failed", errors);
   return out;
 }
 
@@ -55,10 +58,10 @@ json config_errors_json(const std::vector<config::config_error>& errors) {
 void require_token(const http_request& r, node_api& node) {
   const std::string prefix = "Bearer ";
   if (r.authorization.empty())
-    throw http_error(401, "missing bearer token");
+    throw vigil_error(vigil_errc::unauthenticated, "missing bearer token");
   if (r.authorization.compare(0, prefix.size(), prefix) != 0 ||
       r.authorization.substr(prefix.size()) != node.auth_token())
-    throw http_error(403, "invalid bearer token");
+    throw vigil_error(vigil_errc::forbidden, "invalid bearer token");
 }
 
 int parse_version(const std::string& text) {
@@ -69,7 +72,8 @@ int parse_version(const std::string& text) {
       return v;
   } catch (const std::exception&) {
   }
-  throw http_error(400, "model version must be a positive integer, got '" + text + "'");
+  throw vigil_error(vigil_errc::malformed_request,
+                    "model version must be a positive integer, got '" + text + "'");
 }
 
 std::int64_t now_ms() {
@@ -77,9 +81,30 @@ std::int64_t now_ms() {
            std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-http_response handle_predict(const http_request& r, node_api& node) {
+// Turns an asynchronous node outcome into the response.
+json_continuation answer_json(responder respond, int status) {
+  return [respond = std::move(respond), status](outcome<json> result) {
+    if (auto* e = std::get_if<vigil_error>(&result))
+      return respond(error_response(*e));
+    respond(json_response(status, std::get<json>(result)));
+  };
+}
+
+bool query_flag(const http_request& r, const char* name) {
+  auto it = r.query.find(name);
+  auto value = it == r.query.end() ? "false" : it->second;
+  if (value != "true" && value != "false")
+    throw vigil_error(vigil_errc::malformed_request,
+                      std::string("query parameter ") + name + " must be true or false");
+  return value == "true";
+}
+
+// Parses and validates a /predict body, hands it to the node, and answers
+// from its continuation: one object, or {"results": [...]} for an array.
+// `respond` is taken only once nothing can throw any more.
+void submit_predict(const http_request& r, predict_call call, node_api& node, responder& respond) {
   auto body = parse_body(r);
-  auto items = parse_items(body, [](const json& j) {
+  call.transactions = parse_items(body, [](const json& j) {
     auto p = pipeline::transaction_from_json(j);
     struct { std::optional<pipeline::transaction> value; std::vector<pipeline::field_error> errors; } out;
     if (p.value)
@@ -87,91 +112,151 @@ http_response handle_predict(const http_request& r, node_api& node) {
     out.errors = std::move(p.errors);
     return out;
   });
-  auto flag = [&](const char* name) {
-    auto value = r.query.count(name) ? r.query.at(name) : "false";
-    if (value != "true" && value != "false")
-      throw http_error(400, std::string("query parameter ") + name + " must be true or false");
-    return value == "true";
-  };
-  bool update = flag("update"), explain = flag("explain");
-  auto results = node.predict(items, update, explain);
-  if (!body.is_array())
-    return json_response(200, results.front());
-  return json_response(200, {{"results", results}});
+  bool array = body.is_array();
+  node.predict(std::move(call), [array, respond = std::move(respond)](outcome<std::vector<std::string>> result) {
+    if (auto* e = std::get_if<vigil_error>(&result))
+      return respond(error_response(*e));
+    auto& decisions = std::get<std::vector<std::string>>(result);
+    if (!array)
+      return respond({200, "application/json", std::move(decisions.front())});
+    std::size_t size = 16;
+    for (const auto& d : decisions)
+      size += d.size() + 1;
+    std::string out;
+    out.reserve(size);
+    out += "{\"results\":[";
+    for (std::size_t i = 0; i < decisions.size(); ++i) {
+      if (i)
+        out += ',';
+      out += decisions[i];
+    }
+    out += "]}";
+    respond({200, "application/json", std::move(out)});
+  });
 }
 
-http_response handle_feedback(const http_request& r, node_api& node) {
+void handle_predict(http_request r, node_api& node, responder& respond) {
+  predict_call call;
+  call.update = query_flag(r, "update");
+  call.explain = query_flag(r, "explain");
+  auto* lane = node.lane();
+  if (!lane || (!call.explain && r.body.size() <= expensive_body_bytes))
+    return submit_predict(r, std::move(call), node, respond);
+  // Explanations and large arrays: parsed, explained and rendered on the
+  // lane, so the I/O threads stay free for everyone else.
+  auto ticket = lane->admit();
+  if (!ticket)
+    throw vigil_error(vigil_errc::overloaded, "too many expensive requests in progress (" +
+                                                std::to_string(lane->capacity()) + "); retry later");
+  call.expensive = true;
+  lane->post([r = std::move(r), call = std::move(call), &node, ticket,
+              respond = std::move(respond)]() mutable {
+    // The ticket is held until the answer is sent.
+    responder answer = [ticket, respond = std::move(respond)](http_response response) {
+      respond(std::move(response));
+    };
+    try {
+      submit_predict(r, std::move(call), node, answer);
+    } catch (const vigil_error& e) {
+      answer(error_response(e));
+    }
+  });
+}
+
+void handle_feedback(const http_request& r, node_api& node, responder& respond) {
   require_token(r, node);
   auto body = parse_body(r);
   auto now = now_ms();
   auto labels = parse_items(body, [now](const json& j) { return pipeline::label_from_json(j, now); });
-  return json_response(200, node.feedback(labels));
+  node.feedback(std::move(labels), answer_json(std::move(respond), 200));
 }
 
-http_response handle_config_change(const http_request& r, node_api& node) {
-  require_token(r, node);
-  auto errors = node.update_config(parse_body(r));
+http_response config_change_response(const std::vector<config::config_error>& errors, node_api& node,
+                                     const char* refusal) {
   if (!errors.empty())
-    return error_response(422, "config change refused; nothing was changed", config_errors_json(errors));
+    return error_response(vigil_errc::invalid_field, refusal, config_errors_json(errors));
   return json_response(200, node.config());
+}
+
+const std::vector<std::string>& known_paths() {
+  static const std::vector<std::string> known = {"/predict", "/feedback", "/config", "/health",
+                                                 "/ready", "/metrics", "/models", "/retrain",
+                                                 "/openapi.json", "/"};
+  return known;
+}
+
+void dispatch(http_request r, node_api& node, responder& respond) {
+  const auto& p = r.path;
+  if (p == "/health" && r.method == "GET")
+    return respond(json_response(200, {{"status", "ok"}}));
+  if (p == "/predict" && r.method == "POST")
+    return handle_predict(std::move(r), node, respond);
+  if (p == "/feedback" && r.method == "POST")
+    return handle_feedback(r, node, respond);
+  if (p == "/config" && r.method == "GET")
+    return respond(json_response(200, node.config()));
+  if (p == "/config" && (r.method == "PUT" || r.method == "PATCH")) {
+    require_token(r, node);
+    return respond(config_change_response(node.update_config(parse_body(r)), node,
+                                          "config change refused; nothing was changed"));
+  }
+  if (p.rfind("/config/rollback/", 0) == 0 && r.method == "POST") {
+    require_token(r, node);
+    return respond(config_change_response(node.rollback_config(parse_version(p.substr(17))), node,
+                                          "rollback refused"));
+  }
+  if (p == "/ready" && r.method == "GET")
+    return node.readiness([respond = std::move(respond)](outcome<json> result) {
+      if (auto* e = std::get_if<vigil_error>(&result))
+        return respond(error_response(*e));
+      const auto& status = std::get<json>(result);
+      respond(json_response(status.value("ready", false) ? 200 : 503, status));
+    });
+  if (p == "/metrics" && r.method == "GET")
+    return respond({200, "text/plain; version=0.0.4", node.metrics_text()});
+  if (p == "/models" && r.method == "GET")
+    return node.models(answer_json(std::move(respond), 200));
+  if (p.rfind("/models/", 0) == 0 && r.method == "POST" && p.size() > 16 &&
+      p.compare(p.size() - 8, 8, "/promote") == 0) {
+    require_token(r, node);
+    int version = parse_version(p.substr(8, p.size() - 16));
+    return node.promote(version, answer_json(std::move(respond), 200));
+  }
+  if (p == "/retrain" && r.method == "POST") {
+    require_token(r, node);
+    return node.retrain(answer_json(std::move(respond), 202));
+  }
+  if (p == "/openapi.json" && r.method == "GET")
+    return respond({200, "application/json", openapi_document()});
+  if (p == "/" && r.method == "GET")
+    return respond({200, "text/html; charset=utf-8", dashboard_page()});
+  for (const auto& k : known_paths())
+    if (p == k)
+      return respond(error_response(vigil_errc::method_not_allowed,
+                                    "method " + r.method + " not allowed on " + p));
+  respond(error_response(vigil_errc::not_found, "no route for " + r.method + " " + p));
 }
 
 } // namespace
 
-http_response route(const http_request& r, node_api& node) {
+void route(http_request request, node_api& node, responder respond) {
+  // A throw means `respond` was not called (handlers throw before they hand
+  // it on), so answering here answers exactly once.
   try {
-    const auto& p = r.path;
-    if (p == "/predict" && r.method == "POST")
-      return handle_predict(r, node);
-    if (p == "/feedback" && r.method == "POST")
-      return handle_feedback(r, node);
-    if (p == "/config" && r.method == "GET")
-      return json_response(200, node.config());
-    if (p == "/config" && (r.method == "PUT" || r.method == "PATCH"))
-      return handle_config_change(r, node);
-    if (p.rfind("/config/rollback/", 0) == 0 && r.method == "POST") {
-      require_token(r, node);
-      auto errors = node.rollback_config(parse_version(p.substr(17)));
-      if (!errors.empty())
-        return error_response(422, "rollback refused", config_errors_json(errors));
-      return json_response(200, node.config());
-    }
-    if (p == "/health" && r.method == "GET")
-      return json_response(200, {{"status", "ok"}});
-    if (p == "/ready" && r.method == "GET") {
-      auto status = node.readiness();
-      return json_response(status.value("ready", false) ? 200 : 503, status);
-    }
-    if (p == "/metrics" && r.method == "GET")
-      return {200, "text/plain; version=0.0.4", node.metrics_text()};
-    if (p == "/models" && r.method == "GET")
-      return json_response(200, node.models());
-    if (p.rfind("/models/", 0) == 0 && r.method == "POST" && p.size() > 16 &&
-        p.compare(p.size() - 8, 8, "/promote") == 0) {
-      require_token(r, node);
-      return json_response(200, node.promote(parse_version(p.substr(8, p.size() - 16))));
-    }
-    if (p == "/retrain" && r.method == "POST") {
-      require_token(r, node);
-      return json_response(202, node.retrain());
-    }
-    if (p == "/openapi.json" && r.method == "GET")
-      return {200, "application/json", openapi_document()};
-    if (p == "/" && r.method == "GET")
-      return {200, "text/html; charset=utf-8", dashboard_page()};
-    static const std::vector<std::string> known = {"/predict", "/feedback", "/config", "/health",
-                                                   "/ready", "/metrics", "/models", "/retrain",
-                                                   "/openapi.json", "/"};
-    for (const auto& k : known)
-      if (p == k)
-        return error_response(405, "method " + r.method + " not allowed on " + p);
-    return error_response(404, "no route for " + r.method + " " + p);
-  } catch (const http_error& e) {
-    return error_response(e.status, e.what(), e.details);
+    dispatch(std::move(request), node, respond);
+  } catch (const vigil_error& e) {
+    respond(error_response(e));
   } catch (const std::exception& e) {
     // A handler failure is our fault: report it, keep serving.
-    return error_response(500, std::string("internal error: ") + e.what());
+    respond(error_response(vigil_errc::internal, std::string("internal error: ") + e.what()));
   }
+}
+
+http_response route(const http_request& request, node_api& node) {
+  auto answered = std::make_shared<std::promise<http_response>>();
+  auto future = answered->get_future();
+  route(request, node, [answered](http_response r) { answered->set_value(std::move(r)); });
+  return future.get();
 }
 
 } // namespace vigil::http

@@ -1,27 +1,22 @@
 #pragma once
 // The one place where failures become HTTP status codes and JSON bodies:
-//   {"error": "<message>", "details": [...]}.
+//   {"error": "<message>", "code": "<vigil_errc>", "details": [...]}.
 
 #include "http/http_types.h"
+#include "pipeline/errors/vigil_error.h"
 
 #include <nlohmann/json.hpp>
 
-#include <stdexcept>
 #include <string>
 
 namespace vigil::http {
 
-/// Thrown by handlers for a request that cannot be served; the status is
-/// what the client sees (4xx for their fault, 5xx for ours).
-struct http_error : std::runtime_error {
-  http_error(int status, const std::string& message, nlohmann::json details = nlohmann::json::array())
-    : std::runtime_error(message), status(status), details(std::move(details)) {}
-  int status;
-  nlohmann::json details;
-};
+/// The status every response with this error code gets (the one table).
+int http_status(vigil_errc code);
 
 http_response json_response(int status, const nlohmann::json& body);
-http_response error_response(int status, const std::string& message,
+http_response error_response(vigil_errc code, const std::string& message,
                              const nlohmann::json& details = nlohmann::json::array());
+http_response error_response(const vigil_error& error);
 
 } // namespace vigil::http

@@ -60,27 +60,33 @@ class session : public std::enable_shared_from_this<session> {
         ec == net::error::connection_reset || ec == net::error::operation_aborted)
       return do_close();
     if (ec == bhttp::error::body_limit)
-      return send(error_response(413, "body larger than " +
+      return send(error_response(vigil_errc::payload_too_large, "body larger than " +
                                         std::to_string(state_->settings.body_limit_bytes) + " bytes"),
                   11, true);
     if (ec)
-      return send(error_response(400, "malformed HTTP request: " + ec.message()), 11, true);
+      return send(error_response(vigil_errc::malformed_request, "malformed HTTP request: " + ec.message()), 11, true);
     auto start = std::chrono::steady_clock::now();
     auto req = parser_->release();
     int version = req.version();
     bool keep_alive = req.keep_alive();
     if (reject_)
-      return send(error_response(503, "too many connections"), version, true);
+      return send(error_response(vigil_errc::overloaded, "too many connections"), version, true);
     http_request r;
     r.method = std::string(req.method_string());
     split_target(std::string(req.target()), r.path, r.query);
     r.authorization = std::string(req[bhttp::field::authorization]);
     r.body = std::move(req.body());
-    auto response = state_->handler(r);
-    state_->requests->add();
-    state_->latency->observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    send(std::move(response), version, !keep_alive);
+    // The responder may run on any thread: the write goes through this
+    // connection's strand (inline when already on it).
+    state_->handler(std::move(r), [self = shared_from_this(), start, version, keep_alive](http_response response) {
+      self->state_->requests->add();
+      self->state_->latency->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      net::dispatch(self->stream_.get_executor(),
+                    [self, version, keep_alive, response = std::move(response)]() mutable {
+                      self->send(std::move(response), version, !keep_alive);
+                    });
+    });
   }
 
   void send(http_response r, int version, bool close) {
@@ -88,10 +94,13 @@ class session : public std::enable_shared_from_this<session> {
       static_cast<bhttp::status>(r.status), version);
     res->set(bhttp::field::server, "vigil");
     res->set(bhttp::field::content_type, r.content_type);
+    if (r.retry_after_s > 0)
+      res->set(bhttp::field::retry_after, std::to_string(r.retry_after_s));
     res->keep_alive(!close);
     res->body() = std::move(r.body);
     res->prepare_payload();
     response_ = res;
+    stream_.expires_after(std::chrono::milliseconds(state_->settings.read_timeout_ms));
     bhttp::async_write(stream_, *res,
                        beast::bind_front_handler(&session::on_write, shared_from_this(), close));
   }

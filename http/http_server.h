@@ -1,8 +1,10 @@
 #pragma once
-// A Boost.Beast HTTP/1.1 server (keep-alive) that hands each request to a
-// handler. Limits: body size, header size, read timeout, connection count;
-// one request at a time per connection (the pipelining queue is bounded at
-// one: the next request is read only after the response is written).
+// A Boost.Beast HTTP/1.1 server (keep-alive) that hands each request to an
+// asynchronous handler and goes back to its I/O loop; the response is
+// written when the handler's responder is called, from any thread. Limits:
+// body size, header size, read and write timeouts, connection count; one
+// request at a time per connection (the pipelining queue is bounded at one:
+// the next request is read only after the response is written).
 
 #include "http/http_types.h"
 
@@ -21,12 +23,14 @@ struct server_settings {
   int max_connections = 256;         ///< more are answered 503 and closed
 };
 
-using request_handler = std::function<http_response(const http_request&)>;
+/// Runs on an I/O thread: must not block. Calls the responder exactly once.
+using request_handler = std::function<void(http_request, responder)>;
 
 class http_server {
  public:
   /// Binds and starts serving. Throws std::runtime_error when the address
-  /// cannot be bound.
+  /// cannot be bound. A responder may still be called after stop() (it is
+  /// then dropped), but not after the server is destroyed.
   http_server(const server_settings& settings, request_handler handler);
   ~http_server();
   http_server(const http_server&) = delete;

@@ -47,9 +47,33 @@ http_response json_response(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
-http_response error_response(int status, const std::string& message,
+int http_status(vigil_errc code) {
+  switch (code) {
+    case vigil_errc::malformed_request: return 400;
+    case vigil_errc::unauthenticated: return 401;
+    case vigil_errc::forbidden: return 403;
+    case vigil_errc::not_found: return 404;
+    case vigil_errc::method_not_allowed: return 405;
+    case vigil_errc::payload_too_large: return 413;
+    case vigil_errc::invalid_field: return 422;
+    case vigil_errc::overloaded: return 503;
+    case vigil_errc::pipeline_unavailable: return 503;
+    case vigil_errc::store_unavailable: return 503;
+    case vigil_errc::internal: return 500;
+  }
+  return 500;
+}
+
+http_response error_response(vigil_errc code, const std::string& message,
                              const nlohmann::json& details) {
-  return json_response(status, {{"error", message}, {"details", details}});
+  auto r = json_response(http_status(code), {{"error", message}, {"code", to_string(code)}, {"details", details}});
+  if (code == vigil_errc::overloaded)
+    r.retry_after_s = 1;
+  return r;
+}
+
+http_response error_response(const vigil_error& error) {
+  return error_response(error.code, error.what(), error.details);
 }
 
 } // namespace vigil::http

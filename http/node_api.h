@@ -1,43 +1,73 @@
 #pragma once
 // What the HTTP layer needs from a running node. Implemented by the node
-// (actors/node), faked in HTTP tests. Every method may throw http_error.
+// (actors/node), faked in HTTP tests. The asynchronous operations call
+// their continuation exactly once, on any thread, and never block the
+// caller; the synchronous ones are cheap (no I/O, no actor round trip) and
+// may throw vigil_error.
 
 #include "config/runtime_config.h"
+#include "pipeline/errors/vigil_error.h"
 #include "pipeline/schema/label_event.h"
 #include "pipeline/schema/transaction.h"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <string>
+#include <variant>
 #include <vector>
 
 namespace vigil::http {
 
+class expensive_lane;
+
+/// What an asynchronous operation ends with: its value or the error.
+template <class T>
+using outcome = std::variant<T, vigil_error>;
+using json_continuation = std::function<void(outcome<nlohmann::json>)>;
+/// One rendered JSON object per decision, in request order.
+using decisions_continuation = std::function<void(outcome<std::vector<std::string>>)>;
+
+struct predict_call {
+  std::vector<pipeline::transaction> transactions;
+  bool update = false;   ///< also fold each transaction into stream state
+  bool explain = false;  ///< reasons for approved decisions too (flagged ones always get them)
+  /// Finish on the expensive lane (explanations, rendering): set for
+  /// requests admitted to it.
+  bool expensive = false;
+};
+
 class node_api {
  public:
   virtual ~node_api() = default;
-  /// One JSON decision per transaction, in order (features and latency
-  /// included). `update` also folds each transaction into stream state;
-  /// `explain` computes reasons for approved decisions too (flagged ones
-  /// always get them).
-  virtual std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs,
-                                              bool update, bool explain) = 0;
-  /// Stores labels durably and forwards them to retraining. Returns
-  /// {"accepted": n, "unknown_transaction_ids": [...]}.
-  virtual nlohmann::json feedback(const std::vector<pipeline::label_event>& labels) = 0;
+  /// Scores through the same shards and scorers as the stream. Each decision
+  /// has its features and latency. Errors: pipeline_unavailable, overloaded.
+  virtual void predict(predict_call call, decisions_continuation done) = 0;
+  /// Stores labels durably, then joins them to the logged vectors:
+  /// {"accepted", "joined", "unknown_transaction_ids"}. Errors:
+  /// store_unavailable (nothing acknowledged), pipeline_unavailable.
+  virtual void feedback(std::vector<pipeline::label_event> labels, json_continuation done) = 0;
+  /// {"models": [...], "serving_version", "retraining": {...}}.
+  virtual void models(json_continuation done) = 0;
+  /// Moves a model to production and hot-swaps it into every scorer.
+  /// Errors: not_found, invalid_field (the model fails its checks).
+  virtual void promote(int version, json_continuation done) = 0;
+  /// Starts a retraining run now; its status.
+  virtual void retrain(json_continuation done) = 0;
+
   /// {"version": n, "config": {...}, "history": [...]}
   virtual nlohmann::json config() = 0;
   virtual std::vector<config::config_error> update_config(const nlohmann::json& patch) = 0;
   virtual std::vector<config::config_error> rollback_config(int version) = 0;
-  virtual nlohmann::json models() = 0;
-  /// Moves a model to production and hot-swaps it into every scorer.
-  virtual nlohmann::json promote(int version) = 0;
-  /// Starts a retraining run now; returns its status.
-  virtual nlohmann::json retrain() = 0;
-  /// {"ready": bool, "checks": {...}}
-  virtual nlohmann::json readiness() = 0;
+  /// {"ready": bool, "checks": {...}}: whether a model is served, and Kafka
+  /// and Redis reachability as probed in the background (never on the
+  /// caller's thread).
+  virtual void readiness(json_continuation done) = 0;
   virtual std::string metrics_text() = 0;
   /// The bearer token mutating endpoints require.
   virtual std::string auth_token() = 0;
+  /// Where expensive request work runs; nullptr = inline (tests).
+  virtual expensive_lane* lane() { return nullptr; }
 };
 
 } // namespace vigil::http

@@ -33,6 +33,7 @@ class kafka_record_source final : public record_source {
   std::vector<std::int32_t> pending_revocation() const override;
   bool revocation_lost() const override { return revocation_lost_; }
   void complete_revocation() override;
+  std::size_t owned_partitions() const override { return assigned_.size(); }
 
  private:
   class rebalance_handler;

@@ -1,11 +1,9 @@
 #include "actors/node/node_http_api.h"
 
-#include "actors/kafka/kafka_config.h"
-#include "actors/kafka/redis_snapshot_store.h"
-#include "actors/pipeline/decision_json.h"
-#include "actors/pipeline/shard_logic.h"
+#include "actors/node/async_request.h"
+#include "actors/node/readiness_probe.h"
 #include "actors/pipeline/vigil_atoms.h"
-#include "http/http_errors.h"
+#include "http/expensive_lane.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/metrics/metrics_registry.h"
 
@@ -14,58 +12,80 @@
 namespace vigil::actors {
 namespace {
 
-constexpr auto actor_timeout = std::chrono::seconds(5);
+constexpr auto actor_timeout = std::chrono::milliseconds(5000);
 
-// One synchronous request; an actor failure or timeout is a 503.
-template <class Result, class... Ts>
-Result ask(caf::scoped_actor& self, const caf::actor& dest, Ts&&... xs) {
-  Result out{};
-  self->request(dest, actor_timeout, std::forward<Ts>(xs)...)
-    .receive([&](Result r) { out = std::move(r); },
-             [&](caf::error& e) {
-               throw http::http_error(503, "pipeline unavailable: " + caf::to_string(e));
-             });
-  return out;
+vigil_error unavailable(const caf::error& e) {
+  return vigil_error(vigil_errc::pipeline_unavailable, "pipeline unavailable: " + caf::to_string(e));
+}
+
+// Hands `value` (made JSON by `to_json`) or the error to `done`.
+template <class Reply, class ToJson>
+std::function<void(caf::expected<Reply>)> reply_as_json(http::json_continuation done, ToJson to_json) {
+  return [done = std::move(done), to_json](caf::expected<Reply> r) {
+    if (!r)
+      return done(unavailable(r.error()));
+    done(to_json(*r));
+  };
+}
+
+nlohmann::json to_json(const retrain_status& s) {
+  nlohmann::json last = nullptr;
+  if (!s.last_run.outcome.empty())
+    last = {{"outcome", s.last_run.outcome}, {"version", s.last_run.version},
+            {"summary", s.last_run.summary}, {"challenger_pr_auc", s.last_run.challenger_pr_auc},
+            {"champion_pr_auc", s.last_run.champion_pr_auc}};
+  return {{"running", s.running}, {"labelled_rows", s.labelled_rows}, {"scored_logged", s.scored_logged},
+          {"labelled_rows_restored", s.labelled_rows_restored}, {"champion_version", s.champion_version},
+          {"last_run", last}};
+}
+
+nlohmann::json to_json(const retrain_start& s) {
+  nlohmann::json j{{"status", s.status}};
+  if (!s.trigger.empty())
+    j["trigger"] = s.trigger;
+  if (s.status == "not enough labels") {
+    j["labelled"] = s.labelled_rows;
+    j["needed"] = s.needed;
+  } else if (s.status == "started") {
+    j["labelled_rows"] = s.labelled_rows;
+  }
+  return j;
 }
 
 } // namespace
 
-std::vector<nlohmann::json> node_http_api::predict(const std::vector<pipeline::transaction>& txs,
-                                                   bool update, bool explain) {
-  const auto& p = d_.pipeline;
-  caf::scoped_actor self{d_.system};
-  std::vector<nlohmann::json> out;
-  for (const auto& tx : txs) {
-    auto start = steady_now_ns();
-    auto batch = std::make_shared<work_batch>(1);
-    batch->front().tx = tx;
-    batch->front().ingest_ns = start;
-    // The same shards as the stream, so the same state and functions.
-    auto user = p.user_shards[shard_of(tx.user_id, static_cast<int>(p.user_shards.size()))];
-    auto merchant = p.merchant_shards[shard_of(tx.merchant_id, static_cast<int>(p.merchant_shards.size()))];
-    batch = ask<batch_ptr>(self, user, predict_atom::value, batch, update);
-    batch = ask<batch_ptr>(self, merchant, predict_atom::value, batch, update);
-    auto scorer = p.scorers[next_scorer_++ % p.scorers.size()];
-    auto decisions = ask<decision_batch_ptr>(self, scorer, predict_atom::value, batch, explain);
-    auto& d = decisions->front();
-    d.latency_us = (steady_now_ns() - start) / 1000;
-    if (update)  // scored state changed: log it so labels can join
-      caf::anon_send(d_.coordinator, decisions_atom::value, std::uint64_t{0}, decisions);
-    out.push_back(decision_to_json(d, true));
-  }
-  return out;
+void node_http_api::predict(http::predict_call call, http::decisions_continuation done) {
+  auto job = std::make_shared<predict_job>();
+  job->transactions = std::move(call.transactions);
+  job->update = call.update;
+  job->explain = call.explain;
+  job->expensive = call.expensive;
+  job->received_ns = steady_now_ns();
+  job->done = std::move(done);
+  caf::anon_send(gateway_, predict_atom::value, std::move(job));
 }
 
-nlohmann::json node_http_api::feedback(const std::vector<pipeline::label_event>& labels) {
-  try {
-    d_.labels->append(labels);  // durable before acknowledged
-  } catch (const std::exception& e) {
-    throw http::http_error(503, std::string("labels not stored: ") + e.what());
-  }
-  caf::scoped_actor self{d_.system};
-  auto text = ask<std::string>(self, d_.coordinator, label_atom::value,
-                               std::make_shared<const std::vector<pipeline::label_event>>(labels));
-  return nlohmann::json::parse(text);
+void node_http_api::feedback(std::vector<pipeline::label_event> labels, http::json_continuation done) {
+  auto ticket = lane_->admit();
+  if (!ticket)
+    return done(vigil_error(vigil_errc::overloaded, "too many slow requests in progress; retry later"));
+  // The durable write (an fsync, or a broker acknowledgement) waits on the
+  // lane, not on an I/O thread.
+  lane_->post([this, ticket, labels = std::move(labels), done = std::move(done)]() mutable {
+    try {
+      d_.labels->append(labels);  // durable before acknowledged
+    } catch (const std::exception& e) {
+      return done(vigil_error(vigil_errc::store_unavailable, std::string("labels not stored: ") + e.what()));
+    }
+    auto batch = std::make_shared<const std::vector<pipeline::label_event>>(std::move(labels));
+    async_request<label_receipt>(
+      d_.system, d_.coordinator, actor_timeout,
+      reply_as_json<label_receipt>(std::move(done), [](const label_receipt& r) {
+        return nlohmann::json{{"accepted", r.accepted}, {"joined", r.joined},
+                              {"unknown_transaction_ids", r.unknown_transaction_ids}};
+      }),
+      label_atom::value, label_batch_ptr{batch});
+  });
 }
 
 nlohmann::json node_http_api::config() {
@@ -88,52 +108,73 @@ std::vector<config::config_error> node_http_api::rollback_config(int version) {
   return node_.rollback_config(version);
 }
 
-nlohmann::json node_http_api::models() {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& e : d_.registry.list())
-    list.push_back(e.metadata);
-  caf::scoped_actor self{d_.system};
-  auto status = ask<std::string>(self, d_.coordinator, status_atom::value);
-  return {{"models", list}, {"serving_version", static_cast<int>(pipeline::metrics().get_gauge("vigil_model_version", "").value())},
-          {"retraining", nlohmann::json::parse(status)}};
+void node_http_api::models(http::json_continuation done) {
+  async_request<retrain_status>(
+    d_.system, d_.coordinator, actor_timeout,
+    reply_as_json<retrain_status>(std::move(done), [this](const retrain_status& status) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& e : d_.registry.list())
+        list.push_back(e.metadata);
+      // The champion is the model owner's served model.
+      return nlohmann::json{{"models", list}, {"serving_version", status.champion_version},
+                            {"retraining", to_json(status)}};
+    }),
+    status_atom::value);
 }
 
-nlohmann::json node_http_api::promote(int version) {
-  if (!d_.registry.find(version))
-    throw http::http_error(404, "no model version " + std::to_string(version));
-  model_ptr model;
-  try {
-    model = models::load_scoring_model(d_.registry, version);  // checks before anything changes
-  } catch (const std::exception& e) {
-    throw http::http_error(422, e.what());
-  }
-  d_.registry.set_stage(version, models::model_stage::production);
-  broadcast_model(d_.pipeline, model);
-  caf::anon_send(d_.coordinator, model_atom::value, model);
-  return {{"promoted", version}, {"stage", "production"}};
+void node_http_api::promote(int version, http::json_continuation done) {
+  auto ticket = lane_->admit();
+  if (!ticket)
+    return done(vigil_error(vigil_errc::overloaded, "too many slow requests in progress; retry later"));
+  // Loading checks the model against XGBoost: seconds for a large forest.
+  lane_->post([this, ticket, version, done = std::move(done)] {
+    if (!d_.registry.find(version))
+      return done(vigil_error(vigil_errc::not_found, "no model version " + std::to_string(version)));
+    model_ptr model;
+    try {
+      model = models::load_scoring_model(d_.registry, version);  // checks before anything changes
+    } catch (const std::exception& e) {
+      return done(vigil_error(vigil_errc::invalid_field, e.what()));
+    }
+    d_.registry.set_stage(version, models::model_stage::production);
+    async_request<std::int32_t>(
+      d_.system, d_.pipeline.model_owner, actor_timeout,
+      reply_as_json<std::int32_t>(std::move(done), [version](std::int32_t) {
+        return nlohmann::json{{"promoted", version}, {"stage", "production"}};
+      }),
+      model_atom::value, model);
+  });
 }
 
-nlohmann::json node_http_api::retrain() {
-  caf::scoped_actor self{d_.system};
-  return nlohmann::json::parse(ask<std::string>(self, d_.coordinator, retrain_atom::value));
+void node_http_api::retrain(http::json_continuation done) {
+  async_request<retrain_start>(
+    d_.system, d_.coordinator, actor_timeout,
+    reply_as_json<retrain_start>(std::move(done), [](const retrain_start& s) { return to_json(s); }),
+    retrain_atom::value);
 }
 
-nlohmann::json node_http_api::readiness() {
-  nlohmann::json checks{{"model_loaded", d_.model != nullptr}};
-  bool ready = d_.model != nullptr && d_.started;
-  std::lock_guard<std::mutex> lock(d_.config_mutex);
-  const auto& cfg = d_.history.current().config;
-  if (!cfg.brokers.empty()) {
-    bool kafka = kafka_reachable(cfg.brokers);
-    checks["kafka"] = kafka;
-    ready = ready && kafka;
+void node_http_api::readiness(http::json_continuation done) {
+  nlohmann::json checks;
+  bool ready = d_.started;
+  {
+    std::lock_guard<std::mutex> lock(d_.config_mutex);
+    const auto& cfg = d_.history.current().config;
+    if (!cfg.brokers.empty()) {
+      checks["kafka"] = d_.probe->kafka();
+      ready = ready && d_.probe->kafka();
+    }
+    if (!cfg.redis.empty()) {
+      checks["redis"] = d_.probe->redis();
+      ready = ready && d_.probe->redis();
+    }
   }
-  if (!cfg.redis.empty()) {
-    bool redis = redis_snapshot_store::reachable(cfg.redis);
-    checks["redis"] = redis;
-    ready = ready && redis;
-  }
-  return {{"ready", ready}, {"checks", checks}};
+  // A served model is the owner's word, not a copy of it.
+  std::function<void(caf::expected<model_ptr>)> answer = [=, done = std::move(done)](caf::expected<model_ptr> model) mutable {
+    bool loaded = model && *model;
+    checks["model_loaded"] = loaded;
+    done(nlohmann::json{{"ready", ready && loaded}, {"checks", checks}});
+  };
+  async_request<model_ptr>(d_.system, d_.pipeline.model_owner, actor_timeout, std::move(answer), caf::get_atom::value);
 }
 
 std::string node_http_api::metrics_text() {

@@ -1,35 +1,40 @@
 #pragma once
 // The HTTP API served by a node: implements http::node_api over the node's
-// actors (feature shards, scorers, retrain coordinator) and registry.
+// actors (the /predict gateway, retrain coordinator) and registry. Nothing
+// here blocks the calling I/O thread: actor requests are asynchronous, and
+// slow work (durable label writes, model loads) runs on the expensive lane.
 
 #include "actors/node/node_internals.h"
+#include "actors/pipeline/actor_interfaces.h"
 #include "http/node_api.h"
 
-#include <atomic>
+#include <memory>
 
 namespace vigil::actors {
 
 class node_http_api final : public http::node_api {
  public:
-  explicit node_http_api(vigil_node& node) : node_(node), d_(node.internals()) {}
+  node_http_api(vigil_node& node, predict_gateway_actor gateway, std::shared_ptr<http::expensive_lane> lane)
+    : node_(node), d_(node.internals()), gateway_(std::move(gateway)), lane_(std::move(lane)) {}
 
-  std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs,
-                                      bool update, bool explain) override;
-  nlohmann::json feedback(const std::vector<pipeline::label_event>& labels) override;
+  void predict(http::predict_call call, http::decisions_continuation done) override;
+  void feedback(std::vector<pipeline::label_event> labels, http::json_continuation done) override;
+  void models(http::json_continuation done) override;
+  void promote(int version, http::json_continuation done) override;
+  void retrain(http::json_continuation done) override;
   nlohmann::json config() override;
   std::vector<config::config_error> update_config(const nlohmann::json& patch) override;
   std::vector<config::config_error> rollback_config(int version) override;
-  nlohmann::json models() override;
-  nlohmann::json promote(int version) override;
-  nlohmann::json retrain() override;
-  nlohmann::json readiness() override;
+  void readiness(http::json_continuation done) override;
   std::string metrics_text() override;
   std::string auth_token() override;
+  http::expensive_lane* lane() override { return lane_.get(); }
 
  private:
   vigil_node& node_;
   vigil_node::impl& d_;
-  std::atomic<std::size_t> next_scorer_{0};
+  predict_gateway_actor gateway_;
+  std::shared_ptr<http::expensive_lane> lane_;
 };
 
 } // namespace vigil::actors

@@ -3,9 +3,12 @@
 // (pipeline, Kafka wiring, HTTP handlers). Includes CAF: keep it out of
 // headers that do not need it.
 
+#include "actors/node/readiness_probe.h"
 #include "actors/node/vigil_node.h"
+#include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/pipeline_topology.h"
 #include "actors/retrain/label_store.h"
+#include "http/expensive_lane.h"
 #include "http/http_server.h"
 #include "http/node_api.h"
 #include "models/registry/model_registry.h"
@@ -38,21 +41,27 @@ struct vigil_node::impl {
   /// Fills Kafka source/publisher and the Redis (or file) snapshot store.
   void attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg);
 
+  // Declared first, destroyed last: responders and lane tasks held by
+  // actors may still run while the actor system winds down.
+  std::unique_ptr<http::http_server> server;
+  std::shared_ptr<http::expensive_lane> lane;
   caf::actor_system_config system_config;
   caf::actor_system system;
   config::config_history history;
   std::string config_path;
   std::mutex config_mutex;
   models::model_registry registry;
-  model_ptr model;
   pipeline_handles pipeline;
-  caf::actor coordinator;
+  retrain_coordinator_actor coordinator;
+  predict_gateway_actor gateway;
+  std::unique_ptr<readiness_probe> probe;
   std::unique_ptr<label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends
   std::shared_ptr<const node_name_lease> lease;        ///< with Redis checkpoints
   std::unique_ptr<http::node_api> api;
-  std::unique_ptr<http::http_server> server;
-  bool started = false;
+  std::atomic<bool> started{false};
+  /// Set when the source reports a finite input delivered and checkpointed.
+  std::shared_ptr<std::atomic<bool>> drained = std::make_shared<std::atomic<bool>>(false);
 };
 
 } // namespace vigil::actors

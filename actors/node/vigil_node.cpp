@@ -6,6 +6,7 @@
 #include "actors/retrain/retrain_coordinator.h"
 #include "actors/retrain/scored_history.h"
 #include "http/api_router.h"
+#include "actors/pipeline/predict_gateway.h"
 #include "actors/pipeline/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/training/model_publication.h"
@@ -22,6 +23,9 @@ namespace {
 
 constexpr std::int64_t bootstrap_transactions = 150'000;
 constexpr std::int64_t embedded_population_basis = 1'000'000;  ///< 10,000 users
+/// Expensive requests (explanations, large arrays, label writes, model
+/// loads) admitted at once; more are answered 503 with Retry-After.
+constexpr int expensive_lane_capacity = 8;
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
   cfg.set("scheduler.max-threads", threads);
@@ -56,7 +60,7 @@ void vigil_node::start() {
                                                 [](const std::string& line) {
                                                   std::cerr << "  " << line << "\n";
                                                 });
-  d.model = d.load_served_model(cfg->model_stage, version);
+  auto model = d.load_served_model(cfg->model_stage, version);
   pipeline_parts parts;
   if (cfg->brokers.empty()) {
     pipeline::simulator_options so;
@@ -70,15 +74,22 @@ void vigil_node::start() {
   } else {
     d.attach_kafka(parts, *cfg);
   }
-  parts.model = d.model;
+  parts.model = model;
   parts.config = cfg;
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
-      d.system, retrain_wiring{h.merchant_shards, h.scorers, d.model, cfg});
-    return std::vector<caf::actor>{d.coordinator};
+      d.system, retrain_wiring{h.merchant_shards, h.model_owner, cfg});
+    return std::vector<decision_listener_actor>{d.coordinator};
   };
   d.pipeline = start_pipeline(d.system, parts);
+  // The source answers once a finite input is delivered and checkpointed.
+  d.system.spawn(
+    [](caf::event_based_actor* self, source_actor source, std::shared_ptr<std::atomic<bool>> drained) {
+      self->request(source, caf::infinite, drained_atom::value)
+        .then([drained](bool) { *drained = true; }, [](caf::error&) {});
+    },
+    d.pipeline.source, d.drained);
   // Feedback for what was scored before this start still joins: the newest
   // published decisions (with their scored vectors) and stored labels (up
   // to twice as many, to cover them) are read back in the background.
@@ -95,7 +106,14 @@ void vigil_node::start() {
     d.labels = std::make_unique<file_label_store>(cfg->labels_path);
   else
     d.labels = make_kafka_label_store(cfg->brokers, "fraud_labels");
-  d.api = std::make_unique<node_http_api>(*this);
+  // /predict: one in-flight pass per CAF thread plus one filling; the lane
+  // has one thread below the I/O threads' priority for expensive work.
+  d.lane = std::make_shared<http::expensive_lane>(1, expensive_lane_capacity, 10);
+  predict_gateway_wiring gw{d.pipeline.user_shards, d.pipeline.merchant_shards, d.pipeline.scorers,
+                            d.coordinator, d.lane};
+  d.gateway = spawn_predict_gateway(d.system, std::move(gw));
+  d.probe = std::make_unique<readiness_probe>(cfg->brokers, cfg->redis);
+  d.api = std::make_unique<node_http_api>(*this, d.gateway, d.lane);
   http::server_settings hs;
   hs.address = cfg->http_address;
   hs.port = static_cast<unsigned short>(cfg->http_port);
@@ -103,7 +121,9 @@ void vigil_node::start() {
   hs.read_timeout_ms = cfg->read_timeout_ms;
   hs.max_connections = cfg->max_connections;
   d.server = std::make_unique<http::http_server>(
-    hs, [api = d.api.get()](const http::http_request& r) { return http::route(r, *api); });
+    hs, [api = d.api.get()](http::http_request r, http::responder respond) {
+      http::route(std::move(r), *api, std::move(respond));
+    });
   d.started = true;
   publish_startup_metrics(d);
 }
@@ -126,7 +146,7 @@ bool vigil_node::wait_drained(std::chrono::milliseconds timeout) {
 }
 
 bool vigil_node::drained() const {
-  return pipeline::metrics().get_gauge("vigil_source_drained", "").value() > 0;
+  return *impl_->drained;
 }
 
 bool vigil_node::checkpoint(std::chrono::milliseconds timeout) {
@@ -140,11 +160,15 @@ void vigil_node::stop() {
   d.started = false;
   if (d.server)
     d.server->stop();
+  if (d.lane)
+    d.lane->stop();
   if (d.cancel_history)
     *d.cancel_history = true;
   d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
   stop_pipeline(d.pipeline);
   caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
+  if (d.gateway)
+    caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
 }
 
 std::vector<config::config_error> vigil_node::update_config(const nlohmann::json& patch,
@@ -169,11 +193,8 @@ std::vector<config::config_error> vigil_node::update_config(const nlohmann::json
   auto errors = d.history.update(patch, source);
   if (errors.empty()) {
     d.publish_config();
-    if (switched && d.started) {
-      d.model = switched;
-      broadcast_model(d.pipeline, switched);
-      caf::anon_send(d.coordinator, model_atom::value, switched);
-    }
+    if (switched && d.started)
+      caf::anon_send(d.pipeline.model_owner, model_atom::value, switched);
   }
   return errors;
 }

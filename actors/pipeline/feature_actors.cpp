@@ -12,13 +12,13 @@ namespace {
 
 struct user_feature_state {
   std::unique_ptr<user_shard> shard;
-  std::vector<caf::actor> merchant_shards;
+  std::vector<merchant_shard_actor> merchant_shards;
   pipeline::gauge* late = nullptr;
   pipeline::gauge* mailbox = nullptr;
 };
 
-caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, int index,
-                                 std::vector<caf::actor> merchant_shards,
+user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_pointer<user_feature_state> self,
+                                                   int index, std::vector<merchant_shard_actor> merchant_shards,
                                  std::int64_t lateness_ms, snapshot_ptr restored) {
   auto& st = self->state;
   st.shard = std::make_unique<user_shard>(lateness_ms);
@@ -51,7 +51,7 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
       return batch;
     },
     [=](snapshot_atom, bool all) {
-      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all));
+      return snapshot_ptr{std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all))};
     },
     [=](install_atom, snapshot_ptr restored) { self->state.shard->install(std::move(*restored)); },
     [=](revoke_atom, partition_list_ptr partitions) {
@@ -64,16 +64,16 @@ caf::behavior user_feature_actor(caf::stateful_actor<user_feature_state>* self, 
 struct merchant_feature_state {
   std::unique_ptr<merchant_shard> shard;
   std::unique_ptr<batch_assembler> assembler;
-  std::vector<caf::actor> scorers;
+  std::vector<scorer_actor> scorers;
   int index = 0;
   pipeline::gauge* late = nullptr;
   pipeline::gauge* pending = nullptr;
   pipeline::gauge* mailbox = nullptr;
 };
 
-caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>* self,
-                                     int index, int user_shard_count,
-                                     std::vector<caf::actor> scorers, std::int64_t lateness_ms,
+merchant_shard_actor::behavior_type merchant_feature_actor(
+  merchant_shard_actor::stateful_pointer<merchant_feature_state> self, int index, int user_shard_count,
+  std::vector<scorer_actor> scorers, std::int64_t lateness_ms,
                                      std::shared_ptr<merchant_map> restored) {
   auto& st = self->state;
   st.shard = std::make_unique<merchant_shard>(lateness_ms);
@@ -104,7 +104,7 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
       s.late->set(static_cast<double>(s.shard->late_records()));
       s.pending->set(static_cast<double>(s.assembler->pending()));
     },
-    [=](label_atom, const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud) {
+    [=](merchant_label_atom, const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud) {
       self->state.shard->apply_label(merchant_id, event_time_ms, is_fraud);
     },
     [=](predict_atom, batch_ptr batch, bool update) {
@@ -112,7 +112,7 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
       return batch;
     },
     [=](snapshot_atom, bool all) {
-      return std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all));
+      return snapshot_ptr{std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all))};
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };
@@ -120,16 +120,16 @@ caf::behavior merchant_feature_actor(caf::stateful_actor<merchant_feature_state>
 
 } // namespace
 
-caf::actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
-                                    std::vector<caf::actor> merchant_shards,
+user_shard_actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
+                                    std::vector<merchant_shard_actor> merchant_shards,
                                     std::int64_t allowed_lateness_ms,
                                     snapshot_ptr restored) {
   return sys.spawn(user_feature_actor, shard_index, std::move(merchant_shards),
                    allowed_lateness_ms, std::move(restored));
 }
 
-caf::actor spawn_merchant_feature_actor(caf::actor_system& sys, int shard_index,
-                                        int user_shard_count, std::vector<caf::actor> scorers,
+merchant_shard_actor spawn_merchant_feature_actor(caf::actor_system& sys, int shard_index,
+                                        int user_shard_count, std::vector<scorer_actor> scorers,
                                         std::int64_t allowed_lateness_ms,
                                         std::shared_ptr<merchant_map> restored) {
   return sys.spawn(merchant_feature_actor, shard_index, user_shard_count, std::move(scorers),

@@ -58,6 +58,13 @@ using batch_ptr = std::shared_ptr<work_batch>;
 using decision_batch = std::vector<decision_record>;
 using decision_batch_ptr = std::shared_ptr<decision_batch>;
 using model_ptr = std::shared_ptr<const models::scoring_model>;
+/// A scorer's answer to a request: the decisions and the model that made
+/// them (explanations must use that model, even across a hot swap).
+struct scored_batch {
+  decision_batch decisions;
+  model_ptr model;
+};
+using scored_batch_ptr = std::shared_ptr<scored_batch>;
 using config_ptr = std::shared_ptr<const config::runtime_config>;
 /// One shard's state copy at a checkpoint (users or merchants filled).
 using snapshot_ptr = std::shared_ptr<pipeline::store_snapshot>;
@@ -74,6 +81,34 @@ struct retrain_report {
   double challenger_pr_auc = 0, champion_pr_auc = 0;
 };
 using retrain_report_ptr = std::shared_ptr<const retrain_report>;
+
+/// The coordinator's answer to feedback labels.
+struct label_receipt {
+  std::uint64_t accepted = 0, joined = 0;
+  std::vector<std::string> unknown_transaction_ids;
+};
+
+/// The coordinator's answer to a request to retrain now.
+struct retrain_start {
+  std::string status;        ///< "started", "already running", "not enough labels"
+  std::string trigger;       ///< when started
+  std::uint64_t labelled_rows = 0, needed = 0;
+};
+
+/// The last finished retraining run ("" outcome: none yet).
+struct retrain_outcome {
+  std::string outcome, summary;  ///< outcome: "promoted", "rejected", "failed"
+  std::int32_t version = 0;
+  double challenger_pr_auc = 0, champion_pr_auc = 0;
+};
+
+/// Retraining state, for GET /models.
+struct retrain_status {
+  bool running = false;
+  std::uint64_t labelled_rows = 0, scored_logged = 0, labelled_rows_restored = 0;
+  std::int32_t champion_version = 0;
+  retrain_outcome last_run;
+};
 
 /// Steady-clock nanoseconds (monotonic), for latency.
 std::int64_t steady_now_ns();

@@ -2,12 +2,12 @@
 
 #include "actors/pipeline/feature_actors.h"
 #include "actors/pipeline/scorer_actor.h"
+#include "actors/pipeline/serving_model_actor.h"
 #include "actors/pipeline/sink_actor.h"
 #include "actors/pipeline/source_actor.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "pipeline/features/store_snapshot.h"
-#include "pipeline/metrics/metrics_registry.h"
 
 #include <caf/all.hpp>
 
@@ -43,6 +43,7 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   h.sink = spawn_sink_actor(sys, cfg.merchant_shards, parts.publisher);
   for (int i = 0; i < cfg.scorers; ++i)
     h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config));
+  h.model_owner = spawn_serving_model(sys, parts.model, h.scorers);
   for (int j = 0; j < cfg.merchant_shards; ++j)
     h.merchant_shards.push_back(spawn_merchant_feature_actor(
       sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms, merchants[j]));
@@ -51,24 +52,15 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
                                                      cfg.allowed_lateness_ms, users[i]));
   if (parts.decision_listeners)
     for (const auto& listener : parts.decision_listeners(h))
-      caf::anon_send(h.sink, subscribe_atom::value, listener, true);
+      caf::anon_send(h.sink, listen_atom::value, listener);
   h.source = spawn_source_actor(sys, parts.source, parts.snapshots,
                                 source_settings{h.user_shards, h.merchant_shards, parts.config});
   caf::anon_send(h.sink, subscribe_atom::value, h.source);
-  pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
-    .set(parts.model->version);
   return h;
 }
 
-void broadcast_model(const pipeline_handles& p, model_ptr model) {
-  for (const auto& s : p.scorers)
-    caf::anon_send(s, model_atom::value, model);
-  pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
-    .set(model->version);
-}
-
 void broadcast_config(const pipeline_handles& p, config_ptr config) {
-  auto send_all = [&](const std::vector<caf::actor>& actors) {
+  auto send_all = [&](const auto& actors) {
     for (const auto& a : actors)
       caf::anon_send(a, config_atom::value, config);
   };
@@ -79,7 +71,7 @@ void broadcast_config(const pipeline_handles& p, config_ptr config) {
 }
 
 void stop_pipeline(const pipeline_handles& p) {
-  auto stop = [](const caf::actor& a) {
+  auto stop = [](const auto& a) {
     if (a)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
@@ -88,6 +80,7 @@ void stop_pipeline(const pipeline_handles& p) {
   for (const auto& a : p.merchant_shards) stop(a);
   for (const auto& a : p.scorers) stop(a);
   stop(p.sink);
+  stop(p.model_owner);
 }
 
 } // namespace vigil::actors

@@ -3,6 +3,7 @@
 //   source -> user shards -> merchant shards -> scorer pool -> sink
 // restoring shard state and source positions from the last checkpoint.
 
+#include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/decision_publisher.h"
 #include "actors/pipeline/record_source.h"
 #include "actors/pipeline/snapshot_store.h"
@@ -27,12 +28,16 @@ struct pipeline_parts {
   /// Called once shards, scorers and sink exist and before the source
   /// starts: the actors it returns receive every published decision batch
   /// from the first one on.
-  std::function<std::vector<caf::actor>(const pipeline_handles&)> decision_listeners;
+  std::function<std::vector<decision_listener_actor>(const pipeline_handles&)> decision_listeners;
 };
 
 struct pipeline_handles {
-  caf::actor source, sink;
-  std::vector<caf::actor> user_shards, merchant_shards, scorers;
+  source_actor source;
+  sink_actor sink;
+  std::vector<user_shard_actor> user_shards;
+  std::vector<merchant_shard_actor> merchant_shards;
+  std::vector<scorer_actor> scorers;
+  serving_model_actor model_owner;  ///< swaps the model served by `scorers`
   std::size_t restored_users = 0, restored_merchants = 0;
   partition_positions restored_positions;
 };
@@ -41,8 +46,6 @@ struct pipeline_handles {
 /// the store is unreachable.
 pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts);
 
-/// Sends a new model to every scorer (taking effect between batches).
-void broadcast_model(const pipeline_handles& p, model_ptr model);
 /// Sends a new config to every actor.
 void broadcast_config(const pipeline_handles& p, config_ptr config);
 /// Stops every actor of the pipeline.

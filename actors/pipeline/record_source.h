@@ -45,6 +45,9 @@ class record_source {
   virtual bool revocation_lost() const { return false; }
   /// Lets the revoked partitions go.
   virtual void complete_revocation() {}
+  /// How many partitions this source reads now (assigned and started,
+  /// revoked ones until they are let go): the one record of ownership.
+  virtual std::size_t owned_partitions() const { return positions().size(); }
 };
 
 } // namespace vigil::actors

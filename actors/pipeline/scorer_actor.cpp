@@ -15,7 +15,7 @@ namespace {
 struct scorer_state {
   model_ptr model;
   config_ptr config;
-  caf::actor sink;
+  sink_actor sink;
   pipeline::histogram* score_seconds = nullptr;
 
   models::decision_thresholds thresholds() const {
@@ -44,8 +44,8 @@ struct scorer_state {
   }
 };
 
-caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor sink,
-                           model_ptr model, config_ptr config) {
+scorer_actor::behavior_type scorer(scorer_actor::stateful_pointer<scorer_state> self, sink_actor sink,
+                                   model_ptr model, config_ptr config) {
   self->state.model = std::move(model);
   self->state.set_config(std::move(config));
   self->state.sink = std::move(sink);
@@ -60,8 +60,12 @@ caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor s
       self->state.mailbox->set(static_cast<double>(self->mailbox().size()));
       self->send(self->state.sink, decisions_atom::value, batch_id, self->state.score(*batch, false));
     },
-    [=](predict_atom, batch_ptr batch, bool reasons_for_all) {
-      return self->state.score(*batch, reasons_for_all);
+    [=](predict_atom, batch_ptr batch, bool flagged_reasons) {
+      auto& s = self->state;
+      auto out = std::make_shared<scored_batch>();
+      out->model = s.model;
+      out->decisions = score_batch(*batch, *s.model, s.thresholds(), false, s.masked, flagged_reasons);
+      return scored_batch_ptr{out};
     },
     [=](model_atom, model_ptr next) { self->state.model = std::move(next); },
     [=](config_atom, config_ptr next) { self->state.set_config(std::move(next)); },
@@ -70,9 +74,9 @@ caf::behavior scorer_actor(caf::stateful_actor<scorer_state>* self, caf::actor s
 
 } // namespace
 
-caf::actor spawn_scorer_actor(caf::actor_system& sys, caf::actor sink, model_ptr model,
-                              config_ptr config) {
-  return sys.spawn(scorer_actor, std::move(sink), std::move(model), std::move(config));
+scorer_actor spawn_scorer_actor(caf::actor_system& sys, sink_actor sink, model_ptr model,
+                                config_ptr config) {
+  return sys.spawn(scorer, std::move(sink), std::move(model), std::move(config));
 }
 
 } // namespace vigil::actors

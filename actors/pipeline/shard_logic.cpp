@@ -131,7 +131,7 @@ int shard_of(const std::string& key, int shards) {
 
 decision_batch score_batch(const work_batch& items, const models::scoring_model& model,
                            const models::decision_thresholds& thresholds, bool reasons_for_all,
-                           const std::vector<int>& masked_features) {
+                           const std::vector<int>& masked_features, bool flagged_reasons) {
   decision_batch out;
   out.reserve(items.size());
   std::vector<double> probabilities(items.size());
@@ -157,7 +157,7 @@ decision_batch score_batch(const work_batch& items, const models::scoring_model&
     d.model_version = model.version;
     std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count),
                 pipeline::feature_count, d.features.begin());
-    if (reasons_for_all || d.decision != models::decision_kind::approve)
+    if (reasons_for_all || (flagged_reasons && d.decision != models::decision_kind::approve))
       d.reasons = model.top_reasons(d.features);
     d.ingest_ns = item.ingest_ns;
     d.source_time_ms = item.source_time_ms;

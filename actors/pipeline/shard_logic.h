@@ -87,10 +87,10 @@ class batch_assembler {
 int shard_of(const std::string& key, int shards);
 
 /// Scores a batch with one model: probability, decision, reasons (for flagged
-/// records, or all when `reasons_for_all`), latency. Features at
-/// `masked_features` indexes are scored (and logged) as missing.
+/// records when `flagged_reasons`, for all when `reasons_for_all`), latency.
+/// Features at `masked_features` indexes are scored (and logged) as missing.
 decision_batch score_batch(const work_batch& items, const models::scoring_model& model,
                            const models::decision_thresholds& thresholds, bool reasons_for_all,
-                           const std::vector<int>& masked_features = {});
+                           const std::vector<int>& masked_features = {}, bool flagged_reasons = true);
 
 } // namespace vigil::actors

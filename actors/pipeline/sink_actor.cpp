@@ -16,8 +16,8 @@ struct sink_state {
   std::shared_ptr<decision_publisher> publisher;
   int parts = 1;
   std::map<std::uint64_t, int> received;
-  caf::actor source;
-  std::vector<caf::actor> listeners;
+  source_actor source;
+  std::vector<decision_listener_actor> listeners;
   pipeline::counter* decisions[3] = {};
   pipeline::histogram* latency = nullptr;
 
@@ -28,7 +28,8 @@ struct sink_state {
   /// the first batches can overtake the subscription): sent on subscribe.
   std::vector<std::uint64_t> unreported;
 
-  void report_delivered(caf::event_based_actor* self) {
+  template <class Self>
+  void report_delivered(Self* self) {
     for (auto id : publisher->take_delivered()) {
       auto it = sealed_at_ns.find(id);
       if (it != sealed_at_ns.end()) {
@@ -43,8 +44,8 @@ struct sink_state {
   }
 };
 
-caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
-                         std::shared_ptr<decision_publisher> publisher) {
+sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, int parts,
+                               std::shared_ptr<decision_publisher> publisher) {
   auto& st = self->state;
   st.publisher = std::move(publisher);
   st.parts = parts;
@@ -75,14 +76,14 @@ caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
       }
       s.report_delivered(self);
     },
-    [=](subscribe_atom, caf::actor source) {
+    [=](subscribe_atom, source_actor source) {
       auto& s = self->state;
       s.source = std::move(source);
       for (auto id : s.unreported)
         self->send(s.source, batch_done_atom::value, id);
       s.unreported.clear();
     },
-    [=](subscribe_atom, caf::actor listener, bool) {
+    [=](listen_atom, decision_listener_actor listener) {
       self->state.listeners.push_back(std::move(listener));
     },
     [=](tick_atom) {
@@ -94,9 +95,9 @@ caf::behavior sink_actor(caf::stateful_actor<sink_state>* self, int parts,
 
 } // namespace
 
-caf::actor spawn_sink_actor(caf::actor_system& sys, int parts,
+sink_actor spawn_sink_actor(caf::actor_system& sys, int parts,
                             std::shared_ptr<decision_publisher> publisher) {
-  return sys.spawn<caf::detached>(sink_actor, parts, std::move(publisher));
+  return sys.spawn<caf::detached>(sink, parts, std::move(publisher));
 }
 
 } // namespace vigil::actors

@@ -3,6 +3,7 @@
 // (every part published and acknowledged), which is when the source may
 // commit its offsets and reuse the batch's credit.
 
+#include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/decision_publisher.h"
 
 #include <caf/fwd.hpp>
@@ -11,11 +12,10 @@
 
 namespace vigil::actors {
 
-/// Messages: (decisions, id, decision_batch_ptr) from scorers, `parts` per
-/// batch; (subscribe, source) once, to learn where to send (done, id);
-/// (subscribe, listener, true) adds a listener that receives every
-/// (decisions, id, decision_batch_ptr) after publication (retraining log).
-caf::actor spawn_sink_actor(caf::actor_system& sys, int parts,
+/// A sink (see sink_actor) expecting `parts` decision batches per source
+/// batch (one per merchant shard). Listeners receive every batch after
+/// publication (the retraining log).
+sink_actor spawn_sink_actor(caf::actor_system& sys, int parts,
                             std::shared_ptr<decision_publisher> publisher);
 
 } // namespace vigil::actors

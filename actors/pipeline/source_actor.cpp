@@ -35,9 +35,9 @@ struct source_state {
   bool copying = false;             ///< barrier: shards' state being copied
   bool checkpoint_running = false;  ///< copying or saving
   std::int64_t last_checkpoint_ns = 0;
-  std::vector<caf::response_promise> checkpoint_waiters;  ///< for the next checkpoint
-  std::vector<caf::response_promise> running_waiters;     ///< for the running one
-  std::vector<caf::response_promise> drained_waiters;
+  std::vector<caf::typed_response_promise<bool>> checkpoint_waiters;  ///< for the next checkpoint
+  std::vector<caf::typed_response_promise<bool>> running_waiters;     ///< for the running one
+  std::vector<caf::typed_response_promise<bool>> drained_waiters;
   bool drained_checkpoint_done = false;
   bool revoking = false;            ///< partitions wait for a checkpoint, then go
   bool running_covers_revocation = false;
@@ -70,7 +70,7 @@ struct source_state {
   bool drained() const { return source->exhausted() && in_flight.empty() && current.empty(); }
 };
 
-using source_actor_ptr = caf::stateful_actor<source_state>*;
+using source_actor_ptr = source_actor::stateful_pointer<source_state>;
 
 void set_paused(source_actor_ptr self, bool paused) {
   auto& s = self->state;
@@ -110,7 +110,7 @@ void dispatch(source_actor_ptr self) {
 // Writes a checkpoint on its own thread: encoding and storing megabytes of
 // state must not hold the pipeline, which resumes as soon as the consistent
 // copy is taken. Replies (saved, error text; "" = stored).
-void save_checkpoint(caf::blocking_actor* worker, caf::actor source,
+void save_checkpoint(caf::blocking_actor* worker, source_actor source,
                      std::shared_ptr<snapshot_store> store, snapshot_ptr snapshot) {
   std::string error;
   try {
@@ -146,7 +146,7 @@ void finish_revocation(source_actor_ptr self) {
   drop_partitions(self, revoked);
   s.source->complete_revocation();
   s.revoking = false;
-  s.owned_partitions->set(s.owned_partitions->value() - static_cast<double>(revoked.size()));
+  s.owned_partitions->set(static_cast<double>(s.source->owned_partitions()));
 }
 
 void finish_checkpoint(source_actor_ptr self, const std::string& error) {
@@ -191,11 +191,9 @@ void run_checkpoint(source_actor_ptr self) {
   s.next_checkpoint_full = false;
   auto merged = std::make_shared<pipeline::store_snapshot>();
   merged->positions = s.source->positions();
-  std::vector<caf::actor> shards = s.settings.user_shards;
-  shards.insert(shards.end(), s.settings.merchant_shards.begin(), s.settings.merchant_shards.end());
-  auto remaining = std::make_shared<std::size_t>(shards.size());
+  auto remaining = std::make_shared<std::size_t>(s.settings.user_shards.size() + s.settings.merchant_shards.size());
   auto failed = std::make_shared<bool>(false);
-  for (auto& shard : shards) {
+  auto copy_from = [&](const auto& shard) {
     self->request(shard, shard_reply_timeout, snapshot_atom::value, all)
       .then(
         [=](snapshot_ptr part) {
@@ -209,7 +207,7 @@ void run_checkpoint(source_actor_ptr self) {
           st.saving_positions = merged->positions;
           if (!st.snapshots)
             return finish_checkpoint(self, "");
-          self->spawn<caf::detached>(save_checkpoint, caf::actor{self}, st.snapshots, merged);
+          self->spawn<caf::detached>(save_checkpoint, caf::actor_cast<source_actor>(self), st.snapshots, merged);
         },
         [=](caf::error& err) {
           // A missing shard state would make a partial checkpoint: keep the
@@ -220,7 +218,11 @@ void run_checkpoint(source_actor_ptr self) {
           self->state.copying = false;
           finish_checkpoint(self, caf::to_string(err));
         });
-  }
+  };
+  for (const auto& shard : s.settings.user_shards)
+    copy_from(shard);
+  for (const auto& shard : s.settings.merchant_shards)
+    copy_from(shard);
 }
 
 // Installs the checkpointed state of newly assigned partitions in the user
@@ -270,7 +272,7 @@ void restore_partitions(source_actor_ptr self, const std::vector<std::int32_t>& 
             << restored.positions.size() << " checkpoints (" << restored_users
             << " users restored)\n";
   s.partitions_restored->add(partitions.size());
-  s.owned_partitions->set(s.owned_partitions->value() + static_cast<double>(partitions.size()));
+  s.owned_partitions->set(static_cast<double>(s.source->owned_partitions()));
 }
 
 // A consumer group moved partitions: revoked ones are checkpointed and then
@@ -349,7 +351,7 @@ void on_tick(source_actor_ptr self) {
   }
 }
 
-caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source> source,
+source_actor::behavior_type run_source(source_actor_ptr self, std::shared_ptr<record_source> source,
                            std::shared_ptr<snapshot_store> snapshots, source_settings settings) {
   auto& st = self->state;
   st.source = std::move(source);
@@ -370,7 +372,7 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
   st.restore_failures = &m.get_counter("vigil_partition_restore_failures_total", "Attempts to restore assigned partitions that failed (retried)");
   st.owned_partitions = &m.get_gauge("vigil_partitions_owned", "Input partitions this node reads");
   // A source without a consumer group reads its partitions from the start.
-  st.owned_partitions->set(static_cast<double>(st.source->positions().size()));
+  st.owned_partitions->set(static_cast<double>(st.source->owned_partitions()));
   st.checkpoint_entries = &m.get_counter("vigil_checkpoint_entries_total",
                                          "Users and merchants written by checkpoints (changed ones only)");
   st.last_checkpoint_time = &m.get_gauge("vigil_last_checkpoint_timestamp_seconds",
@@ -390,7 +392,7 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
     [=](config_atom, config_ptr next) { self->state.settings.config = std::move(next); },
     [=](saved_atom, const std::string& error) { finish_checkpoint(self, error); },
     [=](snapshot_atom) {
-      auto p = self->make_response_promise();
+      auto p = self->make_response_promise<bool>();
       self->state.checkpoint_waiters.push_back(p);
       self->state.checkpoint_requested = true;
       return p;
@@ -398,14 +400,14 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
     [=](quiesce_atom) {
       // The final checkpoint: nothing read after it, so nothing is
       // published that it does not cover.
-      auto p = self->make_response_promise();
+      auto p = self->make_response_promise<bool>();
       self->state.checkpoint_waiters.push_back(p);
       self->state.checkpoint_requested = true;
       self->state.stopping = true;
       return p;
     },
     [=](drained_atom) {
-      auto p = self->make_response_promise();
+      auto p = self->make_response_promise<bool>();
       self->state.drained_waiters.push_back(p);
       return p;
     },
@@ -414,11 +416,11 @@ caf::behavior source_actor(source_actor_ptr self, std::shared_ptr<record_source>
 
 } // namespace
 
-caf::actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
+source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
                               std::shared_ptr<snapshot_store> snapshots,
                               source_settings settings) {
   // Detached: polling Kafka and saving checkpoints block briefly.
-  return sys.spawn<caf::detached>(source_actor, std::move(source), std::move(snapshots),
+  return sys.spawn<caf::detached>(run_source, std::move(source), std::move(snapshots),
                                   std::move(settings));
 }
 

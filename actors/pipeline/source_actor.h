@@ -8,6 +8,7 @@
 // positions that state reflects, atomically, and only then commits those
 // positions to the input.
 
+#include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/record_source.h"
 #include "actors/pipeline/snapshot_store.h"
 
@@ -19,19 +20,15 @@
 namespace vigil::actors {
 
 struct source_settings {
-  std::vector<caf::actor> user_shards;
-  std::vector<caf::actor> merchant_shards;
+  std::vector<user_shard_actor> user_shards;
+  std::vector<merchant_shard_actor> merchant_shards;
   config_ptr config;
 };
 
-/// Messages: (done, id) from the sink; (config, config_ptr); (snapshot) ->
-/// forces a checkpoint and replies once it is saved; (quiesce) -> the same,
-/// and reads nothing after it (shutdown); (drained) -> replies once a
-/// finite source is exhausted, fully delivered and checkpointed.
-/// It follows partition ownership: a revoked partition is checkpointed
-/// before the source lets it go, an assigned one is read only once the
-/// user shards hold its checkpointed users.
-caf::actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
+/// A source (see source_actor). It follows partition ownership: a revoked
+/// partition is checkpointed before the source lets it go, an assigned one
+/// is read only once the user shards hold its checkpointed users.
+source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
                               std::shared_ptr<snapshot_store> snapshots,
                               source_settings settings);
 

@@ -4,10 +4,38 @@
 // are whitelisted as local-only message types.
 
 #include "actors/pipeline/pipeline_messages.h"
+#include "actors/pipeline/predict_job.h"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
+
+namespace vigil::actors {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, label_receipt& x) {
+  return f(caf::meta::type_name("label_receipt"), x.accepted, x.joined, x.unknown_transaction_ids);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retrain_start& x) {
+  return f(caf::meta::type_name("retrain_start"), x.status, x.trigger, x.labelled_rows, x.needed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retrain_outcome& x) {
+  return f(caf::meta::type_name("retrain_outcome"), x.outcome, x.summary, x.version,
+           x.challenger_pr_auc, x.champion_pr_auc);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retrain_status& x) {
+  return f(caf::meta::type_name("retrain_status"), x.running, x.labelled_rows, x.scored_logged,
+           x.labelled_rows_restored, x.champion_version, x.last_run);
+}
+
+} // namespace vigil::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, user_batch_atom, "ubatch")
@@ -20,9 +48,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, model_atom, "model")
   CAF_ADD_ATOM(vigil, vigil::actors, config_atom, "config")
   CAF_ADD_ATOM(vigil, vigil::actors, label_atom, "label")
+  CAF_ADD_ATOM(vigil, vigil::actors, restored_labels_atom, "rlabels")
+  CAF_ADD_ATOM(vigil, vigil::actors, merchant_label_atom, "mlabel")
   CAF_ADD_ATOM(vigil, vigil::actors, predict_atom, "predict")
   CAF_ADD_ATOM(vigil, vigil::actors, drained_atom, "drained")
   CAF_ADD_ATOM(vigil, vigil::actors, subscribe_atom, "subscribe")
+  CAF_ADD_ATOM(vigil, vigil::actors, listen_atom, "listen")
   CAF_ADD_ATOM(vigil, vigil::actors, retrain_atom, "retrain")
   CAF_ADD_ATOM(vigil, vigil::actors, retrained_atom, "retrained")
   CAF_ADD_ATOM(vigil, vigil::actors, status_atom, "status")
@@ -30,6 +61,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, install_atom, "install")
   CAF_ADD_ATOM(vigil, vigil::actors, revoke_atom, "revoke")
   CAF_ADD_ATOM(vigil, vigil::actors, quiesce_atom, "quiesce")
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::label_receipt))
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_start))
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_status))
 CAF_END_TYPE_ID_BLOCK(vigil)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::batch_ptr)
@@ -40,3 +75,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::label_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_list_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::retrain_report_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::scored_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::predict_job_ptr)

@@ -40,7 +40,7 @@ struct coordinator_state {
   bool running = false;
   std::size_t labels_at_last_run = 0;
   std::int64_t last_schedule_check_ms = 0;
-  nlohmann::json last_run = nullptr;
+  retrain_outcome last_run;
   pipeline::counter* joined = nullptr;
   pipeline::counter* unknown = nullptr;
   std::size_t restored_labels = 0;  ///< labelled rows rebuilt from stored labels at start
@@ -50,10 +50,10 @@ struct coordinator_state {
   std::unordered_set<std::string> joined_while_pending;
 };
 
-using coordinator_ptr = caf::stateful_actor<coordinator_state>*;
+using coordinator_ptr = retrain_coordinator_actor::stateful_pointer<coordinator_state>;
 
 // Runs on its own thread: training blocks for seconds to minutes.
-void retrain_worker(caf::blocking_actor* self, caf::actor coordinator,
+void retrain_worker(caf::blocking_actor* self, retrain_coordinator_actor coordinator,
                     std::shared_ptr<const pipeline::feature_table> rows, model_ptr champion,
                     config_ptr cfg) {
   auto report = std::make_shared<retrain_report>();
@@ -80,23 +80,34 @@ void retrain_worker(caf::blocking_actor* self, caf::actor coordinator,
   self->send(coordinator, retrained_atom::value, retrain_report_ptr{report});
 }
 
-std::string start_run(coordinator_ptr self, const std::string& trigger) {
+constexpr auto owner_timeout = std::chrono::seconds(10);
+
+retrain_start start_run(coordinator_ptr self, const std::string& trigger) {
   auto& s = self->state;
   if (s.running)
-    return nlohmann::json{{"status", "already running"}}.dump();
+    return {"already running", "", s.log->labelled(), 0};
   if (s.log->labelled() < min_labelled_rows)
-    return nlohmann::json{{"status", "not enough labels"}, {"labelled", s.log->labelled()},
-                          {"needed", min_labelled_rows}}.dump();
+    return {"not enough labels", "", s.log->labelled(), min_labelled_rows};
   s.running = true;
   s.labels_at_last_run = s.log->labelled();
   auto rows = std::make_shared<const pipeline::feature_table>(s.log->labelled_rows());
-  self->spawn<caf::detached>(retrain_worker, caf::actor{self}, rows, s.wiring.champion, s.wiring.config);
+  // The challenger faces the model served now.
+  self->request(s.wiring.model_owner, owner_timeout, caf::get_atom::value)
+    .then(
+      [=](model_ptr champion) {
+        self->spawn<caf::detached>(retrain_worker, caf::actor_cast<retrain_coordinator_actor>(self), rows,
+                                   champion, self->state.wiring.config);
+      },
+      [=](caf::error& e) {
+        self->state.running = false;
+        self->state.last_run = {"failed", "no champion to challenge: " + caf::to_string(e), 0, 0, 0};
+      });
   pipeline::metrics().get_counter("vigil_retrain_started_total{trigger=\"" + trigger + "\"}",
                                   "Retraining runs started, by trigger").add();
-  return nlohmann::json{{"status", "started"}, {"trigger", trigger}, {"labelled_rows", rows->rows()}}.dump();
+  return {"started", trigger, rows->rows(), 0};
 }
 
-caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
+retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
   auto& st = self->state;
   st.log = std::make_unique<scored_log>(max_scored_entries, max_labelled_rows);
   st.wiring = std::move(wiring);
@@ -113,21 +124,21 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
     },
     [=](label_atom, label_batch_ptr labels) {
       auto& s = self->state;
-      nlohmann::json unknown = nlohmann::json::array();
-      std::size_t joined = 0;
+      label_receipt receipt;
+      receipt.accepted = labels->size();
       for (const auto& l : *labels) {
         auto entry = s.log->join(l);
         if (!entry) {
-          unknown.push_back(l.transaction_id);
+          receipt.unknown_transaction_ids.push_back(l.transaction_id);
           s.unknown->add();
           continue;
         }
-        ++joined;
+        ++receipt.joined;
         s.joined->add();
         if (s.history_pending)
           s.joined_while_pending.insert(l.transaction_id);
         const auto& shards = s.wiring.merchant_shards;
-        self->send(shards[shard_of(entry->merchant_id, static_cast<int>(shards.size()))], label_atom::value,
+        self->send(shards[shard_of(entry->merchant_id, static_cast<int>(shards.size()))], merchant_label_atom::value,
                    entry->merchant_id, entry->event_time_ms, l.is_fraud);
       }
       pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
@@ -135,10 +146,9 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
       auto min_new = s.wiring.config->retrain_min_new_labels;
       if (min_new > 0 && s.log->labelled() - s.labels_at_last_run >= static_cast<std::size_t>(min_new))
         start_run(self, "label_count");
-      return nlohmann::json{{"accepted", labels->size()}, {"joined", joined},
-                            {"unknown_transaction_ids", unknown}}.dump();
+      return receipt;
     },
-    [=](label_atom, label_batch_ptr labels, bool /* restored */) {
+    [=](restored_labels_atom, label_batch_ptr labels) {
       auto& s = self->state;
       std::size_t joined = 0;
       for (const auto& l : *labels)
@@ -165,26 +175,26 @@ caf::behavior retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
         .set(report->challenger_pr_auc);
       pipeline::metrics().get_gauge("vigil_retrain_champion_pr_auc", "Champion PR-AUC on the same slice")
         .set(report->champion_pr_auc);
-      s.last_run = {{"outcome", outcome}, {"version", report->version}, {"summary", report->summary},
-                    {"challenger_pr_auc", report->challenger_pr_auc},
-                    {"champion_pr_auc", report->champion_pr_auc}};
-      if (report->promoted) {
-        s.wiring.champion = report->model;
-        for (const auto& scorer : s.wiring.scorers)
-          self->send(scorer, model_atom::value, report->model);
-        pipeline::metrics().get_gauge("vigil_model_version", "Version of the model being served")
-          .set(report->model->version);
-      }
+      s.last_run = {outcome, report->summary, report->version, report->challenger_pr_auc,
+                    report->champion_pr_auc};
+      if (report->promoted)
+        self->request(s.wiring.model_owner, owner_timeout, model_atom::value, report->model)
+          .then([](std::int32_t) {},
+                [](caf::error& e) { std::cerr << "vigil: promoted model not served: " << caf::to_string(e) << "\n"; });
     },
     [=](status_atom) {
       auto& s = self->state;
-      return nlohmann::json{{"running", s.running}, {"labelled_rows", s.log->labelled()},
-                            {"scored_logged", s.log->scored()},
-                            {"labelled_rows_restored", s.restored_labels},
-                            {"champion_version", s.wiring.champion ? s.wiring.champion->version : 0},
-                            {"last_run", s.last_run}}.dump();
+      auto status = retrain_status{s.running, s.log->labelled(), s.log->scored(), s.restored_labels, 0, s.last_run};
+      auto promise = self->make_response_promise<retrain_status>();
+      self->request(s.wiring.model_owner, owner_timeout, caf::get_atom::value)
+        .then(
+          [=](model_ptr champion) mutable {
+            status.champion_version = champion->version;
+            promise.deliver(status);
+          },
+          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+      return promise;
     },
-    [=](model_atom, model_ptr model) { self->state.wiring.champion = std::move(model); },
     [=](config_atom, config_ptr cfg) { self->state.wiring.config = std::move(cfg); },
     [=](tick_atom) {
       auto& s = self->state;
@@ -204,7 +214,8 @@ namespace {
 using history_reader = std::function<scored_history(const std::atomic<bool>& cancel)>;
 
 // Runs on its own thread (see restore_scored_history).
-void read_back_history(caf::blocking_actor*, caf::actor coordinator, std::shared_ptr<std::atomic<bool>> cancel,
+void read_back_history(caf::blocking_actor*, retrain_coordinator_actor coordinator,
+                       std::shared_ptr<std::atomic<bool>> cancel,
                        history_reader read) {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);  // this thread only
   scored_history history;
@@ -218,8 +229,8 @@ void read_back_history(caf::blocking_actor*, caf::actor coordinator, std::shared
     std::cerr << "vigil: earlier decisions not read back (feedback for them reports unknown ids): "
               << e.what() << "\n";
     // Nothing is coming: the coordinator stops waiting for it.
-    caf::anon_send(coordinator, label_atom::value,
-                   label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>()}, true);
+    caf::anon_send(coordinator, restored_labels_atom::value,
+                   label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>()});
     return;
   }
   constexpr std::size_t chunk = 10'000;
@@ -232,10 +243,9 @@ void read_back_history(caf::blocking_actor*, caf::actor coordinator, std::shared
   pipeline::metrics().get_counter("vigil_decisions_restored_total",
                                   "Decisions read back at start, so labels for them still join")
     .add(history.decisions.size());
-  caf::anon_send(coordinator, label_atom::value,
+  caf::anon_send(coordinator, restored_labels_atom::value,
                  label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
-                   std::move(history.labels))},
-                 true);
+                   std::move(history.labels))});
   std::cerr << "vigil: read back " << history.decisions.size() << " decisions and their labels"
             << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
             << "\n";
@@ -243,7 +253,8 @@ void read_back_history(caf::blocking_actor*, caf::actor coordinator, std::shared
 
 } // namespace
 
-std::shared_ptr<std::atomic<bool>> restore_scored_history(caf::actor_system& sys, caf::actor coordinator,
+std::shared_ptr<std::atomic<bool>> restore_scored_history(caf::actor_system& sys,
+                                                          retrain_coordinator_actor coordinator,
                                                           history_reader read) {
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   // Arguments, not captures: CAF 0.17 dereferences a null argument tuple for
@@ -264,7 +275,7 @@ bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int
   return instant > last_check_ms && instant <= now_ms;
 }
 
-caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring) {
+retrain_coordinator_actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring) {
   return sys.spawn(retrain_coordinator, std::move(wiring));
 }
 

@@ -6,7 +6,7 @@
 // the configured margin is registered, promoted and hot-swapped into every
 // scorer; otherwise it stays a candidate.
 
-#include "actors/pipeline/pipeline_messages.h"
+#include "actors/pipeline/actor_interfaces.h"
 
 #include <caf/fwd.hpp>
 
@@ -20,20 +20,18 @@ namespace vigil::actors {
 struct scored_history;
 
 struct retrain_wiring {
-  std::vector<caf::actor> merchant_shards;  ///< receive labels
-  std::vector<caf::actor> scorers;          ///< receive promoted models
-  model_ptr champion;
+  std::vector<merchant_shard_actor> merchant_shards;  ///< receive labels
+  serving_model_actor model_owner;          ///< the champion; swaps in a promoted model
   config_ptr config;
 };
 
 /// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,
-/// label_batch_ptr) -> JSON text {"accepted","joined","unknown_transaction_ids"};
-/// (label, label_batch_ptr, true): restored labels, joined for retraining
-/// only (merchant state already holds what its checkpoint saw), except those
-/// already joined live since the start;
-/// (retrain) -> JSON text status; (status) -> JSON text; (model, model_ptr)
-/// when a model is promoted elsewhere; (config, config_ptr).
-caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
+/// label_batch_ptr) -> label_receipt; (rlabels, label_batch_ptr): restored
+/// labels, joined for retraining only (merchant state already holds what its
+/// checkpoint saw), except those already joined live since the start;
+/// (retrain) -> retrain_start; (status) -> retrain_status (the champion is
+/// the model owner's); (config, config_ptr).
+retrain_coordinator_actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
 
 /// Runs `read` on a thread of its own at the lowest CPU priority (seconds
 /// for a long history; it must not slow the live stream) and hands the
@@ -41,7 +39,7 @@ caf::actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiri
 /// joined to them. Feedback sent before it lands reports unknown ids.
 /// Setting the returned flag cancels the read (a stopping node).
 std::shared_ptr<std::atomic<bool>> restore_scored_history(
-  caf::actor_system& sys, caf::actor coordinator,
+  caf::actor_system& sys, retrain_coordinator_actor coordinator,
   std::function<scored_history(const std::atomic<bool>& cancel)> read);
 
 /// Whether a daily schedule "HH:MM" (UTC) fell in (last_check_ms, now_ms].

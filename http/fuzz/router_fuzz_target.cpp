@@ -10,20 +10,22 @@ namespace {
 // Accepts everything the router passes on, so the fuzzer reaches the parsers.
 class permissive_node final : public node_api {
  public:
-  std::vector<nlohmann::json> predict(const std::vector<pipeline::transaction>& txs, bool, bool) override {
-    return std::vector<nlohmann::json>(txs.size(), nlohmann::json::object());
+  void predict(predict_call call, decisions_continuation done) override {
+    done(std::vector<std::string>(call.transactions.size(), "{}"));
   }
-  nlohmann::json feedback(const std::vector<pipeline::label_event>& l) override { return {{"accepted", l.size()}}; }
+  void feedback(std::vector<pipeline::label_event> l, json_continuation done) override {
+    done(nlohmann::json{{"accepted", l.size()}});
+  }
+  void models(json_continuation done) override { done(nlohmann::json::object()); }
+  void promote(int v, json_continuation done) override { done(nlohmann::json{{"promoted", v}}); }
+  void retrain(json_continuation done) override { done(nlohmann::json::object()); }
   nlohmann::json config() override { return nlohmann::json::object(); }
   std::vector<config::config_error> update_config(const nlohmann::json& patch) override {
     config::runtime_config out;
     return config::apply_patch(config::runtime_config{}, patch, true, out);
   }
   std::vector<config::config_error> rollback_config(int) override { return {}; }
-  nlohmann::json models() override { return nlohmann::json::object(); }
-  nlohmann::json promote(int v) override { return {{"promoted", v}}; }
-  nlohmann::json retrain() override { return nlohmann::json::object(); }
-  nlohmann::json readiness() override { return {{"ready", true}}; }
+  void readiness(json_continuation done) override { done(nlohmann::json{{"ready", true}}); }
   std::string metrics_text() override { return ""; }
   std::string auth_token() override { return "fuzz-token"; }
 };

@@ -95,7 +95,19 @@ TEST_CASE("a model swap under load loses and doubles no decision", "[integration
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto next = std::make_shared<models::scoring_model>(*f.model);
   next->version = f.model->version + 100;
-  broadcast_model(f.handles, next);
+  {
+    // Through the owner of the served model, which also answers what it serves.
+    caf::scoped_actor self{*f.sys};
+    std::int32_t served = 0;
+    self->request(f.handles.model_owner, std::chrono::seconds(10), model_atom::value, model_ptr{next})
+      .receive([&](std::int32_t v) { served = v; }, [](caf::error&) { FAIL("no swap"); });
+    CHECK(served == next->version);
+    model_ptr now;
+    self->request(f.handles.model_owner, std::chrono::seconds(10), caf::get_atom::value)
+      .receive([&](model_ptr m) { now = m; }, [](caf::error&) { FAIL("no answer"); });
+    CHECK(now == next);
+    CHECK(pipeline::metrics().get_gauge("vigil_model_version", "").value() == next->version);
+  }
   auto& m = pipeline::metrics();
   bool drained = f.wait_drained(std::chrono::seconds(120));
   INFO("records in " << m.get_counter("vigil_records_in_total", "").value() << ", in flight "

@@ -2,7 +2,10 @@
 
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/decision_json.h"
+#include "actors/pipeline/feature_actors.h"
+#include "actors/pipeline/serving_model_actor.h"
 #include "actors/pipeline/vigil_atoms.h"
+#include "models/serving/scoring_model.h"
 #include "actors/retrain/retrain_coordinator.h"
 #include "actors/retrain/scored_history.h"
 #include "config/runtime_config.h"
@@ -158,20 +161,17 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
-  // One (unused) argument: CAF 0.17 dereferences a null argument tuple for a
-  // function actor spawned without any (UBSan reports it).
-  auto merchant_shard = sys.spawn(
-    [](caf::event_based_actor*, int) -> caf::behavior {
-      return {[](actors::label_atom, const std::string&, std::int64_t, bool) {}};
-    },
-    0);
+  auto merchant_shard = actors::spawn_merchant_feature_actor(sys, 0, 1, {}, 600'000, nullptr);
   auto config = std::make_shared<config::runtime_config>();  // read-back on (the default)
-  auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, {}, nullptr, config});
+  models::model_registry registry{testing::trained_registry()};
+  auto owner = actors::spawn_serving_model(
+    sys, models::load_scoring_model(registry, registry.production()->version), {});
+  auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, owner, config});
   caf::scoped_actor self{sys};
   auto status = [&] {
-    json out;
+    actors::retrain_status out;
     self->request(coordinator, std::chrono::seconds(10), actors::status_atom::value)
-      .receive([&](const std::string& text) { out = json::parse(text); }, [](caf::error&) {});
+      .receive([&](const actors::retrain_status& s) { out = s; }, [](caf::error&) { FAIL(); });
     return out;
   };
   auto labels = [](std::vector<std::string> ids) {
@@ -187,17 +187,18 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   (*decisions)[1].transaction_id = "t-2";
   self->send(coordinator, actors::decisions_atom::value, std::uint64_t{0}, actors::decision_batch_ptr{decisions});
   self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
-    .receive([](const std::string& reply) { CHECK(json::parse(reply)["joined"] == 1); }, [](caf::error&) { FAIL(); });
-  self->send(coordinator, actors::label_atom::value, actors::label_batch_ptr{labels({"t-1", "t-2"})}, true);
+    .receive([](const actors::label_receipt& reply) { CHECK(reply.joined == 1); }, [](caf::error&) { FAIL(); });
+  self->send(coordinator, actors::restored_labels_atom::value, actors::label_batch_ptr{labels({"t-1", "t-2"})});
   auto after = status();
-  CHECK(after["labelled_rows_restored"] == 1);  // only t-2
-  CHECK(after["labelled_rows"] == 2);           // t-1 once, t-2 once
+  CHECK(after.labelled_rows_restored == 1);  // only t-2
+  CHECK(after.labelled_rows == 2);           // t-1 once, t-2 once
 
   // After the read-back, a second live label for t-1 is a new row (a
   // correction), as before.
   self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
-    .receive([](const std::string&) {}, [](caf::error&) { FAIL(); });
-  CHECK(status()["labelled_rows"] == 3);
+    .receive([](const actors::label_receipt&) {}, [](caf::error&) { FAIL(); });
+  CHECK(status().labelled_rows == 3);
   self->send_exit(coordinator, caf::exit_reason::user_shutdown);
   self->send_exit(merchant_shard, caf::exit_reason::user_shutdown);
+  self->send_exit(owner, caf::exit_reason::user_shutdown);
 }

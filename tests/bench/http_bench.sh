@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# POST /predict benchmark, one run, side by side: Vigil (embedded node) and a
-# minimal FastAPI + XGBoost service on the same model, each loaded by wrk with
-# keep-alive connections. Prints requests/s and p50/p99/p99.9 per run and the
-# medians. Needs: build/vigil, wrk, python3 with fastapi uvicorn xgboost.
-# Usage: tests/bench/http_bench.sh [runs=3] [seconds=15] [connections=32]
+# HTTP benchmark, one run of each measurement per round, rounds alternating:
+#   health     GET /health (the server's own ceiling, no actors touched)
+#   predict    POST /predict, one transaction, users and merchants drawn from
+#              20,000 and 10,000 distinct ids
+#   array100   POST /predict, arrays of 100 transactions
+#   fastapi    the FastAPI + XGBoost baseline, the same single-transaction load
+# then /health alone and /health while four clients post 1,000-item
+# ?explain=true arrays. Prints every run, the medians, and the ratios
+# /predict to /health and Vigil to FastAPI from the same run.
+# Needs build/vigil and wrk; the baseline's Python packages are installed
+# into a cached virtualenv on first use.
+# Usage: tests/bench/http_bench.sh [rounds=3] [seconds=10] [connections=32]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-runs=${1:-3}; secs=${2:-15}; conns=${3:-32}
+rounds=${1:-3}; secs=${2:-10}; conns=${3:-32}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
+venv="${VIGIL_CACHE_DIR:-$HOME/.cache/vigil}/bench-venv"
+if ! "$venv/bin/python" -c 'import fastapi, uvicorn, xgboost' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q fastapi uvicorn xgboost numpy >&2
+fi
+mul() { awk -v a="$1" -v b="$2" 'BEGIN {print a * b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {  # bounded: 300 s (first start may train the bootstrap model)
   for _ in $(seq 1 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
@@ -19,24 +33,53 @@ vport=$(free_port); fport=$(free_port)
 "$root/build/vigil" run --http-port "$vport" --rate 100 --registry "$work/registry" >vigil.log 2>&1 &
 wait_http "http://127.0.0.1:$vport/ready"
 model=$(ls -d "$work"/registry/v*/model.json | head -1)
-VIGIL_MODEL="$model" python3 -m uvicorn --app-dir "$root/tests/bench/fastapi_baseline" app:app \
+VIGIL_MODEL="$model" "$venv/bin/python" -m uvicorn --app-dir "$root/tests/bench/fastapi_baseline" app:app \
   --port "$fport" --log-level warning >fastapi.log 2>&1 &
 wait_http "http://127.0.0.1:$fport/docs"
-bench() {  # name port -> appends "rps p50 p99 p999" to $name.runs
-  local out
-  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/tests/bench/predict.lua" "http://127.0.0.1:$2/predict")
-  local rps p50 p99 p999
+
+# run NAME ITEMS URL SCRIPT [wrk options] -> appends "rps p50 p99 p999" to NAME.runs
+run() {
+  local name=$1 items=$2 url=$3 script=$4; shift 4
+  local out rps p50 p99 p999
+  out=$(VIGIL_ITEMS=$items wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/tests/bench/$script" "$@" "$url")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   read -r p50 p99 p999 < <(echo "$out" | awk '$1=="PCT" {print $2, $3, $4}')
-  echo "$rps $p50 $p99 $p999" >>"$1.runs"
-  printf '%-8s run: %10.0f req/s  p50 %8.3f ms  p99 %8.3f ms  p99.9 %8.3f ms\n' "$1" "$rps" "$p50" "$p99" "$p999"
+  echo "$rps $p50 $p99 $p999" >>"$name.runs"
+  printf '%-16s run: %9.0f req/s %11.0f tx/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms\n' \
+    "$name" "$rps" "$(mul "$rps" "$items")" "$p50" "$p99" "$p999"
 }
-for i in $(seq 1 "$runs"); do bench vigil "$vport"; bench fastapi "$fport"; done
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for name in vigil fastapi; do
-  for col in 1 2 3 4; do awk -v c=$col '{print $c}' "$name.runs" | median >"$name.m$col"; done
-  printf '%-8s median of %d: %10.0f req/s  p50 %8.3f ms  p99 %8.3f ms  p99.9 %8.3f ms\n' "$name" "$runs" \
-    "$(cat $name.m1)" "$(cat $name.m2)" "$(cat $name.m3)" "$(cat $name.m4)"
+v="http://127.0.0.1:$vport"
+for _ in $(seq 1 "$rounds"); do
+  run health 1 "$v/health" percentiles.lua
+  run predict 1 "$v/predict" predict_random.lua
+  run array100 100 "$v/predict" predict_random.lua
+  run fastapi 1 "http://127.0.0.1:$fport/predict" predict_random.lua
 done
-awk -v a="$(cat vigil.m1)" -v b="$(cat fastapi.m1)" -v c="$(cat vigil.m3)" -v d="$(cat fastapi.m3)" \
-  'BEGIN {printf "ratio vigil/fastapi: throughput %.1fx, p99 latency %.1fx lower\n", a/b, d/c}'
+# Isolation: /health with the same wrk settings, alone and while four
+# clients post 1,000-item explained arrays as fast as they are answered.
+for _ in $(seq 1 "$rounds"); do
+  run health_alone 1 "$v/health" percentiles.lua
+  VIGIL_ITEMS=1000 wrk -t1 -c4 -d"$((secs + 4))s" -s "$root/tests/bench/predict_random.lua" \
+    "$v/predict?explain=true" >explain.out 2>&1 &
+  explain=$!
+  sleep 2
+  run health_explain 1 "$v/health" percentiles.lua
+  wait "$explain" || true
+  echo "  explain load: $(awk '/Requests\/sec/ {print $2}' explain.out) req/s of 1,000 items" \
+       "($(awk '/Non-2xx/ {print $4}' explain.out) non-2xx)"
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A items=([health]=1 [predict]=1 [array100]=100 [fastapi]=1 [health_alone]=1 [health_explain]=1)
+echo
+for name in health predict array100 fastapi health_alone health_explain; do
+  for col in 1 2 3 4; do awk -v c=$col '{print $c}' "$name.runs" | median >"$name.m$col"; done
+  printf '%-16s median of %d: %9.0f req/s %11.0f tx/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms\n' \
+    "$name" "$rounds" "$(cat $name.m1)" "$(mul "$(cat $name.m1)" "${items[$name]}")" \
+    "$(cat $name.m2)" "$(cat $name.m3)" "$(cat $name.m4)"
+done
+printf 'ratio /predict to /health (req/s, same run): %.2f\n' "$(ratio "$(cat predict.m1)" "$(cat health.m1)")"
+printf 'ratio vigil /predict to fastapi (req/s): %.1fx; p99 %.1fx lower\n' \
+  "$(ratio "$(cat predict.m1)" "$(cat fastapi.m1)")" "$(ratio "$(cat fastapi.m3)" "$(cat predict.m3)")"
+printf '/health p99 alone %.3f ms, under four 1,000-item explain clients %.3f ms\n' \
+  "$(cat health_alone.m3)" "$(cat health_explain.m3)"

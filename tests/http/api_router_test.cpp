@@ -18,19 +18,20 @@ class fake_node final : public node_api {
   json last_patch;
 
   bool last_explain = false;
-  std::vector<json> predict(const std::vector<pipeline::transaction>& txs, bool update,
-                            bool explain) override {
-    predicted = txs;
-    last_update = update;
-    last_explain = explain;
-    std::vector<json> out;
-    for (const auto& tx : txs)
-      out.push_back({{"transaction_id", tx.transaction_id}, {"probability", 0.1}});
-    return out;
+  bool last_expensive = false;
+  void predict(predict_call call, decisions_continuation done) override {
+    predicted = call.transactions;
+    last_update = call.update;
+    last_explain = call.explain;
+    last_expensive = call.expensive;
+    std::vector<std::string> out;
+    for (const auto& tx : call.transactions)
+      out.push_back(json{{"transaction_id", tx.transaction_id}, {"probability", 0.1}}.dump());
+    done(std::move(out));
   }
-  json feedback(const std::vector<pipeline::label_event>& l) override {
+  void feedback(std::vector<pipeline::label_event> l, json_continuation done) override {
     labels = l;
-    return {{"accepted", l.size()}};
+    done(json{{"accepted", l.size()}});
   }
   json config() override { return {{"version", 1}}; }
   std::vector<config::config_error> update_config(const json& patch) override {
@@ -40,14 +41,16 @@ class fake_node final : public node_api {
     return {};
   }
   std::vector<config::config_error> rollback_config(int) override { return {}; }
-  json models() override { return {{"models", json::array()}}; }
-  json promote(int version) override {
+  void models(json_continuation done) override { done(json{{"models", json::array()}}); }
+  void promote(int version, json_continuation done) override {
     if (version == 9)
-      throw http_error(404, "no model version 9");
-    return {{"promoted", version}};
+      return done(vigil_error(vigil_errc::not_found, "no model version 9"));
+    done(json{{"promoted", version}});
   }
-  json retrain() override { return {{"status", "started"}}; }
-  json readiness() override { return {{"ready", false}, {"checks", {{"kafka", false}}}}; }
+  void retrain(json_continuation done) override { done(json{{"status", "started"}}); }
+  void readiness(json_continuation done) override {
+    done(json{{"ready", false}, {"checks", {{"kafka", false}}}});
+  }
   std::string metrics_text() override { return "vigil_records_in_total 3\n"; }
   std::string auth_token() override { return "secret-token"; }
 };

@@ -1,0 +1,104 @@
+#pragma once
+// The typed actor interfaces of Vigil, declared in one place: every message
+// has one meaning, replies are typed values, and wiring an actor to a
+// handle of another interface fails to compile.
+
+#include "actors/pipeline/vigil_atoms.h"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace vigil::actors {
+
+/// Receives every published batch of decisions (the retrain coordinator).
+using decision_listener_actor =
+  caf::typed_actor<caf::reacts_to<decisions_atom, std::uint64_t, decision_batch_ptr>>;
+
+/// Scorer pool member. (score, batch id, batch): scores a stream batch and
+/// sends the decisions to the sink; (predict, batch, flagged_reasons) ->
+/// the decisions and the model that made them; (model, next): swap between
+/// batches; (config, next).
+using scorer_actor = caf::typed_actor<
+  caf::reacts_to<score_atom, std::uint64_t, batch_ptr>,
+  caf::replies_to<predict_atom, batch_ptr, bool>::with<scored_batch_ptr>,
+  caf::reacts_to<model_atom, model_ptr>,
+  caf::reacts_to<config_atom, config_ptr>>;
+
+/// Merchant shard. (mpart, batch id, part) from each user shard: joins the
+/// parts of a batch, fills merchant features, hands it to a scorer;
+/// (mlabel, merchant id, event time ms, is_fraud): a joined label;
+/// (predict, batch, update) -> the batch with merchant features;
+/// (snapshot, all) -> a copy of the merchants changed since the last one
+/// (all of them with `all`); (config, next).
+using merchant_shard_actor = caf::typed_actor<
+  caf::reacts_to<merchant_part_atom, std::uint64_t, batch_ptr>,
+  caf::reacts_to<merchant_label_atom, std::string, std::int64_t, bool>,
+  caf::replies_to<predict_atom, batch_ptr, bool>::with<batch_ptr>,
+  caf::replies_to<snapshot_atom, bool>::with<snapshot_ptr>,
+  caf::reacts_to<config_atom, config_ptr>>;
+
+/// User shard. (ubatch, batch id, part) from the source: fills user
+/// features, forwards the batch split by merchant to every merchant shard;
+/// (predict, batch, update) -> the batch with transaction and user
+/// features; (snapshot, all) -> a copy of the users changed since the last
+/// one, with their partitions; (install, users) adds restored users;
+/// (revoke, partitions) forgets their users; (config, next).
+using user_shard_actor = caf::typed_actor<
+  caf::reacts_to<user_batch_atom, std::uint64_t, batch_ptr>,
+  caf::replies_to<predict_atom, batch_ptr, bool>::with<batch_ptr>,
+  caf::replies_to<snapshot_atom, bool>::with<snapshot_ptr>,
+  caf::reacts_to<install_atom, snapshot_ptr>,
+  caf::reacts_to<revoke_atom, partition_list_ptr>,
+  caf::reacts_to<config_atom, config_ptr>>;
+
+/// The head of the pipeline. (done, batch id) from the sink returns credit;
+/// (saved, error) from its checkpoint writer ("" = stored); (snapshot) ->
+/// true once a checkpoint taken after the request is stored; (quiesce) ->
+/// the same, reading nothing after it; (drained) -> true once a finite
+/// input is delivered and checkpointed; (tick) drives it; (config, next).
+using source_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,
+  caf::reacts_to<batch_done_atom, std::uint64_t>,
+  caf::reacts_to<saved_atom, std::string>,
+  caf::replies_to<snapshot_atom>::with<bool>,
+  caf::replies_to<quiesce_atom>::with<bool>,
+  caf::replies_to<drained_atom>::with<bool>,
+  caf::reacts_to<config_atom, config_ptr>>;
+
+/// Publishes decisions. (decisions, batch id, decisions) from scorers;
+/// (subscribe, source): where credit goes back; (listen, listener): also
+/// receives every published batch; (tick) polls deliveries.
+using sink_actor = caf::typed_actor<
+  caf::reacts_to<decisions_atom, std::uint64_t, decision_batch_ptr>,
+  caf::reacts_to<subscribe_atom, source_actor>,
+  caf::reacts_to<listen_atom, decision_listener_actor>,
+  caf::reacts_to<tick_atom>>;
+
+/// Takes /predict jobs, coalesces them into passes through the user shards,
+/// merchant shards and scorers (the stream's code path), and answers each
+/// through its job's continuation.
+using predict_gateway_actor = caf::typed_actor<caf::reacts_to<predict_atom, predict_job_ptr>>;
+
+/// Owns the model being served, the one place that swaps it: (get) -> the
+/// model now served; (model, next) -> swaps it into every scorer (taking
+/// effect between batches), sets vigil_model_version, replies the version
+/// served. Readiness, /models and the retrain coordinator ask it.
+using serving_model_actor = caf::typed_actor<
+  caf::replies_to<caf::get_atom>::with<model_ptr>,
+  caf::replies_to<model_atom, model_ptr>::with<std::int32_t>>;
+
+/// The retrain coordinator (see retrain_coordinator.h): logs scored vectors,
+/// joins labels, retrains. (label, labels) -> receipt; (rlabels, labels):
+/// stored labels read back at start; (retrain) -> whether a run started;
+/// (status) -> retraining state; (retrained, report) from its worker;
+/// (tick) checks the schedule; (config, next).
+using retrain_coordinator_actor = decision_listener_actor::extend<
+  caf::replies_to<label_atom, label_batch_ptr>::with<label_receipt>,
+  caf::reacts_to<restored_labels_atom, label_batch_ptr>,
+  caf::replies_to<retrain_atom>::with<retrain_start>,
+  caf::replies_to<status_atom>::with<retrain_status>,
+  caf::reacts_to<retrained_atom, retrain_report_ptr>,
+  caf::reacts_to<tick_atom>,
+  caf::reacts_to<config_atom, config_ptr>>;
+
+} // namespace vigil::actors

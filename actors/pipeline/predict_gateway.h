@@ -1,0 +1,37 @@
+#pragma once
+// The /predict gateway: hands concurrent requests to the same shards and
+// scorers as the stream, many requests per hop under load and none waiting
+// when idle (see predict_coalescer.h). Cheap requests are rendered on the
+// actor threads; expensive ones (explanations, large arrays) are explained
+// and rendered on the expensive lane, off the actor and I/O threads.
+
+#include "actors/pipeline/actor_interfaces.h"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace vigil::http {
+class expensive_lane;
+}
+
+namespace vigil::actors {
+
+struct predict_gateway_wiring {
+  std::vector<user_shard_actor> user_shards;
+  std::vector<merchant_shard_actor> merchant_shards;
+  std::vector<scorer_actor> scorers;
+  /// Receives the decisions of passes that updated state (labels join them).
+  decision_listener_actor coordinator;
+  /// Where expensive jobs finish; nullptr = on the gateway.
+  std::shared_ptr<http::expensive_lane> lane;
+  std::size_t max_in_flight = 4;           ///< passes at once
+  std::size_t max_pass_items = 1024;       ///< per pass (a larger job goes whole)
+  std::size_t max_queued_items = 100'000;  ///< beyond: refused, overloaded
+};
+
+predict_gateway_actor spawn_predict_gateway(caf::actor_system& sys, predict_gateway_wiring wiring);
+
+} // namespace vigil::actors
