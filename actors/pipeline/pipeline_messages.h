@@ -9,6 +9,7 @@
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/label_event.h"
 #include "pipeline/schema/transaction.h"
+#include "pipeline/stream/work_item.h"
 
 #include <cstdint>
 #include <memory>
@@ -21,21 +22,9 @@ struct runtime_config;
 
 namespace vigil::actors {
 
-/// Where a record came from, for offset commits and snapshots.
-struct source_position {
-  std::int32_t partition = pipeline::no_partition;  ///< none: from /predict
-  std::int64_t offset = 0;
-};
-
-/// One record moving through the pipeline; stages fill `features` in turn.
-struct work_item {
-  std::uint64_t sequence = 0;     ///< order assigned by the source
-  pipeline::transaction tx;
-  pipeline::feature_vector features{};
-  source_position position;
-  std::int64_t ingest_ns = 0;     ///< steady clock when the source read it
-  std::int64_t source_time_ms = 0;  ///< Kafka record timestamp (produce time), 0 if none
-};
+using pipeline::source_position;
+using pipeline::work_batch;
+using pipeline::work_item;
 
 /// The scored outcome of one record.
 struct decision_record {
@@ -53,7 +42,6 @@ struct decision_record {
   bool shadow = false;
 };
 
-using work_batch = std::vector<work_item>;
 using batch_ptr = std::shared_ptr<work_batch>;
 using decision_batch = std::vector<decision_record>;
 using decision_batch_ptr = std::shared_ptr<decision_batch>;

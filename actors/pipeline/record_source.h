@@ -9,8 +9,7 @@
 
 namespace vigil::actors {
 
-/// Input partition -> next offset to read.
-using partition_positions = std::map<std::int32_t, std::int64_t>;
+using pipeline::partition_positions;
 
 class record_source {
  public:
