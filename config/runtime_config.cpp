@@ -49,6 +49,7 @@ void for_each_field(Config& c, F&& f) {
   f("simulator_rate", c.simulator_rate);
   f("simulator_seed", c.simulator_seed);
   f("simulator_count", c.simulator_count);
+  f("simulator_users", c.simulator_users);
 }
 
 template <class T>
@@ -95,7 +96,7 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "body_limit_bytes",
+    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "readback_decisions"};
   return fields;
 }
@@ -132,6 +133,7 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.max_connections >= 1, "max_connections", "must be at least 1");
   need(c.simulator_rate >= 0, "simulator_rate", "must not be negative");
   need(c.simulator_count >= 0, "simulator_count", "must not be negative");
+  need(c.simulator_users >= 0 && c.simulator_users <= 200'000, "simulator_users", "must be in [0, 200000]");
   for (const auto& name : c.disabled_features) {
     const auto& names = pipeline::feature_names();
     need(std::find(names.begin(), names.end(), name) != names.end(), "disabled_features",

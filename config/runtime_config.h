@@ -57,6 +57,7 @@ struct runtime_config {
   double simulator_rate = 2'000;           ///< transactions per second, 0 = unthrottled
   std::uint64_t simulator_seed = 1;
   std::int64_t simulator_count = 0;        ///< 0 = unbounded
+  std::int64_t simulator_users = 0;        ///< legitimate users; 0 = 10,000 (merchants: a tenth)
 };
 
 /// One refusal reason: the field and what is wrong.

@@ -73,7 +73,7 @@ int score_command(const arguments& args) {
     one.front().tx = record.tx;
     one.front().features = store.features(record.tx, true);
     auto decision = actors::score_batch(one, *model, thresholds, false).front();
-    *out << actors::decision_to_json(decision, false).dump() << '\n';
+    *out << actors::render_decision(decision, false) << '\n';
     if (record.label) {
       scores.push_back(static_cast<float>(decision.probability));
       labels.push_back(record.label->is_fraud ? 1.0f : 0.0f);

@@ -56,7 +56,7 @@ void kafka_decision_publisher::produce(const std::string& topic, const std::stri
 void kafka_decision_publisher::publish(std::uint64_t batch_id, const decision_batch& decisions) {
   outstanding_.emplace(batch_id, 0);
   for (const auto& d : decisions) {
-    auto value = decision_to_json(d, true).dump();
+    auto value = render_decision(d, true);
     produce(predictions_topic_, d.transaction_id, value, batch_id);
     if (d.decision != models::decision_kind::approve)
       produce(alerts_topic_, d.transaction_id, value, batch_id);

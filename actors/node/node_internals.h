@@ -60,6 +60,7 @@ struct vigil_node::impl {
   std::shared_ptr<const node_name_lease> lease;        ///< with Redis checkpoints
   std::unique_ptr<http::node_api> api;
   std::atomic<bool> started{false};
+  bool stopped = false;
   /// Set when the source reports a finite input delivered and checkpointed.
   std::shared_ptr<std::atomic<bool>> drained = std::make_shared<std::atomic<bool>>(false);
 };

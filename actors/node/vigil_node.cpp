@@ -65,6 +65,7 @@ void vigil_node::start() {
   if (cfg->brokers.empty()) {
     pipeline::simulator_options so;
     so.seed = cfg->simulator_seed;
+    so.users = static_cast<int>(cfg->simulator_users);
     // The population does not depend on --count, so a longer run extends
     // the same stream (what resuming from a checkpoint relies on).
     so.expected_count = embedded_population_basis;
@@ -155,8 +156,11 @@ bool vigil_node::checkpoint(std::chrono::milliseconds timeout) {
 
 void vigil_node::stop() {
   auto& d = *impl_;
-  if (!d.started)
+  // Stops whatever start() got to: a start that failed half-way (the HTTP
+  // port taken) must not leave actors that the actor system waits for.
+  if (d.stopped)
     return;
+  d.stopped = true;
   d.started = false;
   if (d.server)
     d.server->stop();
@@ -164,9 +168,11 @@ void vigil_node::stop() {
     d.lane->stop();
   if (d.cancel_history)
     *d.cancel_history = true;
-  d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
+  if (d.pipeline.source)
+    d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
   stop_pipeline(d.pipeline);
-  caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
+  if (d.coordinator)
+    caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
   if (d.gateway)
     caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
 }

@@ -3,9 +3,12 @@
 #include "pipeline/features/recent_set.h"
 #include "pipeline/schema/transaction_json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace vigil::actors {
@@ -23,35 +26,132 @@ std::string feature_snapshot_id(const pipeline::feature_vector& features) {
   return buf;
 }
 
-nlohmann::json decision_to_json(const decision_record& d, bool with_features) {
-  nlohmann::json reasons = nlohmann::json::array();
-  for (const auto& r : d.reasons)
-    reasons.push_back({{"feature", r.feature},
-                       {"value", std::isnan(r.value) ? nlohmann::json(nullptr) : nlohmann::json(r.value)},
-                       {"contribution", r.contribution}});
-  nlohmann::json j{{"transaction_id", d.transaction_id},
-                   {"user_id", d.user_id},
-                   {"merchant_id", d.merchant_id},
-                   {"event_time", pipeline::format_iso8601_ms(d.event_time_ms)},
-                   {"probability", d.probability},
-                   {"decision", models::to_string(d.decision)},
-                   {"reasons", reasons},
-                   {"model_version", d.model_version},
-                   {"feature_snapshot_id", feature_snapshot_id(d.features)},
-                   {"latency_us", d.latency_us}};
-  if (d.shadow)
-    j["shadow"] = true;
-  if (d.source_time_ms)
-    j["source_time_ms"] = d.source_time_ms;
-  if (with_features) {
-    nlohmann::json values = nlohmann::json::object();
-    const auto& names = pipeline::feature_names();
-    for (std::size_t i = 0; i < d.features.size(); ++i)
-      values[names[i]] = std::isnan(d.features[i]) ? nlohmann::json(nullptr)
-                                                   : nlohmann::json(d.features[i]);
-    j["features"] = values;
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
+std::size_t utf8_sequence(const std::string& s, std::size_t i) {
+  auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size())
+    return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
+      return 0;
+  return n;
+}
+
+// A JSON string; invalid UTF-8 becomes U+FFFD (client ids are not trusted).
+void append_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      ++i;
+    } else if (auto n = utf8_sequence(s, i); n > 0) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
   }
-  return j;
+  out += '"';
+}
+
+// Shortest text that reads back as the same value; NaN and infinities are null.
+template <class Number>
+void append_number(std::string& out, Number v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// Writes one JSON object's members in the order they are added.
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
+  ~object_writer() { out_ += '}'; }
+  /// Starts member `key`; the caller writes its value into the string.
+  std::string& key(const char* key) {
+    out_ += first_ ? "\"" : ",\"";
+    first_ = false;
+    out_ += key;
+    out_ += "\":";
+    return out_;
+  }
+  void string(const char* key, const std::string& value) { append_string(this->key(key), value); }
+  template <class Number>
+  void number(const char* key, Number value) { append_number(this->key(key), value); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+} // namespace
+
+std::string render_decision(const decision_record& d, bool with_features) {
+  // Keys in alphabetical order, as before this renderer replaced nlohmann's.
+  std::string out;
+  out.reserve(with_features ? 1536 : 512);
+  {  // the writer closes the object when it goes out of scope
+    object_writer o(out);
+    o.string("decision", models::to_string(d.decision));
+    o.string("event_time", pipeline::format_iso8601_ms(d.event_time_ms));
+    o.string("feature_snapshot_id", feature_snapshot_id(d.features));
+    if (with_features) {
+      // Feature names sorted, as nlohmann's std::map object had them.
+      static const auto order = [] {
+        const auto& names = pipeline::feature_names();
+        std::vector<std::size_t> idx(names.size());
+        for (std::size_t i = 0; i < idx.size(); ++i)
+          idx[i] = i;
+        std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return std::strcmp(names[a], names[b]) < 0; });
+        return idx;
+      }();
+      const auto& names = pipeline::feature_names();
+      object_writer features(o.key("features"));
+      for (auto i : order)
+        features.number(names[i], d.features[i]);
+    }
+    o.number("latency_us", d.latency_us);
+    o.string("merchant_id", d.merchant_id);
+    o.number("model_version", d.model_version);
+    o.number("probability", d.probability);
+    auto& reasons = o.key("reasons");
+    reasons += '[';
+    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+      if (i)
+        reasons += ',';
+      object_writer r(reasons);
+      r.number("contribution", d.reasons[i].contribution);
+      r.string("feature", d.reasons[i].feature);
+      r.number("value", d.reasons[i].value);
+    }
+    reasons += ']';
+    if (d.shadow)
+      o.key("shadow") += "true";
+    if (d.source_time_ms)
+      o.number("source_time_ms", d.source_time_ms);
+    o.string("transaction_id", d.transaction_id);
+    o.string("user_id", d.user_id);
+  }
+  return out;
+}
+
+nlohmann::json decision_to_json(const decision_record& d, bool with_features) {
+  return nlohmann::json::parse(render_decision(d, with_features));
 }
 
 std::optional<decision_record> decision_from_json(const nlohmann::json& j) {

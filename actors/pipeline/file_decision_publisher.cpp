@@ -14,7 +14,7 @@ file_decision_publisher::file_decision_publisher(const std::string& path)
 void file_decision_publisher::publish(std::uint64_t, const decision_batch& decisions) {
   std::string text;
   for (const auto& d : decisions) {
-    text += decision_to_json(d, true).dump();
+    text += render_decision(d, true);
     text += '\n';
   }
   out_.write(text.data(), static_cast<std::streamsize>(text.size()));

@@ -59,7 +59,7 @@ std::vector<std::string> finish_decisions(decision_batch& decisions, const model
   out.reserve(decisions.size());
   for (auto& d : decisions) {
     d.latency_us = latency_us;
-    out.push_back(decision_to_json(d, true).dump());
+    out.push_back(render_decision(d, true));
   }
   return out;
 }

@@ -43,20 +43,24 @@ std::vector<std::string> last_lines(const std::string& path, std::size_t n) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in || n == 0)
     return {};
-  // Read backwards in blocks until n + 1 line breaks (or the start) are in.
+  // Find where the tail starts, reading backwards in blocks until n + 1
+  // line breaks (or the start) are passed, then read it in one piece
+  // (prepending block by block would copy the tail once per block).
   constexpr std::streamoff block = 1 << 16;
   std::streamoff end = in.tellg(), from = end;
-  std::string tail;
+  std::string chunk;
   std::size_t breaks = 0;
   while (from > 0 && breaks <= n) {
     auto size = std::min(block, from);
     from -= size;
-    std::string chunk(static_cast<std::size_t>(size), '\0');
+    chunk.resize(static_cast<std::size_t>(size));
     in.seekg(from);
     in.read(chunk.data(), size);
     breaks += static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
-    tail.insert(0, chunk);
   }
+  std::string tail(static_cast<std::size_t>(end - from), '\0');
+  in.seekg(from);
+  in.read(tail.data(), end - from);
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (start < tail.size()) {

@@ -202,3 +202,30 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   self->send_exit(merchant_shard, caf::exit_reason::user_shutdown);
   self->send_exit(owner, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("a rendered decision is valid JSON whatever its ids hold, numbers exact", "[unit][retrain]") {
+  auto d = sample_decision();
+  d.transaction_id = std::string("q\"\\\n\x01 \xc3\xa9 \xff end");  // quote, escapes, control, é, invalid byte
+  d.reasons = {{"amount", 12.5f, -0.25}, {"user_count_24h", std::nanf(""), 1e-9}};
+  d.probability = 0.1 + 0.2;  // not representable in few digits
+  auto text = actors::render_decision(d, true);
+  auto j = json::parse(text);  // throws on invalid JSON
+  CHECK(j["transaction_id"] == "q\"\\\n\x01 \xc3\xa9 \xef\xbf\xbd end");  // the bad byte is U+FFFD
+  CHECK(j["probability"].get<double>() == d.probability);
+  CHECK(j["reasons"][0]["feature"] == "amount");
+  CHECK(j["reasons"][0]["contribution"].get<double>() == -0.25);
+  CHECK(j["reasons"][1]["value"].is_null());
+  CHECK(j["reasons"][1]["contribution"].get<double>() == 1e-9);
+  CHECK(j["decision"] == "approve");
+  CHECK(j["model_version"] == 3);
+  CHECK(j["event_time"] == "2024-02-01T12:03:32.345Z");
+  const auto& names = pipeline::feature_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (std::isnan(d.features[i]))
+      CHECK(j["features"][names[i]].is_null());
+    else
+      CHECK(j["features"][names[i]].get<float>() == d.features[i]);
+  }
+  CHECK_FALSE(j.contains("shadow"));
+  CHECK(actors::render_decision(d, false).find("\"features\"") == std::string::npos);
+}

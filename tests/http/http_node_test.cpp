@@ -142,3 +142,25 @@ TEST_CASE("promoting a model over HTTP hot-swaps it", "[integration][http]") {
   CHECK(r.status == 200);
   CHECK(testing::http_call(f.port, "POST", "/models/999/promote", "", token).status == 404);
 }
+
+TEST_CASE("a node whose HTTP port is taken refuses to start and stops what it started", "[integration][http]") {
+  node_fixture running;
+  auto dir = testing::scratch_dir("http-port-taken");
+  auto c = testing::embedded_config(dir, 0);  // an unbounded feed: actors that never stop by themselves
+  c.http_port = running.port;
+  {
+    actors::vigil_node second{c, ""};
+    CHECK_THROWS_WITH(second.start(), Catch::Contains("cannot listen"));
+  }  // its destructor returns: every actor it spawned was stopped
+  CHECK(testing::http_call(running.port, "GET", "/health").status == 200);
+}
+
+TEST_CASE("/ready answers from the model owner and the background probes", "[integration][http]") {
+  node_fixture f;
+  auto r = testing::http_call(f.port, "GET", "/ready");
+  CHECK(r.status == 200);
+  auto body = json::parse(r.body);
+  CHECK(body["ready"] == true);
+  CHECK(body["checks"]["model_loaded"] == true);
+  CHECK_FALSE(body["checks"].contains("kafka"));  // embedded: nothing to probe
+}
