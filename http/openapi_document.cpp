@@ -57,18 +57,28 @@ json document() {
       {"schemas", {
         {"Transaction", transaction},
         {"Label", label},
-        {"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "string"}}},
-                                                       {"details", {{"type", "array"}}}}}}}}}}},
+        {"Error", {{"type", "object"},
+                   {"properties", {{"error", {{"type", "string"}}},
+                                   {"code", {{"type", "string"},
+                                             {"enum", {"malformed_request", "unauthenticated", "forbidden",
+                                                       "not_found", "method_not_allowed", "payload_too_large",
+                                                       "invalid_field", "overloaded", "pipeline_unavailable",
+                                                       "store_unavailable", "internal"}}}},
+                                   {"details", {{"type", "array"}}}}}}}}}}},
     {"paths", {
       {"/predict", {{"post", {
         {"summary", "Score one transaction or an array; ?update=true also updates stream state"},
-        {"parameters", {{{"name", "update"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}}},
+        {"parameters", {{{"name", "update"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}},
+                        {{"name", "explain"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}}},
         {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", one_or_many}}}}}}},
-        {"responses", responses({{"200", "decision(s)"}, {"400", "malformed"}, {"422", "invalid fields"}, {"503", "not ready"}})}}}}},
+        {"responses", responses({{"200", "decision(s)"}, {"400", "malformed"}, {"413", "body too large"},
+                                 {"422", "invalid fields"},
+                                 {"503", "overloaded (Retry-After) or pipeline unavailable"}})}}}}},
       {"/feedback", {{"post", {
         {"summary", "Fraud labels, single or array"}, {"security", bearer},
         {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", {{"oneOf", {{{"$ref", "#/components/schemas/Label"}}, {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Label"}}}}}}}}}}}}}},
-        {"responses", responses({{"200", "accepted"}, {"401", "no token"}, {"403", "bad token"}, {"422", "invalid fields"}})}}}}},
+        {"responses", responses({{"200", "accepted"}, {"401", "no token"}, {"403", "bad token"}, {"422", "invalid fields"},
+                                 {"503", "not stored (nothing acknowledged) or overloaded"}})}}}}},
       {"/config", {
         {"get", {{"summary", "Live config, version and history"}, {"responses", responses({{"200", "config"}})}}},
         {"put", {{"summary", "Change config (validated whole)"}, {"security", bearer},

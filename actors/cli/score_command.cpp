@@ -1,7 +1,8 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
-#include "actors/pipeline/decision_json.h"
-#include "actors/pipeline/shard_logic.h"
+#include "models/serving/decision_json.h"
+#include "models/serving/batch_scoring.h"
+#include "pipeline/stream/keyed_shards.h"
 #include "models/evaluation/classification_metrics.h"
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
@@ -69,11 +70,11 @@ int score_command(const arguments& args) {
   pipeline::feature_store store;
   std::vector<float> scores, labels;
   for (const auto& record : file.records) {
-    actors::work_batch one(1);
+    pipeline::work_batch one(1);
     one.front().tx = record.tx;
     one.front().features = store.features(record.tx, true);
-    auto decision = actors::score_batch(one, *model, thresholds, false).front();
-    *out << actors::render_decision(decision, false) << '\n';
+    auto decision = models::score_batch(one, *model, thresholds, false).front();
+    *out << models::render_decision(decision, false) << '\n';
     if (record.label) {
       scores.push_back(static_cast<float>(decision.probability));
       labels.push_back(record.label->is_fraud ? 1.0f : 0.0f);

@@ -1,6 +1,6 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
-#include "actors/kafka/kafka_config.h"
+#include "pipeline/connectors/kafka_config.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 
@@ -74,7 +74,7 @@ int simulate_command(const arguments& args) {
   std::unique_ptr<RdKafka::Producer> producer;
   std::string topic = cl.text("topic", "transactions");
   if (cl.has("brokers"))
-    producer = actors::make_producer(cl.text("brokers", ""));
+    producer = connectors::make_producer(cl.text("brokers", ""));
   auto start = std::chrono::steady_clock::now();
   std::string line;
   for (std::int64_t i = 0; i < o.expected_count; ++i) {

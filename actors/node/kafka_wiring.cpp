@@ -1,7 +1,7 @@
-#include "actors/kafka/kafka_decision_publisher.h"
-#include "actors/kafka/kafka_record_source.h"
-#include "actors/kafka/node_name_lease.h"
-#include "actors/kafka/redis_snapshot_store.h"
+#include "pipeline/connectors/kafka_decision_publisher.h"
+#include "pipeline/connectors/kafka_record_source.h"
+#include "pipeline/connectors/node_name_lease.h"
+#include "pipeline/connectors/redis_snapshot_store.h"
 #include "actors/node/node_internals.h"
 #include "config/runtime_config.h"
 
@@ -21,24 +21,24 @@ std::string host_name() {
 
 void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg) {
   const std::string& group = cfg.consumer_group;
-  parts.source = std::make_shared<kafka_record_source>(cfg.brokers, group, cfg.input_topic,
+  parts.source = std::make_shared<connectors::kafka_record_source>(cfg.brokers, group, cfg.input_topic,
                                                        cfg.input_topic + ".dlq");
-  parts.publisher = std::make_shared<kafka_decision_publisher>(cfg.brokers, "fraud_predictions",
+  parts.publisher = std::make_shared<connectors::kafka_decision_publisher>(cfg.brokers, "fraud_predictions",
                                                                "fraud_alerts");
   // With Redis, partitions' state follows them between nodes; a file
   // belongs to one node.
   if (!cfg.redis.empty()) {
-    auto store = std::make_shared<redis_snapshot_store>(
-      cfg.redis, checkpoint_prefix(group, cfg.input_topic),
+    auto store = std::make_shared<connectors::redis_snapshot_store>(
+      cfg.redis, connectors::checkpoint_prefix(group, cfg.input_topic),
       cfg.node_name.empty() ? host_name() : cfg.node_name);
     // A crashed node's lease expires after 15 s, so its restart waits at
     // most that long; a second live node with the same name never starts.
-    lease = std::make_shared<node_name_lease>(cfg.redis, store->lease_key(), std::chrono::seconds(15),
+    lease = std::make_shared<connectors::node_name_lease>(cfg.redis, store->lease_key(), std::chrono::seconds(15),
                                               std::chrono::seconds(20));
     store->require_lease(lease);
     parts.snapshots = store;
   } else
-    parts.snapshots = std::make_shared<file_snapshot_store>(cfg.snapshot_path);
+    parts.snapshots = std::make_shared<connectors::file_snapshot_store>(cfg.snapshot_path);
 }
 
 } // namespace vigil::actors

@@ -1,7 +1,8 @@
 #include "actors/node/node_http_api.h"
 
 #include "actors/node/async_request.h"
-#include "actors/node/readiness_probe.h"
+#include "actors/pipeline/actor_errors.h"
+#include "pipeline/connectors/readiness_probe.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "http/expensive_lane.h"
 #include "models/serving/scoring_model.h"
@@ -14,16 +15,12 @@ namespace {
 
 constexpr auto actor_timeout = std::chrono::milliseconds(5000);
 
-vigil_error unavailable(const caf::error& e) {
-  return vigil_error(vigil_errc::pipeline_unavailable, "pipeline unavailable: " + caf::to_string(e));
-}
-
 // Hands `value` (made JSON by `to_json`) or the error to `done`.
 template <class Reply, class ToJson>
 std::function<void(caf::expected<Reply>)> reply_as_json(http::json_continuation done, ToJson to_json) {
   return [done = std::move(done), to_json](caf::expected<Reply> r) {
     if (!r)
-      return done(unavailable(r.error()));
+      return done(to_vigil_error(r.error()));
     done(to_json(*r));
   };
 }
@@ -55,7 +52,7 @@ nlohmann::json to_json(const retrain_start& s) {
 } // namespace
 
 void node_http_api::predict(http::predict_call call, http::decisions_continuation done) {
-  auto job = std::make_shared<predict_job>();
+  auto job = std::make_shared<http::predict_job>();
   job->transactions = std::move(call.transactions);
   job->update = call.update;
   job->explain = call.explain;

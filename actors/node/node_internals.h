@@ -3,11 +3,11 @@
 // (pipeline, Kafka wiring, HTTP handlers). Includes CAF: keep it out of
 // headers that do not need it.
 
-#include "actors/node/readiness_probe.h"
+#include "pipeline/connectors/readiness_probe.h"
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/pipeline_topology.h"
-#include "actors/retrain/label_store.h"
+#include "pipeline/connectors/label_store.h"
 #include "http/expensive_lane.h"
 #include "http/http_server.h"
 #include "http/node_api.h"
@@ -21,9 +21,11 @@
 #include <chrono>
 #include <mutex>
 
-namespace vigil::actors {
-
+namespace vigil::connectors {
 class node_name_lease;
+}
+
+namespace vigil::actors {
 
 struct vigil_node::impl {
   impl(config::runtime_config c, std::string path);
@@ -54,10 +56,10 @@ struct vigil_node::impl {
   pipeline_handles pipeline;
   retrain_coordinator_actor coordinator;
   predict_gateway_actor gateway;
-  std::unique_ptr<readiness_probe> probe;
-  std::unique_ptr<label_store> labels;
+  std::unique_ptr<connectors::readiness_probe> probe;
+  std::unique_ptr<connectors::label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends
-  std::shared_ptr<const node_name_lease> lease;        ///< with Redis checkpoints
+  std::shared_ptr<const connectors::node_name_lease> lease;        ///< with Redis checkpoints
   std::unique_ptr<http::node_api> api;
   std::atomic<bool> started{false};
   bool stopped = false;

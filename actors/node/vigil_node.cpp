@@ -1,13 +1,13 @@
 #include "actors/node/vigil_node.h"
 
-#include "actors/kafka/node_name_lease.h"
+#include "pipeline/connectors/node_name_lease.h"
 #include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
 #include "actors/retrain/retrain_coordinator.h"
-#include "actors/retrain/scored_history.h"
+#include "pipeline/connectors/scored_history.h"
 #include "http/api_router.h"
 #include "actors/pipeline/predict_gateway.h"
-#include "actors/pipeline/simulator_source.h"
+#include "pipeline/connectors/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/training/model_publication.h"
 #include "pipeline/metrics/metrics_registry.h"
@@ -69,9 +69,9 @@ void vigil_node::start() {
     // The population does not depend on --count, so a longer run extends
     // the same stream (what resuming from a checkpoint relies on).
     so.expected_count = embedded_population_basis;
-    parts.source = std::make_shared<simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
-    parts.publisher = std::make_shared<file_decision_publisher>(cfg->decisions_path);
-    parts.snapshots = std::make_shared<file_snapshot_store>(cfg->snapshot_path);
+    parts.source = std::make_shared<connectors::simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
+    parts.publisher = std::make_shared<connectors::file_decision_publisher>(cfg->decisions_path);
+    parts.snapshots = std::make_shared<connectors::file_snapshot_store>(cfg->snapshot_path);
   } else {
     d.attach_kafka(parts, *cfg);
   }
@@ -97,23 +97,23 @@ void vigil_node::start() {
   const auto decisions = static_cast<std::size_t>(cfg->readback_decisions), labels = 2 * decisions;
   auto read_history = [cfg, decisions, labels](const std::atomic<bool>& cancel) {
     if (cfg->brokers.empty())
-      return read_file_history(cfg->decisions_path, cfg->labels_path, decisions, labels, cancel);
-    return read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
+      return connectors::read_file_history(cfg->decisions_path, cfg->labels_path, decisions, labels, cancel);
+    return connectors::read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
                               std::chrono::seconds(60), cancel);
   };
   if (decisions > 0)
     d.cancel_history = restore_scored_history(d.system, d.coordinator, read_history);
   if (cfg->brokers.empty())
-    d.labels = std::make_unique<file_label_store>(cfg->labels_path);
+    d.labels = std::make_unique<connectors::file_label_store>(cfg->labels_path);
   else
-    d.labels = make_kafka_label_store(cfg->brokers, "fraud_labels");
+    d.labels = connectors::make_kafka_label_store(cfg->brokers, "fraud_labels");
   // /predict: one in-flight pass per CAF thread plus one filling; the lane
   // has one thread below the I/O threads' priority for expensive work.
   d.lane = std::make_shared<http::expensive_lane>(1, expensive_lane_capacity, 10);
   predict_gateway_wiring gw{d.pipeline.user_shards, d.pipeline.merchant_shards, d.pipeline.scorers,
                             d.coordinator, d.lane};
   d.gateway = spawn_predict_gateway(d.system, std::move(gw));
-  d.probe = std::make_unique<readiness_probe>(cfg->brokers, cfg->redis);
+  d.probe = std::make_unique<connectors::readiness_probe>(cfg->brokers, cfg->redis);
   d.api = std::make_unique<node_http_api>(*this, d.gateway, d.lane);
   http::server_settings hs;
   hs.address = cfg->http_address;

@@ -11,7 +11,7 @@ namespace vigil::actors {
 namespace {
 
 struct user_feature_state {
-  std::unique_ptr<user_shard> shard;
+  std::unique_ptr<pipeline::user_shard> shard;
   std::vector<merchant_shard_actor> merchant_shards;
   pipeline::gauge* late = nullptr;
   pipeline::gauge* mailbox = nullptr;
@@ -21,7 +21,7 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
                                                    int index, std::vector<merchant_shard_actor> merchant_shards,
                                  std::int64_t lateness_ms, snapshot_ptr restored) {
   auto& st = self->state;
-  st.shard = std::make_unique<user_shard>(lateness_ms);
+  st.shard = std::make_unique<pipeline::user_shard>(lateness_ms);
   if (restored)
     st.shard->install(std::move(*restored));
   st.merchant_shards = std::move(merchant_shards);
@@ -42,7 +42,7 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
       for (auto& p : parts)
         p = std::make_shared<work_batch>();
       for (auto& item : *batch)
-        parts[shard_of(item.tx.merchant_id, n)]->push_back(std::move(item));
+        parts[pipeline::shard_of(item.tx.merchant_id, n)]->push_back(std::move(item));
       for (int j = 0; j < n; ++j)
         self->send(s.merchant_shards[j], merchant_part_atom::value, batch_id, parts[j]);
     },
@@ -62,8 +62,8 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
 }
 
 struct merchant_feature_state {
-  std::unique_ptr<merchant_shard> shard;
-  std::unique_ptr<batch_assembler> assembler;
+  std::unique_ptr<pipeline::merchant_shard> shard;
+  std::unique_ptr<pipeline::batch_assembler> assembler;
   std::vector<scorer_actor> scorers;
   int index = 0;
   pipeline::gauge* late = nullptr;
@@ -76,10 +76,10 @@ merchant_shard_actor::behavior_type merchant_feature_actor(
   std::vector<scorer_actor> scorers, std::int64_t lateness_ms,
                                      std::shared_ptr<merchant_map> restored) {
   auto& st = self->state;
-  st.shard = std::make_unique<merchant_shard>(lateness_ms);
+  st.shard = std::make_unique<pipeline::merchant_shard>(lateness_ms);
   if (restored)
     st.shard->install(std::move(*restored));
-  st.assembler = std::make_unique<batch_assembler>(user_shard_count);
+  st.assembler = std::make_unique<pipeline::batch_assembler>(user_shard_count);
   st.scorers = std::move(scorers);
   st.index = index;
   auto shard_label = "shard=\"" + std::to_string(index) + "\"";

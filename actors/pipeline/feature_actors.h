@@ -4,7 +4,7 @@
 // the parts, fill merchant features and hand the batch to a scorer.
 
 #include "actors/pipeline/actor_interfaces.h"
-#include "actors/pipeline/shard_logic.h"
+#include "pipeline/stream/keyed_shards.h"
 
 #include <caf/fwd.hpp>
 

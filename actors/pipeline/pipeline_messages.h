@@ -9,6 +9,7 @@
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/label_event.h"
 #include "pipeline/schema/transaction.h"
+#include "models/serving/decision_record.h"
 #include "pipeline/stream/work_item.h"
 
 #include <cstdint>
@@ -22,36 +23,19 @@ struct runtime_config;
 
 namespace vigil::actors {
 
+// The plain types and parts the actors move and drive.
+using models::decision_batch;
+using models::decision_record;
+using models::scored_batch;
+using pipeline::partition_positions;
 using pipeline::source_position;
+using pipeline::steady_now_ns;
 using pipeline::work_batch;
 using pipeline::work_item;
 
-/// The scored outcome of one record.
-struct decision_record {
-  std::uint64_t sequence = 0;
-  std::string transaction_id, user_id, merchant_id;
-  std::int64_t event_time_ms = 0;
-  double probability = 0;
-  models::decision_kind decision = models::decision_kind::approve;
-  int model_version = 0;
-  std::vector<models::decision_reason> reasons;  ///< for flagged records
-  pipeline::feature_vector features{};           ///< exactly what was scored
-  std::int64_t ingest_ns = 0;
-  std::int64_t latency_us = 0;   ///< source read to scored
-  std::int64_t source_time_ms = 0;  ///< produce time of the input record, 0 if none
-  bool shadow = false;
-};
-
 using batch_ptr = std::shared_ptr<work_batch>;
-using decision_batch = std::vector<decision_record>;
 using decision_batch_ptr = std::shared_ptr<decision_batch>;
-using model_ptr = std::shared_ptr<const models::scoring_model>;
-/// A scorer's answer to a request: the decisions and the model that made
-/// them (explanations must use that model, even across a hot swap).
-struct scored_batch {
-  decision_batch decisions;
-  model_ptr model;
-};
+using model_ptr = models::model_ptr;
 using scored_batch_ptr = std::shared_ptr<scored_batch>;
 using config_ptr = std::shared_ptr<const config::runtime_config>;
 /// One shard's state copy at a checkpoint (users or merchants filled).
@@ -98,7 +82,5 @@ struct retrain_status {
   retrain_outcome last_run;
 };
 
-/// Steady-clock nanoseconds (monotonic), for latency.
-std::int64_t steady_now_ns();
 
 } // namespace vigil::actors

@@ -29,13 +29,13 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
       h.restored_users = snap->users.size();
       h.restored_merchants = snap->merchants.size();
       for (auto& [id, state] : snap->users) {
-        auto& shard = *users[shard_of(id, cfg.user_shards)];
+        auto& shard = *users[pipeline::shard_of(id, cfg.user_shards)];
         shard.users[id] = state;
         if (auto owner = snap->partition_of_user(id); owner != pipeline::no_partition)
           shard.user_partitions[id] = owner;
       }
       for (auto& [id, state] : snap->merchants)
-        (*merchants[shard_of(id, cfg.merchant_shards)])[id] = state;
+        (*merchants[pipeline::shard_of(id, cfg.merchant_shards)])[id] = state;
       parts.source->seek(snap->positions);
       h.restored_positions = snap->positions;
     }

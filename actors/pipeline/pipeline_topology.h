@@ -4,9 +4,9 @@
 // restoring shard state and source positions from the last checkpoint.
 
 #include "actors/pipeline/actor_interfaces.h"
-#include "actors/pipeline/decision_publisher.h"
-#include "actors/pipeline/record_source.h"
-#include "actors/pipeline/snapshot_store.h"
+#include "pipeline/connectors/decision_publisher.h"
+#include "pipeline/connectors/record_source.h"
+#include "pipeline/connectors/snapshot_store.h"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -20,9 +20,9 @@ namespace vigil::actors {
 struct pipeline_handles;
 
 struct pipeline_parts {
-  std::shared_ptr<record_source> source;
-  std::shared_ptr<decision_publisher> publisher;
-  std::shared_ptr<snapshot_store> snapshots;  ///< may be null: no checkpoints
+  std::shared_ptr<connectors::record_source> source;
+  std::shared_ptr<connectors::decision_publisher> publisher;
+  std::shared_ptr<connectors::snapshot_store> snapshots;  ///< may be null: no checkpoints
   model_ptr model;
   config_ptr config;
   /// Called once shards, scorers and sink exist and before the source

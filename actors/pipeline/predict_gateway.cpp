@@ -1,7 +1,9 @@
 #include "actors/pipeline/predict_gateway.h"
 
-#include "actors/pipeline/predict_coalescer.h"
-#include "actors/pipeline/shard_logic.h"
+#include "actors/pipeline/actor_errors.h"
+#include "http/predict_coalescer.h"
+#include "models/serving/decision_json.h"
+#include "pipeline/stream/keyed_shards.h"
 #include "http/expensive_lane.h"
 #include "pipeline/metrics/metrics_registry.h"
 
@@ -16,7 +18,7 @@ constexpr std::size_t min_items_per_scorer = 64;
 
 struct gateway_state {
   predict_gateway_wiring wiring;
-  std::unique_ptr<predict_coalescer> coalescer;
+  std::unique_ptr<http::predict_coalescer> coalescer;
   std::size_t next_scorer = 0;
   pipeline::counter* passes = nullptr;
   pipeline::counter* requests = nullptr;
@@ -37,7 +39,7 @@ void through_shards(gateway_ptr self, const std::vector<Shard>& shards, batch_pt
   std::vector<batch_ptr> parts(n);
   std::vector<std::shared_ptr<std::vector<std::size_t>>> where(n);
   for (std::size_t i = 0; i < items->size(); ++i) {
-    int s = shard_of(key((*items)[i]), n);
+    int s = pipeline::shard_of(key((*items)[i]), n);
     if (!parts[s]) {
       parts[s] = std::make_shared<work_batch>();
       where[s] = std::make_shared<std::vector<std::size_t>>();
@@ -74,7 +76,7 @@ void through_shards(gateway_ptr self, const std::vector<Shard>& shards, batch_pt
 
 // Answers the jobs of a pass: reasons and rendering inline for cheap jobs,
 // on the expensive lane for the others.
-void answer_jobs(gateway_ptr self, const predict_pass& pass, std::size_t first_job, std::size_t end_job,
+void answer_jobs(gateway_ptr self, const http::predict_pass& pass, std::size_t first_job, std::size_t end_job,
                  scored_batch& scored, std::size_t first_item) {
   for (std::size_t j = first_job; j < end_job; ++j) {
     auto job = pass.jobs[j];
@@ -82,7 +84,7 @@ void answer_jobs(gateway_ptr self, const predict_pass& pass, std::size_t first_j
     decision_batch mine(std::make_move_iterator(begin),
                         std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(job->transactions.size())));
     auto finish = [job, model = scored.model, mine = std::move(mine)]() mutable {
-      job->done(finish_decisions(mine, *model, job->explain, job->received_ns));
+      job->done(models::finish_decisions(mine, *model, job->explain, job->received_ns));
     };
     if (job->expensive && self->state.wiring.lane)
       self->state.wiring.lane->post(std::move(finish));
@@ -98,19 +100,19 @@ void end_pass(gateway_ptr self) {
   pump(self);
 }
 
-void fail_jobs(const predict_pass& pass, std::size_t first_job, std::size_t end_job, const caf::error& e) {
+void fail_jobs(const http::predict_pass& pass, std::size_t first_job, std::size_t end_job, const caf::error& e) {
   for (std::size_t j = first_job; j < end_job; ++j)
-    pass.jobs[j]->done(vigil_error(vigil_errc::pipeline_unavailable, "pipeline unavailable: " + caf::to_string(e)));
+    pass.jobs[j]->done(to_vigil_error(e));
 }
 
-void fail_pass(gateway_ptr self, const predict_pass& pass, const caf::error& e) {
+void fail_pass(gateway_ptr self, const http::predict_pass& pass, const caf::error& e) {
   fail_jobs(pass, 0, pass.jobs.size(), e);
   end_pass(self);
 }
 
 // Splits the pass at job boundaries over the scorers (each job is scored by
 // one scorer, so by one model), then answers every job.
-void through_scorers(gateway_ptr self, std::shared_ptr<const predict_pass> pass, batch_ptr items) {
+void through_scorers(gateway_ptr self, std::shared_ptr<const http::predict_pass> pass, batch_ptr items) {
   auto& s = self->state;
   const auto& scorers = s.wiring.scorers;
   auto chunks = std::max<std::size_t>(1, std::min(scorers.size(), items->size() / min_items_per_scorer));
@@ -154,7 +156,7 @@ void through_scorers(gateway_ptr self, std::shared_ptr<const predict_pass> pass,
   }
 }
 
-void run_pass(gateway_ptr self, predict_pass pass) {
+void run_pass(gateway_ptr self, http::predict_pass pass) {
   auto& s = self->state;
   s.passes->add();
   s.requests->add(pass.jobs.size());
@@ -168,7 +170,7 @@ void run_pass(gateway_ptr self, predict_pass pass) {
       w.ingest_ns = job->received_ns;
       items->push_back(std::move(w));
     }
-  auto shared_pass = std::make_shared<const predict_pass>(std::move(pass));
+  auto shared_pass = std::make_shared<const http::predict_pass>(std::move(pass));
   failure fail = [self, shared_pass](const caf::error& e) { fail_pass(self, *shared_pass, e); };
   bool update = shared_pass->update;
   through_shards(
@@ -192,7 +194,7 @@ void pump(gateway_ptr self) {
 
 predict_gateway_actor::behavior_type predict_gateway(gateway_ptr self, predict_gateway_wiring wiring) {
   auto& s = self->state;
-  s.coalescer = std::make_unique<predict_coalescer>(wiring.max_in_flight, wiring.max_pass_items,
+  s.coalescer = std::make_unique<http::predict_coalescer>(wiring.max_in_flight, wiring.max_pass_items,
                                                     wiring.max_queued_items);
   s.wiring = std::move(wiring);
   auto& m = pipeline::metrics();
@@ -201,7 +203,7 @@ predict_gateway_actor::behavior_type predict_gateway(gateway_ptr self, predict_g
   s.refused = &m.get_counter("vigil_predict_refused_total", "/predict requests refused because the gateway queue was full");
   s.queued = &m.get_gauge("vigil_predict_queued_items", "/predict transactions waiting for a pass");
   return {
-    [=](predict_atom, predict_job_ptr job) {
+    [=](predict_atom, http::predict_job_ptr job) {
       auto& st = self->state;
       if (!st.coalescer->add(job)) {
         st.refused->add();

@@ -1,6 +1,6 @@
 #include "actors/pipeline/scorer_actor.h"
 
-#include "actors/pipeline/shard_logic.h"
+#include "models/serving/batch_scoring.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "pipeline/metrics/metrics_registry.h"
@@ -36,7 +36,7 @@ struct scorer_state {
   }
   decision_batch_ptr score(const work_batch& batch, bool reasons_for_all) const {
     auto start = steady_now_ns();
-    auto out = std::make_shared<decision_batch>(score_batch(
+    auto out = std::make_shared<decision_batch>(models::score_batch(
       batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved, masked));
     if (!batch.empty())
       score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
@@ -64,7 +64,7 @@ scorer_actor::behavior_type scorer(scorer_actor::stateful_pointer<scorer_state> 
       auto& s = self->state;
       auto out = std::make_shared<scored_batch>();
       out->model = s.model;
-      out->decisions = score_batch(*batch, *s.model, s.thresholds(), false, s.masked, flagged_reasons);
+      out->decisions = models::score_batch(*batch, *s.model, s.thresholds(), false, s.masked, flagged_reasons);
       return scored_batch_ptr{out};
     },
     [=](model_atom, model_ptr next) { self->state.model = std::move(next); },

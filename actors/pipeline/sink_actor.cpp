@@ -13,7 +13,7 @@ namespace {
 constexpr auto delivery_poll_interval = std::chrono::milliseconds(2);
 
 struct sink_state {
-  std::shared_ptr<decision_publisher> publisher;
+  std::shared_ptr<connectors::decision_publisher> publisher;
   int parts = 1;
   std::map<std::uint64_t, int> received;
   source_actor source;
@@ -45,7 +45,7 @@ struct sink_state {
 };
 
 sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, int parts,
-                               std::shared_ptr<decision_publisher> publisher) {
+                               std::shared_ptr<connectors::decision_publisher> publisher) {
   auto& st = self->state;
   st.publisher = std::move(publisher);
   st.parts = parts;
@@ -96,7 +96,7 @@ sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, in
 } // namespace
 
 sink_actor spawn_sink_actor(caf::actor_system& sys, int parts,
-                            std::shared_ptr<decision_publisher> publisher) {
+                            std::shared_ptr<connectors::decision_publisher> publisher) {
   return sys.spawn<caf::detached>(sink, parts, std::move(publisher));
 }
 

@@ -4,7 +4,7 @@
 // commit its offsets and reuse the batch's credit.
 
 #include "actors/pipeline/actor_interfaces.h"
-#include "actors/pipeline/decision_publisher.h"
+#include "pipeline/connectors/decision_publisher.h"
 
 #include <caf/fwd.hpp>
 
@@ -16,6 +16,6 @@ namespace vigil::actors {
 /// batch (one per merchant shard). Listeners receive every batch after
 /// publication (the retraining log).
 sink_actor spawn_sink_actor(caf::actor_system& sys, int parts,
-                            std::shared_ptr<decision_publisher> publisher);
+                            std::shared_ptr<connectors::decision_publisher> publisher);
 
 } // namespace vigil::actors

@@ -1,6 +1,6 @@
 #include "actors/pipeline/source_actor.h"
 
-#include "actors/pipeline/shard_logic.h"
+#include "pipeline/stream/keyed_shards.h"
 #include "config/runtime_config.h"
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/stream/checkpoint_barrier.h"
@@ -27,8 +27,8 @@ using pipeline::partition_handover;
 // The actor moves records and messages; what to do when is decided by the
 // plain parts (batcher, credit window, checkpoint barrier, hand-over).
 struct source_state {
-  std::shared_ptr<record_source> source;
-  std::shared_ptr<snapshot_store> snapshots;
+  std::shared_ptr<connectors::record_source> source;
+  std::shared_ptr<connectors::snapshot_store> snapshots;
   source_settings settings;
   pipeline::record_batcher batch;
   std::unique_ptr<pipeline::credit_window> credit;
@@ -80,7 +80,7 @@ void dispatch(source_ptr self) {
   for (auto& p : parts)
     p = std::make_shared<work_batch>();
   for (auto& item : items)
-    parts[shard_of(item.tx.user_id, n)]->push_back(std::move(item));
+    parts[pipeline::shard_of(item.tx.user_id, n)]->push_back(std::move(item));
   s.m->records_in.add(items.size());
   for (int i = 0; i < n; ++i)
     self->send(s.settings.user_shards[i], user_batch_atom::value, id, parts[i]);
@@ -90,7 +90,7 @@ void dispatch(source_ptr self) {
 // Writes a checkpoint on its own thread: encoding and storing megabytes of
 // state must not hold the pipeline, which resumes as soon as the consistent
 // copy is taken. Replies (saved, error text; "" = stored).
-void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shared_ptr<snapshot_store> store,
+void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shared_ptr<connectors::snapshot_store> store,
                      snapshot_ptr snapshot) {
   std::string error;
   try {
@@ -208,7 +208,7 @@ void restore_partitions(source_ptr self, const std::vector<std::int32_t>& partit
   for (auto& p : parts)
     p = std::make_shared<pipeline::store_snapshot>();
   for (auto& [id, state] : restored.users) {
-    auto& part = *parts[shard_of(id, n)];
+    auto& part = *parts[pipeline::shard_of(id, n)];
     part.user_partitions[id] = restored.partition_of_user(id);
     part.users[id] = std::move(state);
   }
@@ -288,8 +288,8 @@ void on_tick(source_ptr self) {
   }
 }
 
-source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<record_source> source,
-                                       std::shared_ptr<snapshot_store> snapshots, source_settings settings) {
+source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<connectors::record_source> source,
+                                       std::shared_ptr<connectors::snapshot_store> snapshots, source_settings settings) {
   auto& st = self->state;
   st.source = std::move(source);
   st.snapshots = std::move(snapshots);
@@ -336,8 +336,8 @@ source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<record_s
 
 } // namespace
 
-source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
-                                std::shared_ptr<snapshot_store> snapshots, source_settings settings) {
+source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<connectors::record_source> source,
+                                std::shared_ptr<connectors::snapshot_store> snapshots, source_settings settings) {
   // Detached: polling Kafka and saving checkpoints block briefly.
   return sys.spawn<caf::detached>(run_source, std::move(source), std::move(snapshots), std::move(settings));
 }

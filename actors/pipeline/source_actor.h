@@ -9,8 +9,8 @@
 // positions to the input.
 
 #include "actors/pipeline/actor_interfaces.h"
-#include "actors/pipeline/record_source.h"
-#include "actors/pipeline/snapshot_store.h"
+#include "pipeline/connectors/record_source.h"
+#include "pipeline/connectors/snapshot_store.h"
 
 #include <caf/fwd.hpp>
 
@@ -28,8 +28,8 @@ struct source_settings {
 /// A source (see source_actor). It follows partition ownership: a revoked
 /// partition is checkpointed before the source lets it go, an assigned one
 /// is read only once the user shards hold its checkpointed users.
-source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<record_source> source,
-                              std::shared_ptr<snapshot_store> snapshots,
+source_actor spawn_source_actor(caf::actor_system& sys, std::shared_ptr<connectors::record_source> source,
+                              std::shared_ptr<connectors::snapshot_store> snapshots,
                               source_settings settings);
 
 } // namespace vigil::actors

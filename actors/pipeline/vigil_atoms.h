@@ -4,7 +4,7 @@
 // are whitelisted as local-only message types.
 
 #include "actors/pipeline/pipeline_messages.h"
-#include "actors/pipeline/predict_job.h"
+#include "http/predict_job.h"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -76,4 +76,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_list_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::retrain_report_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::scored_batch_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::predict_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http::predict_job_ptr)

@@ -1,9 +1,9 @@
 #include "actors/retrain/retrain_coordinator.h"
 
-#include "actors/pipeline/shard_logic.h"
+#include "pipeline/stream/keyed_shards.h"
 #include "actors/pipeline/vigil_atoms.h"
-#include "actors/retrain/scored_history.h"
-#include "actors/retrain/scored_log.h"
+#include "pipeline/connectors/scored_history.h"
+#include "models/training/scored_log.h"
 #include "config/runtime_config.h"
 #include "models/serving/scoring_model.h"
 #include "models/training/champion_challenger.h"
@@ -35,7 +35,7 @@ std::int64_t wall_ms() {
 }
 
 struct coordinator_state {
-  std::unique_ptr<scored_log> log;
+  std::unique_ptr<models::scored_log> log;
   retrain_wiring wiring;
   bool running = false;
   std::size_t labels_at_last_run = 0;
@@ -109,7 +109,7 @@ retrain_start start_run(coordinator_ptr self, const std::string& trigger) {
 
 retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
   auto& st = self->state;
-  st.log = std::make_unique<scored_log>(max_scored_entries, max_labelled_rows);
+  st.log = std::make_unique<models::scored_log>(max_scored_entries, max_labelled_rows);
   st.wiring = std::move(wiring);
   st.last_schedule_check_ms = wall_ms();
   st.history_pending = st.wiring.config->readback_decisions > 0;
@@ -138,7 +138,7 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
         if (s.history_pending)
           s.joined_while_pending.insert(l.transaction_id);
         const auto& shards = s.wiring.merchant_shards;
-        self->send(shards[shard_of(entry->merchant_id, static_cast<int>(shards.size()))], merchant_label_atom::value,
+        self->send(shards[pipeline::shard_of(entry->merchant_id, static_cast<int>(shards.size()))], merchant_label_atom::value,
                    entry->merchant_id, entry->event_time_ms, l.is_fraud);
       }
       pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
@@ -211,14 +211,14 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
 
 namespace {
 
-using history_reader = std::function<scored_history(const std::atomic<bool>& cancel)>;
+using history_reader = std::function<connectors::scored_history(const std::atomic<bool>& cancel)>;
 
 // Runs on its own thread (see restore_scored_history).
 void read_back_history(caf::blocking_actor*, retrain_coordinator_actor coordinator,
                        std::shared_ptr<std::atomic<bool>> cancel,
                        history_reader read) {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);  // this thread only
-  scored_history history;
+  connectors::scored_history history;
   try {
     history = read(*cancel);
   } catch (const std::exception& e) {

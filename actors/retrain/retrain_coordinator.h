@@ -15,9 +15,11 @@
 #include <memory>
 #include <vector>
 
-namespace vigil::actors {
-
+namespace vigil::connectors {
 struct scored_history;
+}
+
+namespace vigil::actors {
 
 struct retrain_wiring {
   std::vector<merchant_shard_actor> merchant_shards;  ///< receive labels
@@ -40,7 +42,7 @@ retrain_coordinator_actor spawn_retrain_coordinator(caf::actor_system& sys, retr
 /// Setting the returned flag cancels the read (a stopping node).
 std::shared_ptr<std::atomic<bool>> restore_scored_history(
   caf::actor_system& sys, retrain_coordinator_actor coordinator,
-  std::function<scored_history(const std::atomic<bool>& cancel)> read);
+  std::function<connectors::scored_history(const std::atomic<bool>& cancel)> read);
 
 /// Whether a daily schedule "HH:MM" (UTC) fell in (last_check_ms, now_ms].
 bool schedule_due(const std::string& hh_mm, std::int64_t last_check_ms, std::int64_t now_ms);

@@ -30,6 +30,9 @@ struct work_item {
 
 using work_batch = std::vector<work_item>;
 
+/// Steady-clock nanoseconds (monotonic), for latency.
+std::int64_t steady_now_ns();
+
 /// Input partition -> next offset to read.
 using partition_positions = std::map<std::int32_t, std::int64_t>;
 

@@ -1,6 +1,6 @@
 // The embedded checkpoint file: saves are upserts, loads split by partition.
 
-#include "actors/pipeline/snapshot_store.h"
+#include "pipeline/connectors/snapshot_store.h"
 #include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
@@ -11,7 +11,7 @@ using namespace vigil;
 
 TEST_CASE("the checkpoint file keeps every key across incremental saves", "[unit][actors]") {
   auto dir = testing::scratch_dir("file-store");
-  actors::file_snapshot_store store{(dir / "state.snapshot").string()};
+  connectors::file_snapshot_store store{(dir / "state.snapshot").string()};
   CHECK_FALSE(store.load_node().has_value());  // nothing saved yet
 
   pipeline::store_snapshot first;

@@ -22,6 +22,7 @@
 
 using namespace vigil;
 using namespace vigil::actors;
+using namespace vigil::connectors;
 
 namespace {
 

@@ -2,7 +2,7 @@
 // swap under load.
 
 #include "actors/pipeline/pipeline_topology.h"
-#include "actors/pipeline/simulator_source.h"
+#include "pipeline/connectors/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "models/serving/scoring_model.h"
@@ -19,6 +19,7 @@
 
 using namespace vigil;
 using namespace vigil::actors;
+using namespace vigil::connectors;
 
 namespace {
 

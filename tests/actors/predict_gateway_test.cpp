@@ -2,10 +2,10 @@
 // real user shards, merchant shards and scorers.
 
 #include "actors/pipeline/feature_actors.h"
-#include "actors/pipeline/predict_coalescer.h"
+#include "http/predict_coalescer.h"
 #include "actors/pipeline/predict_gateway.h"
 #include "actors/pipeline/scorer_actor.h"
-#include "actors/pipeline/shard_logic.h"
+#include "pipeline/stream/keyed_shards.h"
 #include "config/runtime_config.h"
 #include "http/expensive_lane.h"
 #include "models/serving/scoring_model.h"
@@ -20,6 +20,9 @@
 
 using namespace vigil;
 using namespace vigil::actors;
+using vigil::http::predict_coalescer;
+using vigil::http::predict_job;
+using vigil::http::predict_job_ptr;
 using json = nlohmann::json;
 
 namespace {
@@ -181,8 +184,8 @@ TEST_CASE("concurrent /predict jobs share passes and each gets the stream's feat
   CHECK(passes < static_cast<std::uint64_t>(jobs) / 2);  // coalesced: one slot, 201 jobs
 
   // The same functions on plain shards give the same features.
-  user_shard users(600'000);
-  merchant_shard merchants(600'000);
+  pipeline::user_shard users(600'000);
+  pipeline::merchant_shard merchants(600'000);
   work_batch writes(2);
   writes[0].tx = make_tx("w-1", "u-0", "m-0", t0);
   writes[1].tx = make_tx("w-2", "u-0", "m-1", t0 + 60'000);

@@ -3,7 +3,7 @@
 
 #include "actors/node/vigil_node.h"
 #include "actors/retrain/retrain_coordinator.h"
-#include "actors/retrain/scored_log.h"
+#include "models/training/scored_log.h"
 #include "models/serving/scoring_model.h"
 #include "models/training/champion_challenger.h"
 #include "models/training/model_publication.h"
@@ -78,8 +78,8 @@ TEST_CASE("the daily schedule fires once when its UTC time is crossed", "[unit][
 }
 
 TEST_CASE("labels join the logged vector and unknown ids do not", "[unit][retrain]") {
-  actors::scored_log log{2, 10};
-  actors::decision_record d;
+  models::scored_log log{2, 10};
+  models::decision_record d;
   d.transaction_id = "a";
   d.merchant_id = "m";
   d.event_time_ms = 5;

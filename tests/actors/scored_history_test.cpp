@@ -1,13 +1,13 @@
 // Reading back published decisions and stored labels after a restart.
 
 #include "actors/node/vigil_node.h"
-#include "actors/pipeline/decision_json.h"
+#include "models/serving/decision_json.h"
 #include "actors/pipeline/feature_actors.h"
 #include "actors/pipeline/serving_model_actor.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/serving/scoring_model.h"
 #include "actors/retrain/retrain_coordinator.h"
-#include "actors/retrain/scored_history.h"
+#include "pipeline/connectors/scored_history.h"
 #include "config/runtime_config.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/http_client.h"
@@ -25,8 +25,8 @@ using json = nlohmann::json;
 
 namespace {
 
-actors::decision_record sample_decision() {
-  actors::decision_record d;
+models::decision_record sample_decision() {
+  models::decision_record d;
   d.transaction_id = "t-1";
   d.user_id = "u-1";
   d.merchant_id = "m-1";
@@ -43,7 +43,7 @@ actors::decision_record sample_decision() {
 
 TEST_CASE("a published decision reads back with exactly the vector that was scored", "[unit][retrain]") {
   auto d = sample_decision();
-  auto back = actors::decision_from_json(json::parse(actors::decision_to_json(d, true).dump()));
+  auto back = models::decision_from_json(json::parse(models::decision_to_json(d, true).dump()));
   REQUIRE(back.has_value());
   CHECK(back->transaction_id == "t-1");
   CHECK(back->user_id == "u-1");
@@ -55,14 +55,14 @@ TEST_CASE("a published decision reads back with exactly the vector that was scor
   for (std::size_t i = 0; i < d.features.size(); ++i)
     if (i != 2)
       CHECK(back->features[i] == d.features[i]);  // bit-exact, not approximately
-  CHECK(actors::feature_snapshot_id(back->features) == actors::feature_snapshot_id(d.features));
+  CHECK(models::feature_snapshot_id(back->features) == models::feature_snapshot_id(d.features));
 
   // Without the features (or with one missing) it is not a scored vector.
-  CHECK_FALSE(actors::decision_from_json(actors::decision_to_json(d, false)).has_value());
-  auto partial = actors::decision_to_json(d, true);
+  CHECK_FALSE(models::decision_from_json(models::decision_to_json(d, false)).has_value());
+  auto partial = models::decision_to_json(d, true);
   partial["features"].erase(partial["features"].begin());
-  CHECK_FALSE(actors::decision_from_json(partial).has_value());
-  CHECK_FALSE(actors::decision_from_json(json("not an object")).has_value());
+  CHECK_FALSE(models::decision_from_json(partial).has_value());
+  CHECK_FALSE(models::decision_from_json(json("not an object")).has_value());
 }
 
 TEST_CASE("the last lines of a file are read from its end", "[unit][retrain]") {
@@ -73,35 +73,35 @@ TEST_CASE("the last lines of a file are read from its end", "[unit][retrain]") {
     for (int i = 0; i < 5'000; ++i)  // ~250 KB: several 64 KB blocks
       out << "line " << i << " " << std::string(40, 'x') << "\n";
   }
-  auto last = actors::last_lines(path, 3);
+  auto last = connectors::last_lines(path, 3);
   REQUIRE(last.size() == 3);
   CHECK(last[0].rfind("line 4997 ", 0) == 0);
   CHECK(last[2].rfind("line 4999 ", 0) == 0);
-  auto all = actors::last_lines(path, 100'000);
+  auto all = connectors::last_lines(path, 100'000);
   REQUIRE(all.size() == 5'000);
   CHECK(all.front().rfind("line 0 ", 0) == 0);
-  auto block = actors::last_lines(path, 1'400);  // ends inside an earlier block
+  auto block = connectors::last_lines(path, 1'400);  // ends inside an earlier block
   REQUIRE(block.size() == 1'400);
   CHECK(block.front().rfind("line 3600 ", 0) == 0);
-  CHECK(actors::last_lines((dir / "missing.txt").string(), 10).empty());
+  CHECK(connectors::last_lines((dir / "missing.txt").string(), 10).empty());
 
   // A decisions file with a torn last line (a crash mid-write): skipped and counted.
   auto decisions = (dir / "decisions.jsonl").string();
   auto labels = (dir / "labels.jsonl").string();
   {
     std::ofstream out(decisions);
-    out << actors::decision_to_json(sample_decision(), true).dump() << "\n" << R"({"transaction_id":"t-2","us)";
+    out << models::decision_to_json(sample_decision(), true).dump() << "\n" << R"({"transaction_id":"t-2","us)";
     std::ofstream(labels) << R"({"transaction_id":"t-1","is_fraud":true})" << "\n";
   }
   std::atomic<bool> cancel{false};
-  auto history = actors::read_file_history(decisions, labels, 10, 10, cancel);
+  auto history = connectors::read_file_history(decisions, labels, 10, 10, cancel);
   REQUIRE(history.decisions.size() == 1);
   CHECK(history.decisions[0].transaction_id == "t-1");
   REQUIRE(history.labels.size() == 1);
   CHECK(history.labels[0].is_fraud);
   CHECK(history.malformed == 1);
   cancel = true;
-  CHECK_THROWS_AS(actors::read_file_history(decisions, labels, 10, 10, cancel), actors::history_cancelled);
+  CHECK_THROWS_AS(connectors::read_file_history(decisions, labels, 10, 10, cancel), connectors::history_cancelled);
 }
 
 TEST_CASE("feedback for decisions scored before a restart still joins, and stored labels rebuild the labelled rows",
@@ -183,7 +183,7 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
 
   // Read back first: decisions a and b. Then, before the stored labels
   // arrive, "a" is labelled live; the store (read a moment later) holds a and b.
-  auto decisions = std::make_shared<actors::decision_batch>(2, sample_decision());
+  auto decisions = std::make_shared<models::decision_batch>(2, sample_decision());
   (*decisions)[1].transaction_id = "t-2";
   self->send(coordinator, actors::decisions_atom::value, std::uint64_t{0}, actors::decision_batch_ptr{decisions});
   self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
@@ -208,7 +208,7 @@ TEST_CASE("a rendered decision is valid JSON whatever its ids hold, numbers exac
   d.transaction_id = std::string("q\"\\\n\x01 \xc3\xa9 \xff end");  // quote, escapes, control, é, invalid byte
   d.reasons = {{"amount", 12.5f, -0.25}, {"user_count_24h", std::nanf(""), 1e-9}};
   d.probability = 0.1 + 0.2;  // not representable in few digits
-  auto text = actors::render_decision(d, true);
+  auto text = models::render_decision(d, true);
   auto j = json::parse(text);  // throws on invalid JSON
   CHECK(j["transaction_id"] == "q\"\\\n\x01 \xc3\xa9 \xef\xbf\xbd end");  // the bad byte is U+FFFD
   CHECK(j["probability"].get<double>() == d.probability);
@@ -227,5 +227,5 @@ TEST_CASE("a rendered decision is valid JSON whatever its ids hold, numbers exac
       CHECK(j["features"][names[i]].get<float>() == d.features[i]);
   }
   CHECK_FALSE(j.contains("shadow"));
-  CHECK(actors::render_decision(d, false).find("\"features\"") == std::string::npos);
+  CHECK(models::render_decision(d, false).find("\"features\"") == std::string::npos);
 }

@@ -3,7 +3,7 @@
 // stalling or refusing writes. Each checks that no transaction is lost or
 // counted twice.
 
-#include "actors/kafka/redis_snapshot_store.h"
+#include "pipeline/connectors/redis_snapshot_store.h"
 #include "actors/node/vigil_node.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "support/kafka_harness.h"
@@ -205,7 +205,7 @@ TEST_CASE("a node whose node_name another node takes stops with an error instead
                           log);
   predictions(topic + "/", 500, std::chrono::seconds(120));
   // Another node takes the name (as if this one had stalled past its lease).
-  testing::redis_set(svc.redis, actors::checkpoint_prefix(topic, topic) + ":node:fenced:lease", "someone-else");
+  testing::redis_set(svc.redis, connectors::checkpoint_prefix(topic, topic) + ":node:fenced:lease", "someone-else");
   int status = -1;
   bool exited = wait_exit(node, std::chrono::seconds(60), &status);
   INFO(file_text(log));

@@ -2,7 +2,7 @@
 // by tests/harness on free loopback ports: the end-to-end path and
 // backpressure. The failure cases are in kafka_chaos_test.cpp.
 
-#include "actors/kafka/kafka_record_source.h"
+#include "pipeline/connectors/kafka_record_source.h"
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/pipeline_topology.h"
 #include "config/runtime_config.h"
@@ -131,7 +131,7 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then i
   config->batch_size = 50;
   config->max_in_flight_batches = 2;
   auto publisher = std::make_shared<testing::recording_publisher>(std::chrono::milliseconds(30));
-  auto source = std::make_shared<actors::kafka_record_source>(svc.kafka, topic, topic, topic + ".dlq");
+  auto source = std::make_shared<connectors::kafka_record_source>(svc.kafka, topic, topic, topic + ".dlq");
   auto& m = pipeline::metrics();
   auto& paused_ms = m.get_counter("vigil_source_paused_milliseconds_total", "");
   auto& paused = m.get_gauge("vigil_source_paused", "");

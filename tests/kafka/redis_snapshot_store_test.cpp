@@ -1,7 +1,7 @@
 // Partitioned checkpoints against a real redis-server (tests/harness).
 
-#include "actors/kafka/node_name_lease.h"
-#include "actors/kafka/redis_snapshot_store.h"
+#include "pipeline/connectors/node_name_lease.h"
+#include "pipeline/connectors/redis_snapshot_store.h"
 #include "support/kafka_harness.h"
 
 #include <catch2/catch.hpp>
@@ -32,8 +32,8 @@ pipeline::store_snapshot one_user_per_partition(std::int64_t offset, std::uint64
 TEST_CASE("redis checkpoints: partitions move between nodes, a fenced-off owner cannot overwrite",
           "[integration][redis]") {
   const auto& redis = testing::services().redis;
-  auto prefix = actors::checkpoint_prefix("fence-" + std::to_string(::getpid()), "tx");
-  actors::redis_snapshot_store a{redis, prefix, "a"}, b{redis, prefix, "b"};
+  auto prefix = connectors::checkpoint_prefix("fence-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store a{redis, prefix, "a"}, b{redis, prefix, "b"};
 
   CHECK(a.claim_partitions({0, 1}).positions.empty());  // never checkpointed
   a.save(one_user_per_partition(100, 1));
@@ -74,10 +74,10 @@ TEST_CASE("redis checkpoints: partitions move between nodes, a fenced-off owner 
 TEST_CASE("a node_name is held by one running node, and its checkpoints need the lease",
           "[integration][redis]") {
   const auto& redis = testing::services().redis;
-  auto prefix = actors::checkpoint_prefix("lease-" + std::to_string(::getpid()), "tx");
-  auto store = std::make_shared<actors::redis_snapshot_store>(redis, prefix, "n1");
+  auto prefix = connectors::checkpoint_prefix("lease-" + std::to_string(::getpid()), "tx");
+  auto store = std::make_shared<connectors::redis_snapshot_store>(redis, prefix, "n1");
   const auto lease_key = store->lease_key();
-  auto first = std::make_shared<actors::node_name_lease>(redis, lease_key,
+  auto first = std::make_shared<connectors::node_name_lease>(redis, lease_key,
                                                          std::chrono::seconds(5), std::chrono::seconds(0));
   store->require_lease(first);
   pipeline::store_snapshot s;
@@ -85,7 +85,7 @@ TEST_CASE("a node_name is held by one running node, and its checkpoints need the
   store->save(s);
 
   // A second node with the same name does not start while the first runs.
-  CHECK_THROWS_WITH(actors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
+  CHECK_THROWS_WITH(connectors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
                                             std::chrono::milliseconds(600)),
                     Catch::Contains("held by another running node"));
 
@@ -109,7 +109,7 @@ TEST_CASE("a node_name is held by one running node, and its checkpoints need the
   // The first node stalls past its lease and another takes the name: the
   // first's saves are refused from then on.
   testing::redis_delete(redis, lease_key);
-  auto second = std::make_unique<actors::node_name_lease>(redis, lease_key, std::chrono::seconds(5),
+  auto second = std::make_unique<connectors::node_name_lease>(redis, lease_key, std::chrono::seconds(5),
                                                           std::chrono::seconds(0));
   s.merchants["m"].records = 3;
   CHECK_THROWS_WITH(store->save(s), Catch::Contains("lease"));
@@ -125,6 +125,6 @@ TEST_CASE("a node_name is held by one running node, and its checkpoints need the
   second.reset();
   store.reset();
   first.reset();
-  CHECK_NOTHROW(actors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
+  CHECK_NOTHROW(connectors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
                                         std::chrono::seconds(0)));
 }

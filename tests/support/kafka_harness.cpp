@@ -1,7 +1,7 @@
 #include "support/kafka_harness.h"
 
-#include "actors/kafka/kafka_topic_tail.h"
-#include "actors/kafka/redis_connection.h"
+#include "pipeline/connectors/kafka_topic_tail.h"
+#include "pipeline/connectors/redis_connection.h"
 #include "support/test_registry.h"
 
 #include <librdkafka/rdkafka.h>
@@ -112,7 +112,7 @@ void produce(const std::string& brokers, const std::string& topic,
 
 std::map<std::int32_t, std::int64_t> end_offsets(const std::string& brokers, const std::string& topic) {
   std::map<std::int32_t, std::int64_t> out;
-  for (const auto& [partition, range] : actors::topic_watermarks(brokers, topic, std::chrono::seconds(10)))
+  for (const auto& [partition, range] : connectors::topic_watermarks(brokers, topic, std::chrono::seconds(10)))
     out[partition] = range.second;
   return out;
 }
@@ -163,8 +163,8 @@ namespace {
 
 // Runs one command; throws unless the reply type is `expected`.
 void redis_expect(const std::string& address, const std::vector<std::string>& args, int expected) {
-  auto c = actors::redis_connect(address);
-  if (actors::redis_command(c.get(), args)->type != expected)
+  auto c = connectors::redis_connect(address);
+  if (connectors::redis_command(c.get(), args)->type != expected)
     throw std::runtime_error("redis " + args.front() + " failed");
 }
 

@@ -1,6 +1,6 @@
 #include "support/kafka_pipeline_fixture.h"
 
-#include "actors/kafka/redis_snapshot_store.h"
+#include "pipeline/connectors/redis_snapshot_store.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/kafka_harness.h"
@@ -80,7 +80,7 @@ config::runtime_config in_process_node_config(const std::string& topic, const st
 // Every partition's checkpoint plus the node's part, as one snapshot.
 pipeline::store_snapshot stored_checkpoint(const std::string& group, const std::string& topic,
                                            const std::string& node, int partitions) {
-  actors::redis_snapshot_store store{services().redis, actors::checkpoint_prefix(group, topic),
+  connectors::redis_snapshot_store store{services().redis, connectors::checkpoint_prefix(group, topic),
                                      node};
   std::vector<std::int32_t> all;
   for (int p = 0; p < partitions; ++p)

@@ -2,7 +2,7 @@
 // A decision publisher for tests: records (transaction_id, model_version) of
 // every decision, optionally slowly (a congested downstream).
 
-#include "actors/pipeline/decision_publisher.h"
+#include "pipeline/connectors/decision_publisher.h"
 
 #include <chrono>
 #include <mutex>
@@ -12,10 +12,10 @@
 
 namespace vigil::testing {
 
-class recording_publisher final : public actors::decision_publisher {
+class recording_publisher final : public connectors::decision_publisher {
  public:
   explicit recording_publisher(std::chrono::milliseconds delay) : delay_(delay) {}
-  void publish(std::uint64_t, const actors::decision_batch& decisions) override {
+  void publish(std::uint64_t, const models::decision_batch& decisions) override {
     std::this_thread::sleep_for(delay_);
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& d : decisions)

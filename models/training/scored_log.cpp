@@ -1,0 +1,48 @@
+#include "models/training/scored_log.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace vigil::models {
+
+void scored_log::record(const decision_record& d) {
+  auto [it, inserted] = index_.try_emplace(d.transaction_id);
+  it->second = {d.features, d.merchant_id, d.event_time_ms};
+  if (!inserted)
+    return;  // a replayed decision: same vector, keep its place
+  order_.push_back(d.transaction_id);
+  while (order_.size() > max_scored_) {
+    index_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::optional<scored_entry> scored_log::join(const pipeline::label_event& label) {
+  auto it = index_.find(label.transaction_id);
+  if (it == index_.end())
+    return std::nullopt;
+  labelled_.push_back({it->second, label.transaction_id, label.is_fraud});
+  while (labelled_.size() > max_labelled_)
+    labelled_.pop_front();
+  return it->second;
+}
+
+pipeline::feature_table scored_log::labelled_rows() const {
+  std::vector<std::size_t> order(labelled_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return labelled_[a].entry.event_time_ms < labelled_[b].entry.event_time_ms;
+  });
+  pipeline::feature_table t;
+  for (auto i : order) {
+    const auto& row = labelled_[i];
+    t.values.insert(t.values.end(), row.entry.features.begin(), row.entry.features.end());
+    t.labels.push_back(row.is_fraud ? 1.0f : 0.0f);
+    t.patterns.emplace_back();
+    t.event_times_ms.push_back(row.entry.event_time_ms);
+    t.transaction_ids.push_back(row.transaction_id);
+  }
+  return t;
+}
+
+} // namespace vigil::models

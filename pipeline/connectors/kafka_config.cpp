@@ -1,0 +1,50 @@
+#include "pipeline/connectors/kafka_config.h"
+
+namespace vigil::connectors {
+
+std::unique_ptr<RdKafka::Conf> make_kafka_conf(const std::map<std::string, std::string>& settings) {
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  std::string error;
+  for (const auto& [key, value] : settings)
+    if (conf->set(key, value, error) != RdKafka::Conf::CONF_OK)
+      throw kafka_error("kafka setting " + key + ": " + error);
+  return conf;
+}
+
+std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
+                                                 RdKafka::DeliveryReportCb* delivery,
+                                                 const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> settings{{"bootstrap.servers", brokers},
+                                              {"enable.idempotence", "true"},
+                                              {"acks", "all"},
+                                              {"linger.ms", "5"},
+                                              {"compression.type", "lz4"}};
+  for (const auto& kv : extra)
+    settings[kv.first] = kv.second;
+  auto conf = make_kafka_conf(settings);
+  std::string error;
+  if (delivery && conf->set("dr_cb", delivery, error) != RdKafka::Conf::CONF_OK)
+    throw kafka_error("kafka dr_cb: " + error);
+  std::unique_ptr<RdKafka::Producer> producer{RdKafka::Producer::create(conf.get(), error)};
+  if (!producer)
+    throw kafka_error("cannot create Kafka producer: " + error);
+  return producer;
+}
+
+} // namespace vigil::connectors
+
+namespace vigil::connectors {
+
+bool kafka_reachable(const std::string& brokers) {
+  try {
+    auto producer = make_producer(brokers, nullptr, {{"enable.idempotence", "false"}});
+    RdKafka::Metadata* metadata = nullptr;
+    auto rc = producer->metadata(true, nullptr, &metadata, 2000);
+    delete metadata;
+    return rc == RdKafka::ERR_NO_ERROR;
+  } catch (const kafka_error&) {
+    return false;
+  }
+}
+
+} // namespace vigil::connectors

@@ -1,0 +1,32 @@
+#pragma once
+// librdkafka configuration helpers: every setting failure becomes an
+// exception naming the key.
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace vigil::connectors {
+
+/// Thrown when librdkafka refuses a setting or a client cannot be created.
+struct kafka_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A global configuration with `settings` applied.
+std::unique_ptr<RdKafka::Conf> make_kafka_conf(const std::map<std::string, std::string>& settings);
+
+/// A producer for `brokers` (idempotent, acks=all).
+std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
+                                                 RdKafka::DeliveryReportCb* delivery = nullptr,
+                                                 const std::map<std::string, std::string>& extra = {});
+
+} // namespace vigil::connectors
+
+namespace vigil::connectors {
+/// True when the cluster answers a metadata request within 2 s.
+bool kafka_reachable(const std::string& brokers);
+} // namespace vigil::connectors

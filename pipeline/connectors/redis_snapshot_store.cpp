@@ -1,0 +1,227 @@
+#include "pipeline/connectors/redis_snapshot_store.h"
+
+#include "pipeline/connectors/node_name_lease.h"
+#include "pipeline/connectors/redis_connection.h"
+#include "pipeline/features/state_codec.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+namespace vigil::connectors {
+
+std::string checkpoint_prefix(const std::string& group, const std::string& topic) {
+  return "vigil:checkpoint:" + group + ":" + topic;
+}
+
+redis_snapshot_store::redis_snapshot_store(std::string address, std::string prefix,
+                                           std::string node_name)
+  : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)) {}
+
+std::string redis_snapshot_store::lease_key() const {
+  return node_key() + ":lease";
+}
+
+void redis_snapshot_store::require_lease(std::shared_ptr<const node_name_lease> lease) {
+  lease_ = std::move(lease);
+}
+
+std::string redis_snapshot_store::partition_key(std::int32_t partition) const {
+  return prefix_ + ":partition:" + std::to_string(partition);
+}
+
+std::string redis_snapshot_store::node_key() const {
+  return prefix_ + ":node:" + node_name_;
+}
+
+namespace {
+
+constexpr std::string_view user_field = "u:", merchant_field = "m:", position_field = "position";
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Decodes one checkpoint hash (HGETALL reply) into `out`; users get
+// `owner` as their partition.
+void decode_hash(const redisReply& r, const std::string& key, std::int32_t owner,
+                 pipeline::store_snapshot& out) {
+  for (std::size_t i = 0; i + 1 < r.elements; i += 2) {
+    std::string_view field(r.element[i]->str, r.element[i]->len);
+    std::string_view value(r.element[i + 1]->str, r.element[i + 1]->len);
+    if (field == position_field && owner != pipeline::no_partition) {
+      out.positions[owner] = std::stoll(std::string(value));
+    } else if (starts_with(field, user_field)) {
+      auto state = pipeline::decode_user_state(value);
+      if (!state)
+        throw std::runtime_error("redis: corrupt user in checkpoint " + key);
+      std::string id(field.substr(user_field.size()));
+      out.users[id] = *state;
+      if (owner != pipeline::no_partition)
+        out.user_partitions[id] = owner;
+    } else if (starts_with(field, merchant_field)) {
+      auto state = pipeline::decode_merchant_state(value);
+      if (!state)
+        throw std::runtime_error("redis: corrupt merchant in checkpoint " + key);
+      out.merchants[std::string(field.substr(merchant_field.size()))] = *state;
+    }
+  }
+}
+
+redis_reply_ptr hgetall(redisContext* c, const std::string& key) {
+  auto r = redis_command(c, {"HGETALL", key});
+  if (r->type != REDIS_REPLY_ARRAY)
+    throw std::runtime_error("redis: unexpected HGETALL reply for " + key);
+  return r;
+}
+
+// KEYS: the node's hash, the node_name lease, then per partition its hash
+// and its owner key. ARGV: this save's sequence number and time, the lease
+// token ("" = no lease: not checked), then per partition the epoch this
+// node claimed ("" = unclaimed: not checked); then for the node's hash and
+// each partition's hash in KEYS order, a field count and that many
+// field/value pairs. Nothing is written unless the lease and every claimed
+// partition are still this node's (fencing) and nothing newer is stored: a
+// save that timed out on the client can still reach Redis later, and must
+// not overwrite newer state with older.
+constexpr const char* fenced_save_script = R"lua(
+local seq, now, token = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local partitions = (#KEYS - 2) / 2
+if token ~= '' and redis.call('GET', KEYS[2]) ~= token then
+  return redis.error_reply('fenced: the node_name lease ' .. KEYS[2] .. ' is not ours')
+end
+local saved = tonumber(redis.call('HGET', KEYS[1], 'saved_at_ms') or '0')
+if saved > now then
+  return redis.error_reply('stale: ' .. KEYS[1] .. ' holds a newer checkpoint')
+end
+for i = 1, partitions do
+  local want = ARGV[3 + i]
+  if want ~= '' then
+    if redis.call('GET', KEYS[2 + 2 * i]) ~= want then
+      return redis.error_reply('fenced: ' .. KEYS[1 + 2 * i] .. ' is owned by a newer assignment')
+    end
+    local written = redis.call('HGET', KEYS[1 + 2 * i], 'written')
+    if written then
+      local epoch, last = string.match(written, '^(%d+):(%d+)$')
+      if epoch == want and tonumber(last) >= seq then
+        return redis.error_reply('stale: ' .. KEYS[1 + 2 * i] .. ' holds a newer checkpoint')
+      end
+    end
+  end
+end
+local a = partitions + 4
+local function upsert(key)
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, count do
+    redis.call('HSET', key, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+end
+upsert(KEYS[1])
+redis.call('HSET', KEYS[1], 'saved_at_ms', ARGV[2])
+for i = 1, partitions do
+  upsert(KEYS[1 + 2 * i])
+  if ARGV[3 + i] ~= '' then
+    redis.call('HSET', KEYS[1 + 2 * i], 'written', ARGV[3 + i] .. ':' .. ARGV[1])
+  end
+end
+return partitions
+)lua";
+
+// Appends a field count and the fields of one hash section.
+void add_section(std::vector<std::string>& args,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+  args.push_back(std::to_string(fields.size()));
+  for (const auto& [field, value] : fields) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+}
+
+} // namespace
+
+std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
+  auto c = redis_connect(address_);
+  auto key = node_key();
+  auto r = hgetall(c.get(), key);
+  if (r->elements == 0)
+    return std::nullopt;
+  pipeline::store_snapshot out;
+  decode_hash(*r, key, pipeline::no_partition, out);
+  return out;
+}
+
+pipeline::store_snapshot redis_snapshot_store::load_partitions(
+  const std::vector<std::int32_t>& partitions) {
+  pipeline::store_snapshot out;
+  auto c = redis_connect(address_);
+  for (auto partition : partitions) {
+    auto key = partition_key(partition);
+    decode_hash(*hgetall(c.get(), key), key, partition, out);
+  }
+  return out;
+}
+
+pipeline::store_snapshot redis_snapshot_store::claim_partitions(
+  const std::vector<std::int32_t>& partitions) {
+  auto c = redis_connect(address_);
+  for (auto partition : partitions) {
+    auto r = redis_command(c.get(), {"INCR", partition_key(partition) + ":owner"});
+    std::lock_guard<std::mutex> lock(epochs_mutex_);
+    epochs_[partition] = std::to_string(r->integer);
+  }
+  return load_partitions(partitions);
+}
+
+void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  using fields = std::vector<std::pair<std::string, std::string>>;
+  fields node;
+  std::map<std::int32_t, fields> by_partition;
+  for (const auto& [partition, offset] : s.positions)
+    by_partition[partition].emplace_back(position_field, std::to_string(offset));
+  for (const auto& [id, state] : s.users) {
+    auto owner = s.partition_of_user(id);
+    auto& target = owner == pipeline::no_partition ? node : by_partition[owner];
+    target.emplace_back(std::string(user_field) + id, pipeline::encode(state));
+  }
+  for (const auto& [id, state] : s.merchants)
+    node.emplace_back(std::string(merchant_field) + id, pipeline::encode(state));
+
+  std::map<std::int32_t, std::string> epochs;
+  {
+    std::lock_guard<std::mutex> lock(epochs_mutex_);
+    epochs = epochs_;
+  }
+  std::vector<std::string> keys{node_key(), lease_ ? lease_->key() : node_key() + ":lease"};
+  std::vector<std::string> args{std::to_string(++saves_), std::to_string(now_ms),
+                                lease_ ? lease_->token() : ""};
+  for (const auto& [partition, unused] : by_partition) {
+    keys.push_back(partition_key(partition));
+    keys.push_back(partition_key(partition) + ":owner");
+    auto epoch = epochs.find(partition);
+    args.push_back(epoch == epochs.end() ? "" : epoch->second);
+  }
+  add_section(args, node);
+  for (const auto& [partition, entries] : by_partition)
+    add_section(args, entries);
+  std::vector<std::string> eval{"EVAL", fenced_save_script, std::to_string(keys.size())};
+  eval.insert(eval.end(), keys.begin(), keys.end());
+  eval.insert(eval.end(), args.begin(), args.end());
+  auto c = redis_connect(address_);
+  redis_command(c.get(), eval);
+}
+
+bool redis_snapshot_store::reachable(const std::string& address) {
+  try {
+    auto c = redis_connect(address);
+    redis_command(c.get(), {"PING"});
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+} // namespace vigil::connectors
