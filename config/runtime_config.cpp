@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace vigil::config {
 using json = nlohmann::json;
@@ -63,8 +64,18 @@ bool read_value(const json& j, T& out) {
   } else if constexpr (std::is_same_v<T, bool>) {
     if (!j.is_boolean()) return false;
   } else if constexpr (std::is_integral_v<T>) {
+    // The JSON number as it is: a value the field cannot hold is refused,
+    // never truncated (4294967297 must not become 1).
     if (!j.is_number_integer()) return false;
-    if (std::is_unsigned_v<T> && j.get<long long>() < 0) return false;
+    if (j.is_number_unsigned()) {
+      if (j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return false;
+    } else {
+      auto v = j.get<std::int64_t>();
+      if (std::is_unsigned_v<T> ? v < 0 : v < static_cast<std::int64_t>(std::numeric_limits<T>::min()))
+        return false;
+      if (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        return false;
+    }
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!j.is_number()) return false;
   } else {
@@ -75,10 +86,12 @@ bool read_value(const json& j, T& out) {
 }
 
 template <class T>
-const char* type_name() {
+std::string type_name() {
   if constexpr (std::is_same_v<T, std::vector<std::string>>) return "an array of strings";
   else if constexpr (std::is_same_v<T, bool>) return "a boolean";
-  else if constexpr (std::is_integral_v<T>) return std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
+  else if constexpr (std::is_integral_v<T>)
+    return "an integer in [" + std::to_string(std::numeric_limits<T>::min()) + ", " +
+           std::to_string(std::numeric_limits<T>::max()) + "]";
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else return "a string";
 }
@@ -163,7 +176,7 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
       using T = std::decay_t<decltype(field)>;
       T before = field;
       if (!read_value(value, field)) {
-        errors.push_back({key, std::string("must be ") + type_name<T>()});
+        errors.push_back({key, "must be " + type_name<T>()});
         return;
       }
       const auto& restart = restart_only_fields();

@@ -4,6 +4,7 @@
 #include "http/http_errors.h"
 #include "pipeline/schema/transaction_json.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -64,16 +65,16 @@ void require_token(const http_request& r, node_api& node) {
     throw vigil_error(vigil_errc::forbidden, "invalid bearer token");
 }
 
-int parse_version(const std::string& text) {
-  try {
-    std::size_t used = 0;
-    int v = std::stoi(text, &used);
-    if (used == text.size() && v > 0)
-      return v;
-  } catch (const std::exception&) {
-  }
-  throw vigil_error(vigil_errc::malformed_request,
-                    "model version must be a positive integer, got '" + text + "'");
+// A path segment holding a version: digits only (no sign, no spaces), 1 to
+// 1,000,000,000. `what` names it in the error ("model version").
+int parse_version(const std::string& text, const char* what) {
+  bool digits = !text.empty() && text.size() <= 10 &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  long long v = digits ? std::stoll(text) : 0;
+  if (v < 1 || v > 1'000'000'000)
+    throw vigil_error(vigil_errc::malformed_request,
+                      std::string(what) + " must be a positive integer, got '" + text + "'");
+  return static_cast<int>(v);
 }
 
 std::int64_t now_ms() {
@@ -138,6 +139,8 @@ void submit_predict(const http_request& r, predict_call call, node_api& node, re
 void handle_predict(http_request r, node_api& node, responder& respond) {
   predict_call call;
   call.update = query_flag(r, "update");
+  if (call.update)  // folds the transaction into shared state: a change like any other
+    require_token(r, node);
   call.explain = query_flag(r, "explain");
   auto* lane = node.lane();
   if (!lane || (!call.explain && r.body.size() <= expensive_body_bytes))
@@ -202,7 +205,7 @@ void dispatch(http_request r, node_api& node, responder& respond) {
   }
   if (p.rfind("/config/rollback/", 0) == 0 && r.method == "POST") {
     require_token(r, node);
-    return respond(config_change_response(node.rollback_config(parse_version(p.substr(17))), node,
+    return respond(config_change_response(node.rollback_config(parse_version(p.substr(17), "config version")), node,
                                           "rollback refused"));
   }
   if (p == "/ready" && r.method == "GET")
@@ -219,7 +222,7 @@ void dispatch(http_request r, node_api& node, responder& respond) {
   if (p.rfind("/models/", 0) == 0 && r.method == "POST" && p.size() > 16 &&
       p.compare(p.size() - 8, 8, "/promote") == 0) {
     require_token(r, node);
-    int version = parse_version(p.substr(8, p.size() - 16));
+    int version = parse_version(p.substr(8, p.size() - 16), "model version");
     return node.promote(version, answer_json(std::move(respond), 200));
   }
   if (p == "/retrain" && r.method == "POST") {

@@ -67,7 +67,8 @@ json document() {
                                    {"details", {{"type", "array"}}}}}}}}}}},
     {"paths", {
       {"/predict", {{"post", {
-        {"summary", "Score one transaction or an array; ?update=true also updates stream state"},
+        {"summary", "Score one transaction or an array; ?update=true also folds it into stream state "
+                    "and needs the bearer token"},
         {"parameters", {{{"name", "update"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}},
                         {{"name", "explain"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}}},
         {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", one_or_many}}}}}}},

@@ -36,7 +36,7 @@ TEST_CASE("a change failing validation is refused whole with every reason", "[un
   CHECK(errors.size() == 3);
   CHECK(reasons["decline_threshold"] == "must be in [0, 1]");
   CHECK(reasons["nonsense"] == "unknown field");
-  CHECK(reasons["scorers"] == "must be an integer");
+  CHECK(reasons["scorers"] == "must be an integer in [-2147483648, 2147483647]");
   // batch_size was valid but nothing changed.
   CHECK(h.current().version == 1);
   CHECK(h.current().config.batch_size == runtime_config{}.batch_size);
@@ -102,4 +102,22 @@ TEST_CASE("the read-back of decisions is bounded by the scored log", "[unit][con
   CHECK(validate(c).size() == 1);
   c.readback_decisions = 0;  // none
   CHECK(validate(c).empty());
+}
+
+TEST_CASE("an integer a field cannot hold is refused, never truncated", "[unit][config]") {
+  config_history h{runtime_config{}};
+  const auto before = h.current();
+  for (const char* patch : {R"({"retrain_min_new_labels": 4294967297})", R"({"snapshot_interval_ms": 4294967396})",
+                            R"({"batch_size": 4294967552})", R"({"batch_size": -4294967296})",
+                            R"({"readback_decisions": 18446744073709551615})"}) {
+    INFO(patch);
+    auto errors = h.update(json::parse(patch), "test");
+    REQUIRE(errors.size() >= 1);
+    CHECK(errors[0].reason.find("must be an integer in [") == 0);
+    CHECK(h.current().version == before.version);  // nothing changed
+  }
+  CHECK(h.current().config.batch_size == before.config.batch_size);
+  CHECK(h.current().config.retrain_min_new_labels == before.config.retrain_min_new_labels);
+  CHECK(h.update(json::parse(R"({"batch_size": 512})"), "test").empty());  // in range: applied
+  CHECK(h.current().config.batch_size == 512);
 }

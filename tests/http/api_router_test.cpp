@@ -79,7 +79,8 @@ TEST_CASE("POST /predict scores one object or an array", "[unit][http]") {
   CHECK(one.status == 200);
   CHECK(body_of(one)["transaction_id"] == "t1");
   CHECK_FALSE(node.last_update);
-  auto many = route(req("POST", "/predict?update=true", std::string("[") + valid_tx + "," + valid_tx + "]"), node);
+  auto many = route(req("POST", "/predict?update=true", std::string("[") + valid_tx + "," + valid_tx + "]",
+                        "Bearer secret-token"), node);
   CHECK(many.status == 200);
   CHECK(body_of(many)["results"].size() == 2);
   CHECK(node.last_update);
@@ -177,4 +178,29 @@ TEST_CASE("read-only endpoints, unknown routes and methods", "[unit][http]") {
   CHECK(spec["paths"].contains("/predict"));
   CHECK(spec["paths"].contains("/feedback"));
   CHECK(route(req("GET", "/"), node).body.find("<title>Vigil</title>") != std::string::npos);
+}
+
+TEST_CASE("versions in paths are plain positive integers, named by what they version", "[unit][http]") {
+  fake_node node;
+  for (const char* bad : {"+1", " 1", "1 ", "0", "-3", "01x", "99999999999"}) {
+    INFO(bad);
+    auto promote = route(req("POST", std::string("/models/") + bad + "/promote", "", "Bearer secret-token"), node);
+    CHECK(promote.status == 400);
+    CHECK(body_of(promote)["error"].get<std::string>().find("model version") == 0);
+  }
+  auto rollback = route(req("POST", "/config/rollback/x", "", "Bearer secret-token"), node);
+  CHECK(rollback.status == 400);
+  CHECK(body_of(rollback)["error"].get<std::string>().find("config version") == 0);
+  CHECK(body_of(rollback)["code"] == "malformed_request");
+  CHECK(route(req("POST", "/models/7/promote", "", "Bearer secret-token"), node).status == 200);
+}
+
+TEST_CASE("folding a transaction into state needs the token; scoring alone does not", "[unit][http]") {
+  fake_node node;
+  CHECK(route(req("POST", "/predict", valid_tx), node).status == 200);
+  CHECK(route(req("POST", "/predict?update=true", valid_tx), node).status == 401);
+  CHECK(route(req("POST", "/predict?update=true", valid_tx, "Bearer wrong"), node).status == 403);
+  CHECK_FALSE(node.last_update);  // the refused ones never reached the node
+  CHECK(route(req("POST", "/predict?update=true", valid_tx, "Bearer secret-token"), node).status == 200);
+  CHECK(node.last_update);
 }

@@ -63,19 +63,24 @@ TEST_CASE("POST /predict over HTTP returns a full decision", "[integration][http
 TEST_CASE("/predict reads stream state and updates it only when asked", "[integration][http]") {
   node_fixture f;
   auto count_of = [&](const std::string& query) {
-    auto r = testing::http_call(f.port, "POST", "/predict" + query, tx("h-2", "u-state", 50).dump());
+    auto r = testing::http_call(f.port, "POST", "/predict" + query, tx("h-2", "u-state", 50).dump(), token);
     REQUIRE(r.status == 200);
     return json::parse(r.body)["features"]["user_count_24h"].get<double>();
   };
   CHECK(count_of("") == 0);
   CHECK(count_of("") == 0);            // a pure read changes nothing
+  // Folding into state changes it: without the token, refused, and nothing changes.
+  CHECK(testing::http_call(f.port, "POST", "/predict?update=true", tx("h-2", "u-state", 50).dump()).status == 401);
+  CHECK(testing::http_call(f.port, "POST", "/predict?update=true", tx("h-2", "u-state", 50).dump(), "wrong-token")
+          .status == 403);
+  CHECK(count_of("") == 0);
   CHECK(count_of("?update=true") == 0);
   CHECK(count_of("") == 1);            // the update is visible to the next call
 }
 
 TEST_CASE("feedback is stored durably and unknown ids are reported", "[integration][http]") {
   node_fixture f;
-  testing::http_call(f.port, "POST", "/predict?update=true", tx("h-3", "u-fb", 75).dump());
+  testing::http_call(f.port, "POST", "/predict?update=true", tx("h-3", "u-fb", 75).dump(), token);
   json labels = json::array({{{"transaction_id", "h-3"}, {"is_fraud", true}, {"source", "chargeback"}},
                              {{"transaction_id", "never-seen"}, {"is_fraud", false}}});
   auto r = testing::http_call(f.port, "POST", "/feedback", labels.dump(), token);
