@@ -62,13 +62,17 @@ void node_http_api::predict(http::predict_call call, http::decisions_continuatio
   caf::anon_send(gateway_, predict_atom::value, std::move(job));
 }
 
-void node_http_api::feedback(std::vector<pipeline::label_event> labels, http::json_continuation done) {
+void node_http_api::on_lane(http::json_continuation done, std::function<void(http::json_continuation&)> work) {
   auto ticket = lane_->admit();
   if (!ticket)
     return done(vigil_error(vigil_errc::overloaded, "too many slow requests in progress; retry later"));
+  lane_->post([ticket, done = std::move(done), work = std::move(work)]() mutable { work(done); });
+}
+
+void node_http_api::feedback(std::vector<pipeline::label_event> labels, http::json_continuation done) {
   // The durable write (an fsync, or a broker acknowledgement) waits on the
   // lane, not on an I/O thread.
-  lane_->post([this, ticket, labels = std::move(labels), done = std::move(done)]() mutable {
+  on_lane(std::move(done), [this, labels = std::move(labels)](http::json_continuation& done) mutable {
     try {
       d_.labels->append(labels);  // durable before acknowledged
     } catch (const std::exception& e) {
@@ -120,11 +124,8 @@ void node_http_api::models(http::json_continuation done) {
 }
 
 void node_http_api::promote(int version, http::json_continuation done) {
-  auto ticket = lane_->admit();
-  if (!ticket)
-    return done(vigil_error(vigil_errc::overloaded, "too many slow requests in progress; retry later"));
   // Loading checks the model against XGBoost: seconds for a large forest.
-  lane_->post([this, ticket, version, done = std::move(done)] {
+  on_lane(std::move(done), [this, version](http::json_continuation& done) {
     if (!d_.registry.find(version))
       return done(vigil_error(vigil_errc::not_found, "no model version " + std::to_string(version)));
     model_ptr model;

@@ -33,6 +33,10 @@ class node_http_api final : public http::node_api {
  private:
   vigil_node& node_;
   vigil_node::impl& d_;
+  /// Runs `work` on the expensive lane, or answers `overloaded` when the
+  /// lane admits no more requests.
+  void on_lane(http::json_continuation done, std::function<void(http::json_continuation&)> work);
+
   predict_gateway_actor gateway_;
   std::shared_ptr<http::expensive_lane> lane_;
 };
