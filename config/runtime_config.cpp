@@ -167,7 +167,10 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
   if (!patch.is_object())
     return {{"$", "must be a JSON object"}};
   runtime_config next = base;
-  for (const auto& [key, value] : patch.items()) {
+  for (const auto& item : patch.items()) {
+    // Named copies, not structured bindings: C++17 lambdas cannot capture those (clang refuses).
+    const std::string key = item.key();
+    const json& value = item.value();
     bool known = false;
     for_each_field(next, [&](const char* name, auto& field) {
       if (key != name)
