@@ -2,6 +2,7 @@
 // mutated inputs: the router must answer every one with a status, never crash.
 
 #include "http/fuzz/router_fuzz_target.h"
+#include "tests/support/byte_mutations.h"
 
 #include <catch2/catch.hpp>
 
@@ -17,16 +18,7 @@ TEST_CASE("the request router answers arbitrary bytes without crashing", "[unit]
     "PUT /config\n{\"batch_size\":5}", "GET /metrics\n", "POST /models/7/promote\n"};
   int answered = 0;
   for (int i = 0; i < 20'000; ++i) {
-    std::string input = seeds[rng() % seeds.size()];
-    int edits = 1 + static_cast<int>(rng() % 8);
-    for (int e = 0; e < edits && !input.empty(); ++e) {
-      auto pos = rng() % input.size();
-      switch (rng() % 3) {
-        case 0: input[pos] = static_cast<char>(rng() % 256); break;
-        case 1: input.erase(pos, 1 + rng() % 4); break;
-        default: input.insert(pos, 1, "{}[]\",:0-e.\\\x00"[rng() % 13]); break;
-      }
-    }
+    auto input = vigil::testing::mutated(seeds[rng() % seeds.size()], rng);
     int status = vigil::http::fuzz_route_once(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
     answered += (status >= 200 && status < 600) ? 1 : 0;
   }

@@ -2,6 +2,7 @@
 // many mutated inputs: the transaction and label parsers answer every one.
 
 #include "pipeline/fuzz/schema_fuzz_target.h"
+#include "tests/support/byte_mutations.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,16 +21,7 @@ TEST_CASE("the transaction and label parsers take arbitrary bytes without crashi
     parsed_valid += vigil::pipeline::fuzz_parse_once(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   CHECK(parsed_valid >= 2);  // the seeds themselves are accepted: the target reaches the parsers
   for (int i = 0; i < 20'000; ++i) {
-    std::string input = seeds[rng() % seeds.size()];
-    int edits = 1 + static_cast<int>(rng() % 8);
-    for (int e = 0; e < edits && !input.empty(); ++e) {
-      auto pos = rng() % input.size();
-      switch (rng() % 3) {
-        case 0: input[pos] = static_cast<char>(rng() % 256); break;
-        case 1: input.erase(pos, 1 + rng() % 4); break;
-        default: input.insert(pos, 1, "{}[]\",:0-e.\\\x00"[rng() % 13]); break;
-      }
-    }
+    auto input = vigil::testing::mutated(seeds[rng() % seeds.size()], rng);
     vigil::pipeline::fuzz_parse_once(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
   }
   SUCCEED("20,000 mutated inputs parsed or refused");
