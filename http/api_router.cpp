@@ -2,6 +2,7 @@
 
 #include "http/expensive_lane.h"
 #include "http/http_errors.h"
+#include "pipeline/schema/strict_json.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <algorithm>
@@ -13,13 +14,31 @@ namespace {
 
 using json = nlohmann::json;
 
+// "application/json", any case, optionally with parameters ("; charset=utf-8").
+bool declares_json(const std::string& content_type) {
+  std::string media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ')
+    media.pop_back();
+  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
+  return media == "application/json";
+}
+
+// Every body is JSON, parsed strictly: a duplicate key is refused rather
+// than resolved, so no two readers of one request can disagree about it.
 json parse_body(const http_request& r) {
+  if (!declares_json(r.content_type))
+    throw vigil_error(vigil_errc::unsupported_media_type,
+                      "Content-Type must be application/json, got '" + r.content_type + "'");
   if (r.body.empty())
     throw vigil_error(vigil_errc::malformed_request, "request body is empty; expected JSON");
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded())
-    throw vigil_error(vigil_errc::malformed_request, "request body is not valid JSON");
-  return j;
+  json j;
+  auto parsed = pipeline::parse_strict_json(r.body, j);
+  if (parsed.ok)
+    return j;
+  if (parsed.field == "$")
+    throw vigil_error(vigil_errc::malformed_request, "request body is not valid JSON: " + parsed.reason);
+  throw vigil_error(vigil_errc::invalid_field, "validation failed",
+                    json::array({{{"field", parsed.field}, {"reason", parsed.reason}}}));
 }
 
 // Accepts one object or an array of them; field errors carry the index.
@@ -56,12 +75,24 @@ json config_errors_json(const std::vector<config::config_error>& errors) {
   return out;
 }
 
+// Compares every byte whatever the first difference, so the answer time
+// does not tell an attacker how much of a guess was right. (The length is
+// not secret: it is checked first.)
+bool same_secret(const std::string& given, const std::string& expected) {
+  if (given.size() != expected.size())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  return diff == 0;
+}
+
 void require_token(const http_request& r, node_api& node) {
   const std::string prefix = "Bearer ";
   if (r.authorization.empty())
     throw vigil_error(vigil_errc::unauthenticated, "missing bearer token");
   if (r.authorization.compare(0, prefix.size(), prefix) != 0 ||
-      r.authorization.substr(prefix.size()) != node.auth_token())
+      !same_secret(r.authorization.substr(prefix.size()), node.auth_token()))
     throw vigil_error(vigil_errc::forbidden, "invalid bearer token");
 }
 
@@ -106,7 +137,7 @@ bool query_flag(const http_request& r, const char* name) {
 void submit_predict(const http_request& r, predict_call call, node_api& node, responder& respond) {
   auto body = parse_body(r);
   call.transactions = parse_items(body, [](const json& j) {
-    auto p = pipeline::transaction_from_json(j);
+    auto p = pipeline::transaction_from_json(j, pipeline::unknown_fields::refuse);
     struct { std::optional<pipeline::transaction> value; std::vector<pipeline::field_error> errors; } out;
     if (p.value)
       out.value = std::move(p.value->tx);
@@ -181,6 +212,19 @@ http_response config_change_response(const std::vector<config::config_error>& er
   return json_response(200, node.config());
 }
 
+// GET /config without a token: where files live and which hosts the node
+// talks to are an attacker's map, so they are shown as "(redacted)".
+json redact_locations(json view) {
+  static const char* locations[] = {"registry_dir", "snapshot_path", "decisions_path", "labels_path",
+                                    "brokers", "redis", "auth_token_path"};
+  auto& config = view["config"];
+  for (const char* field : locations)
+    if (config.contains(field) && config[field] != "")
+      config[field] = "(redacted)";
+  view["redacted"] = true;
+  return view;
+}
+
 const std::vector<std::string>& known_paths() {
   static const std::vector<std::string> known = {"/predict", "/feedback", "/config", "/health",
                                                  "/ready", "/metrics", "/models", "/retrain",
@@ -192,13 +236,24 @@ void dispatch(http_request r, node_api& node, responder& respond) {
   const auto& p = r.path;
   if (p == "/health" && r.method == "GET")
     return respond(json_response(200, {{"status", "ok"}}));
+  if (p == "/health" && r.method == "HEAD")  // probes that only look at the status
+    return respond({200, "application/json", ""});
   if (p == "/predict" && r.method == "POST")
     return handle_predict(std::move(r), node, respond);
   if (p == "/feedback" && r.method == "POST")
     return handle_feedback(r, node, respond);
-  if (p == "/config" && r.method == "GET")
-    return respond(json_response(200, node.config()));
-  if (p == "/config" && (r.method == "PUT" || r.method == "PATCH")) {
+  if (p == "/config" && r.method == "GET") {
+    // Anyone may read the settings; file paths and addresses only with the token.
+    bool full = !r.authorization.empty();
+    if (full)
+      require_token(r, node);
+    return respond(json_response(200, full ? node.config() : redact_locations(node.config())));
+  }
+  if (p == "/config" && r.method == "PUT")
+    throw vigil_error(vigil_errc::method_not_allowed,
+                      "PUT /config is not supported: send the fields to change with PATCH /config "
+                      "(a merge; fields left out keep their values)");
+  if (p == "/config" && r.method == "PATCH") {
     require_token(r, node);
     return respond(config_change_response(node.update_config(parse_body(r)), node,
                                           "config change refused; nothing was changed"));
@@ -208,12 +263,15 @@ void dispatch(http_request r, node_api& node, responder& respond) {
     return respond(config_change_response(node.rollback_config(parse_version(p.substr(17), "config version")), node,
                                           "rollback refused"));
   }
-  if (p == "/ready" && r.method == "GET")
-    return node.readiness([respond = std::move(respond)](outcome<json> result) {
+  if (p == "/ready" && (r.method == "GET" || r.method == "HEAD"))
+    return node.readiness([head = r.method == "HEAD", respond = std::move(respond)](outcome<json> result) {
       if (auto* e = std::get_if<vigil_error>(&result))
         return respond(error_response(*e));
       const auto& status = std::get<json>(result);
-      respond(json_response(status.value("ready", false) ? 200 : 503, status));
+      auto response = json_response(status.value("ready", false) ? 200 : 503, status);
+      if (head)
+        response.body.clear();
+      respond(std::move(response));
     });
   if (p == "/metrics" && r.method == "GET")
     return respond({200, "text/plain; version=0.0.4", node.metrics_text()});

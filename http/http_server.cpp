@@ -75,6 +75,7 @@ class session : public std::enable_shared_from_this<session> {
     r.method = std::string(req.method_string());
     split_target(std::string(req.target()), r.path, r.query);
     r.authorization = std::string(req[bhttp::field::authorization]);
+    r.content_type = std::string(req[bhttp::field::content_type]);
     r.body = std::move(req.body());
     // The responder may run on any thread: the write goes through this
     // connection's strand (inline when already on it).

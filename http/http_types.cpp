@@ -55,6 +55,7 @@ int http_status(vigil_errc code) {
     case vigil_errc::not_found: return 404;
     case vigil_errc::method_not_allowed: return 405;
     case vigil_errc::payload_too_large: return 413;
+    case vigil_errc::unsupported_media_type: return 415;
     case vigil_errc::invalid_field: return 422;
     case vigil_errc::overloaded: return 503;
     case vigil_errc::pipeline_unavailable: return 503;

@@ -13,6 +13,7 @@ struct http_request {
   std::string path;           ///< without the query string
   std::map<std::string, std::string> query;
   std::string authorization;  ///< the Authorization header, "" when absent
+  std::string content_type;   ///< the Content-Type header, "" when absent
   std::string body;
 };
 

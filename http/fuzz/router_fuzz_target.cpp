@@ -42,6 +42,7 @@ int fuzz_route_once(const std::uint8_t* data, std::size_t size) {
   split_target(space == std::string::npos ? "/" : head.substr(space + 1), r.path, r.query);
   r.body = newline == std::string::npos ? "" : input.substr(newline + 1);
   r.authorization = "Bearer fuzz-token";
+  r.content_type = "application/json";
   static permissive_node node;
   return route(r, node).status;
 }

@@ -10,6 +10,7 @@ const char* to_string(vigil_errc code) {
     case vigil_errc::not_found: return "not_found";
     case vigil_errc::method_not_allowed: return "method_not_allowed";
     case vigil_errc::payload_too_large: return "payload_too_large";
+    case vigil_errc::unsupported_media_type: return "unsupported_media_type";
     case vigil_errc::invalid_field: return "invalid_field";
     case vigil_errc::overloaded: return "overloaded";
     case vigil_errc::pipeline_unavailable: return "pipeline_unavailable";

@@ -18,6 +18,7 @@ enum class vigil_errc : std::uint8_t {
   not_found,              ///< no such route or resource
   method_not_allowed,     ///< the route exists, the method does not
   payload_too_large,      ///< body or array beyond its limit
+  unsupported_media_type, ///< a body that is not declared application/json
   invalid_field,          ///< well-formed but a field is invalid (details name it)
   overloaded,             ///< admission refused (bounded queue full): retry later
   pipeline_unavailable,   ///< an actor did not answer in time, or is gone

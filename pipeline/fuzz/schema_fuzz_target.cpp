@@ -1,6 +1,7 @@
 #include "pipeline/fuzz/schema_fuzz_target.h"
 
 #include "pipeline/schema/label_event.h"
+#include "pipeline/schema/strict_json.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <nlohmann/json.hpp>
@@ -10,12 +11,15 @@
 namespace vigil::pipeline {
 
 int fuzz_parse_once(const std::uint8_t* data, std::size_t size) {
-  auto j = nlohmann::json::parse(data, data + size, nullptr, false);
-  if (j.is_discarded())
+  nlohmann::json j;
+  if (!parse_strict_json({reinterpret_cast<const char*>(data), size}, j).ok)
     return 0;
   int accepted = 0;
   auto read = [&](const nlohmann::json& item) {
-    auto tx = transaction_from_json(item);
+    auto strict = transaction_from_json(item, unknown_fields::refuse);
+    auto tx = transaction_from_json(item, unknown_fields::allow);
+    if (strict.value && !tx.value)
+      __builtin_trap();  // refusing unknown fields can only refuse more
     if (tx.value) {
       ++accepted;
       // What was accepted must print back as JSON without throwing.

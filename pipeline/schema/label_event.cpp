@@ -11,6 +11,10 @@ label_parse_result label_from_json(const nlohmann::json& j, std::int64_t now_ms)
     return r;
   }
   label_event l;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "transaction_id" && it.key() != "is_fraud" && it.key() != "source" &&
+        it.key() != "label_time")
+      r.errors.push_back({it.key(), "unknown field"});
   auto id = j.find("transaction_id");
   if (id == j.end())
     r.errors.push_back({"transaction_id", "missing"});
@@ -18,6 +22,8 @@ label_parse_result label_from_json(const nlohmann::json& j, std::int64_t now_ms)
     r.errors.push_back({"transaction_id", "must be a non-empty string"});
   else if (id->get_ref<const std::string&>().size() > max_id_bytes)
     r.errors.push_back({"transaction_id", "longer than 128 bytes"});
+  else if (has_control_character(id->get_ref<const std::string&>()))
+    r.errors.push_back({"transaction_id", "must not contain control characters"});
   else
     l.transaction_id = id->get<std::string>();
   auto fraud = j.find("is_fraud");
@@ -29,8 +35,9 @@ label_parse_result label_from_json(const nlohmann::json& j, std::int64_t now_ms)
     l.is_fraud = fraud->get<bool>();
   auto source = j.find("source");
   if (source != j.end() && !source->is_null()) {
-    if (!source->is_string() || source->get_ref<const std::string&>().size() > max_id_bytes)
-      r.errors.push_back({"source", "must be a string of at most 128 bytes"});
+    if (!source->is_string() || source->get_ref<const std::string&>().size() > max_id_bytes ||
+        has_control_character(source->get_ref<const std::string&>()))
+      r.errors.push_back({"source", "must be a string of at most 128 bytes without control characters"});
     else
       l.source = source->get<std::string>();
   }

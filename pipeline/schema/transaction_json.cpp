@@ -1,5 +1,7 @@
 #include "pipeline/schema/transaction_json.h"
 
+#include "pipeline/schema/strict_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -35,6 +37,8 @@ class field_reader {
       fail(path, "must not be empty");
     else if (s.size() > max_bytes)
       fail(path, "longer than " + std::to_string(max_bytes) + " bytes");
+    else if (has_control_character(s))
+      fail(path, "must not contain control characters");
     return s;
   }
 
@@ -65,6 +69,19 @@ class field_reader {
  private:
   std::vector<field_error>& errors_;
 };
+
+// Fields a transaction object may hold (the nested ones are checked by their
+// parents); anything else is refused under `unknown_fields::refuse`.
+void refuse_unknown_fields(const json& obj, const std::vector<const char*>& known,
+                           const std::string& prefix, field_reader& r) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool found = false;
+    for (const char* k : known)
+      found = found || it.key() == k;
+    if (!found)
+      r.fail(prefix + it.key(), "unknown field");
+  }
+}
 
 bool is_upper_code(const std::string& s, std::size_t len) {
   if (s.size() != len)
@@ -125,6 +142,13 @@ void read_label(const json& j, field_reader& r, labelled_transaction& out) {
 
 } // namespace
 
+bool has_control_character(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f)
+      return true;
+  return false;
+}
+
 std::string parse_result::message() const {
   std::string out;
   for (const auto& e : errors) {
@@ -145,10 +169,12 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
       !read_digits(s, 14, 2, minute) || s[16] != ':' ||
       !read_digits(s, 17, 2, second))
     return std::nullopt;
-  static constexpr int days_in_month[] = {31, 29, 31, 30, 31, 30,
+  static constexpr int days_in_month[] = {31, 28, 31, 30, 31, 30,
                                           31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1] ||
-      hour > 23 || minute > 59 || second > 60)
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int month_days = month >= 1 && month <= 12 ? days_in_month[month - 1] + (month == 2 && leap) : 0;
+  // Leap seconds (:60) are refused: epoch milliseconds cannot hold them.
+  if (day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59)
     return std::nullopt;
   std::size_t pos = 19;
   int millis = 0;
@@ -185,7 +211,12 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
   std::int64_t days = days_from_civil(year, month, day);
   std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second -
                       offset_minutes * 60;
-  return secs * 1000 + millis;
+  std::int64_t ms = secs * 1000 + millis;
+  // An offset must not carry the instant out of years 0000-9999, which the
+  // formatter (and every reader of it) could not represent.
+  if (ms < min_timestamp_ms || ms > max_timestamp_ms)
+    return std::nullopt;
+  return ms;
 }
 
 std::string format_iso8601_ms(std::int64_t ms) {
@@ -201,19 +232,29 @@ std::string format_iso8601_ms(std::int64_t ms) {
   return buf;
 }
 
-parse_result transaction_from_json(const json& j) {
+parse_result transaction_from_json(const json& j, unknown_fields unknown) {
   parse_result result;
   if (!j.is_object()) {
     result.errors.push_back({"$", "must be a JSON object"});
     return result;
   }
   field_reader r{result.errors};
+  if (unknown == unknown_fields::refuse) {
+    refuse_unknown_fields(j, {"transaction_id", "user_id", "amount", "currency", "merchant", "merchant_id",
+                              "merchant_name", "merchant_category", "timestamp", "location", "country",
+                              "device_id", "channel"},
+                          "", r);
+    if (auto m = j.find("merchant"); m != j.end() && m->is_object())
+      refuse_unknown_fields(*m, {"id", "name", "category"}, "merchant.", r);
+    if (auto l = j.find("location"); l != j.end() && l->is_object())
+      refuse_unknown_fields(*l, {"country", "lat", "lon"}, "location.", r);
+  }
   labelled_transaction out;
   auto& tx = out.tx;
   tx.transaction_id = r.text(j, "transaction_id", "transaction_id", true, max_id_bytes);
   tx.user_id = r.text(j, "user_id", "user_id", true, max_id_bytes);
   if (auto amount = r.number(j, "amount", "amount", true)) {
-    if (*amount < 0)
+    if (*amount < 0 || std::signbit(*amount))
       r.fail("amount", "must not be negative");
     else if (*amount > 1e9)
       r.fail("amount", "out of range (> 1e9)");
@@ -242,7 +283,8 @@ parse_result transaction_from_json(const json& j) {
     if (auto ms = parse_iso8601_ms(ts))
       tx.event_time_ms = *ms;
     else
-      r.fail("timestamp", "not an ISO-8601 timestamp with zone");
+      r.fail("timestamp", "not a valid ISO-8601 timestamp with zone (a real calendar date, "
+                          "seconds 00-59, years 0000-9999)");
   }
 
   auto location = j.find("location");
@@ -271,20 +313,22 @@ parse_result transaction_from_json(const json& j) {
       tx.channel != "atm" && tx.channel != "mobile")
     r.fail("channel", "must be one of pos, online, atm, mobile");
 
-  read_label(j, r, out);
+  if (unknown == unknown_fields::allow)
+    read_label(j, r, out);
   if (result.errors.empty())
     result.value = std::move(out);
   return result;
 }
 
 parse_result parse_transaction(std::string_view text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) {
+  json j;
+  auto parsed = parse_strict_json(text, j);
+  if (!parsed.ok) {
     parse_result result;
-    result.errors.push_back({"$", "malformed JSON"});
+    result.errors.push_back({parsed.field, parsed.reason});
     return result;
   }
-  return transaction_from_json(j);
+  return transaction_from_json(j, unknown_fields::allow);
 }
 
 json to_json(const transaction& tx) {

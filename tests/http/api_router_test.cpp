@@ -1,77 +1,12 @@
-#include "http/api_router.h"
-#include "http/http_errors.h"
+#include "tests/http/fake_node.h"
 
 #include <catch2/catch.hpp>
 
 using namespace vigil;
 using namespace vigil::http;
 using json = nlohmann::json;
+using namespace vigil::http::testing;
 
-namespace {
-
-// Records what the router asked for; answers like a healthy node.
-class fake_node final : public node_api {
- public:
-  std::vector<pipeline::transaction> predicted;
-  bool last_update = false;
-  std::vector<pipeline::label_event> labels;
-  json last_patch;
-
-  bool last_explain = false;
-  bool last_expensive = false;
-  void predict(predict_call call, decisions_continuation done) override {
-    predicted = call.transactions;
-    last_update = call.update;
-    last_explain = call.explain;
-    last_expensive = call.expensive;
-    std::vector<std::string> out;
-    for (const auto& tx : call.transactions)
-      out.push_back(json{{"transaction_id", tx.transaction_id}, {"probability", 0.1}}.dump());
-    done(std::move(out));
-  }
-  void feedback(std::vector<pipeline::label_event> l, json_continuation done) override {
-    labels = l;
-    done(json{{"accepted", l.size()}});
-  }
-  json config() override { return {{"version", 1}}; }
-  std::vector<config::config_error> update_config(const json& patch) override {
-    last_patch = patch;
-    if (patch.contains("batch_size"))
-      return {{"batch_size", "must be in [1, 65536]"}};
-    return {};
-  }
-  std::vector<config::config_error> rollback_config(int) override { return {}; }
-  void models(json_continuation done) override { done(json{{"models", json::array()}}); }
-  void promote(int version, json_continuation done) override {
-    if (version == 9)
-      return done(vigil_error(vigil_errc::not_found, "no model version 9"));
-    done(json{{"promoted", version}});
-  }
-  void retrain(json_continuation done) override { done(json{{"status", "started"}}); }
-  void readiness(json_continuation done) override {
-    done(json{{"ready", false}, {"checks", {{"kafka", false}}}});
-  }
-  std::string metrics_text() override { return "vigil_records_in_total 3\n"; }
-  std::string auth_token() override { return "secret-token"; }
-};
-
-const char* valid_tx = R"({"transaction_id":"t1","user_id":"u1","amount":10.5,"currency":"EUR",
-  "merchant":{"id":"m1","category":"grocery"},"timestamp":"2024-03-01T10:00:00Z",
-  "location":{"country":"DE"}})";
-
-http_request req(const std::string& method, const std::string& target, std::string body = "",
-                 std::string auth = "") {
-  http_request r;
-  r.method = method;
-  split_target(target, r.path, r.query);
-  r.body = std::move(body);
-  r.authorization = std::move(auth);
-  return r;
-}
-
-json body_of(const http_response& r) { return json::parse(r.body); }
-
-} // namespace
 
 TEST_CASE("POST /predict scores one object or an array", "[unit][http]") {
   fake_node node;
@@ -94,7 +29,7 @@ TEST_CASE("bad /predict input gets a 4xx naming the problem", "[unit][http]") {
   SECTION("malformed JSON") {
     auto r = route(req("POST", "/predict", "{\"amount\": "), node);
     CHECK(r.status == 400);
-    CHECK(body_of(r)["error"] == "request body is not valid JSON");
+    CHECK(body_of(r)["error"].get<std::string>().find("request body is not valid JSON") == 0);
   }
   SECTION("empty body") {
     CHECK(route(req("POST", "/predict"), node).status == 400);
@@ -133,7 +68,7 @@ TEST_CASE("mutating endpoints require the bearer token", "[unit][http]") {
   CHECK(route(req("POST", "/feedback", label), node).status == 401);
   CHECK(route(req("POST", "/feedback", label, "Bearer wrong"), node).status == 403);
   CHECK(route(req("POST", "/feedback", label, "Basic secret-token"), node).status == 403);
-  CHECK(route(req("PUT", "/config", "{}"), node).status == 401);
+  CHECK(route(req("PATCH", "/config", "{}"), node).status == 401);
   CHECK(route(req("POST", "/models/1/promote"), node).status == 401);
   CHECK(route(req("POST", "/retrain"), node).status == 401);
   auto ok = route(req("POST", "/feedback", label, "Bearer secret-token"), node);
@@ -158,7 +93,7 @@ TEST_CASE("a refused config change answers 422 with every reason", "[unit][http]
   auto r = route(req("PATCH", "/config", R"({"batch_size": 0})", "Bearer secret-token"), node);
   CHECK(r.status == 422);
   CHECK(body_of(r)["details"][0]["field"] == "batch_size");
-  CHECK(route(req("PUT", "/config", R"({"decline_threshold": 0.8})", "Bearer secret-token"), node).status == 200);
+  CHECK(route(req("PATCH", "/config", R"({"decline_threshold": 0.8})", "Bearer secret-token"), node).status == 200);
   CHECK(node.last_patch["decline_threshold"] == 0.8);
 }
 

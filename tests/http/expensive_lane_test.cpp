@@ -48,6 +48,7 @@ http_request request(const std::string& method, const std::string& target, std::
   r.method = method;
   split_target(target, r.path, r.query);
   r.body = std::move(body);
+  r.content_type = "application/json";
   return r;
 }
 

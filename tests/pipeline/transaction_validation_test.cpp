@@ -19,7 +19,7 @@ json valid_record() {
 
 // The single error a record with one change produces.
 field_error only_error(const json& j) {
-  auto r = transaction_from_json(j);
+  auto r = transaction_from_json(j, unknown_fields::allow);
   REQUIRE_FALSE(r.ok());
   REQUIRE(r.errors.size() == 1);
   return r.errors.front();
@@ -28,7 +28,7 @@ field_error only_error(const json& j) {
 } // namespace
 
 TEST_CASE("a complete record parses into every field", "[unit][schema]") {
-  auto r = transaction_from_json(valid_record());
+  auto r = transaction_from_json(valid_record(), unknown_fields::allow);
   REQUIRE(r.ok());
   const auto& tx = r.value->tx;
   CHECK(tx.transaction_id == "tx-1");
@@ -49,7 +49,7 @@ TEST_CASE("optional fields may be absent", "[unit][schema]") {
   j["merchant"].erase("name");
   j["location"].erase("lat");
   j["location"].erase("lon");
-  auto r = transaction_from_json(j);
+  auto r = transaction_from_json(j, unknown_fields::allow);
   REQUIRE(r.ok());
   CHECK(r.value->tx.device_id.empty());
   CHECK_FALSE(r.value->tx.latitude.has_value());
@@ -62,7 +62,7 @@ TEST_CASE("flat merchant and country fields are accepted", "[unit][schema]") {
   j["merchant_id"] = "m-9";
   j["merchant_category"] = "fuel";
   j["country"] = "FR";
-  auto r = transaction_from_json(j);
+  auto r = transaction_from_json(j, unknown_fields::allow);
   REQUIRE(r.ok());
   CHECK(r.value->tx.merchant_id == "m-9");
   CHECK(r.value->tx.country == "FR");
@@ -128,7 +128,7 @@ TEST_CASE("each bad field is named with its reason", "[unit][schema]") {
 }
 
 TEST_CASE("all errors of a record are reported together", "[unit][schema]") {
-  auto r = transaction_from_json(json::parse(R"({"amount": -3, "currency": 5})"));
+  auto r = transaction_from_json(json::parse(R"({"amount": -3, "currency": 5})"), unknown_fields::allow);
   REQUIRE_FALSE(r.ok());
   CHECK(r.errors.size() >= 6);
   CHECK(r.message().find("amount: must not be negative") != std::string::npos);
@@ -154,9 +154,9 @@ TEST_CASE("a record survives a JSON round trip, label included", "[unit][schema]
   auto j = valid_record();
   j["label"] = {{"is_fraud", true}, {"pattern", "geo_anomaly"},
                 {"label_time", "2024-03-02T10:15:30.250Z"}};
-  auto first = transaction_from_json(j);
+  auto first = transaction_from_json(j, unknown_fields::allow);
   REQUIRE(first.ok());
-  auto second = transaction_from_json(to_json(*first.value));
+  auto second = transaction_from_json(to_json(*first.value), unknown_fields::allow);
   REQUIRE(second.ok());
   CHECK(to_json(*second.value) == to_json(*first.value));
   CHECK(second.value->label->pattern == "geo_anomaly");
