@@ -15,15 +15,21 @@ std::vector<config_error> config_history::update(const nlohmann::json& patch,
                                                  const std::string& source) {
   runtime_config next;
   auto errors = apply_patch(current().config, patch, true, next);
-  if (errors.empty())
+  // A change that changes nothing is accepted but is not a new version, so
+  // repeated PATCHes cannot grow the history without bound.
+  if (errors.empty() && to_json(next) != to_json(current().config))
     versions_.push_back({current().version + 1, std::move(next), source});
   return errors;
 }
 
 std::vector<config_error> config_history::replace(const runtime_config& next,
                                                   const std::string& source) {
-  // A full replacement is the patch of every field.
-  return update(to_json(next), source);
+  // A full replacement is the patch of every field but the token: tokens
+  // are rotated only on purpose (PATCH), never brought back by a reload or
+  // a rollback, which would lock out whoever holds the rotated one.
+  auto patch = to_json(next);
+  patch.erase("auth_token");
+  return update(patch, source);
 }
 
 std::vector<config_error> config_history::rollback(int version) {

@@ -24,14 +24,17 @@ class config_history {
   const std::vector<config_version>& versions() const { return versions_; }
 
   /// Applies a partial JSON object as a live change; returns the reasons
-  /// when refused (then nothing changes).
+  /// when refused (then nothing changes). A change to what is current is
+  /// accepted without a new version.
   std::vector<config_error> update(const nlohmann::json& patch, const std::string& source);
 
-  /// Replaces the whole config (e.g. a reloaded file); restart-only fields
-  /// must be unchanged.
+  /// Replaces the whole config (e.g. a reloaded file) except the token, which
+  /// only a PATCH changes; restart-only fields must be unchanged. Replacing
+  /// with what is current adds no version.
   std::vector<config_error> replace(const runtime_config& next, const std::string& source);
 
-  /// Restores `version` as a new version. Refused for an unknown version.
+  /// Restores `version` as a new version (the token stays as it is).
+  /// Refused for an unknown version.
   std::vector<config_error> rollback(int version);
 
  private:

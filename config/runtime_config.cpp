@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -44,6 +46,8 @@ void for_each_field(Config& c, F&& f) {
   f("http_address", c.http_address);
   f("http_port", c.http_port);
   f("auth_token", c.auth_token);
+  f("auth_token_path", c.auth_token_path);
+  f("max_connections_per_client", c.max_connections_per_client);
   f("body_limit_bytes", c.body_limit_bytes);
   f("read_timeout_ms", c.read_timeout_ms);
   f("max_connections", c.max_connections);
@@ -105,12 +109,19 @@ bool valid_hh_mm(const std::string& s) {
 
 } // namespace
 
+bool is_loopback_address(const std::string& address) {
+  if (address == "localhost" || address == "::1")
+    return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
 const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "body_limit_bytes",
-    "read_timeout_ms", "max_connections", "readback_decisions"};
+    "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path"};
   return fields;
 }
 
@@ -140,7 +151,13 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(!c.consumer_group.empty(), "consumer_group", "must not be empty");
   need(c.snapshot_interval_ms >= 100, "snapshot_interval_ms", "must be at least 100");
   need(c.http_port >= 0 && c.http_port <= 65'535, "http_port", "must be in [0, 65535]");
-  need(c.auth_token.size() >= 8, "auth_token", "must be at least 8 characters");
+  need(c.auth_token.size() >= 8 && c.auth_token.size() <= 256 &&
+         std::all_of(c.auth_token.begin(), c.auth_token.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; }),
+       "auth_token", "must be 8 to 256 visible ASCII characters (no spaces)");
+  need(c.auth_token != default_auth_token || is_loopback_address(c.http_address), "auth_token",
+       "the default token is refused when http_address is not loopback: set a secret of your own");
+  need(c.max_connections_per_client >= 1 && c.max_connections_per_client <= c.max_connections,
+       "max_connections_per_client", "must be in [1, max_connections]");
   need(c.body_limit_bytes >= 1024, "body_limit_bytes", "must be at least 1024");
   need(c.read_timeout_ms >= 100, "read_timeout_ms", "must be at least 100");
   need(c.max_connections >= 1, "max_connections", "must be at least 1");

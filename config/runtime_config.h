@@ -10,6 +10,13 @@
 
 namespace vigil::config {
 
+/// The token a fresh install starts with: refused on any address but
+/// loopback, and warned about there.
+constexpr const char* default_auth_token = "change-me";
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_address(const std::string& address);
+
 struct runtime_config {
   // Decisions. review_threshold < 0 means "the model's F2 threshold".
   double review_threshold = -1;
@@ -49,7 +56,11 @@ struct runtime_config {
   std::string labels_path = "labels.jsonl";
   std::string http_address = "127.0.0.1";
   int http_port = 8080;
-  std::string auth_token = "change-me";
+  std::string auth_token = default_auth_token;  ///< the initial token; see auth_token_path
+  /// Where a token rotated with PATCH /config is kept (mode 0600), so it
+  /// survives restarts; when the file exists it wins over auth_token.
+  std::string auth_token_path = "vigil-auth-token";
+  int max_connections_per_client = 32;  ///< per remote address; more are answered 503 at once
   std::size_t body_limit_bytes = 1 << 20;
   int read_timeout_ms = 5'000;
   int max_connections = 256;

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 
 namespace vigil::connectors {
@@ -32,6 +33,13 @@ struct vigil_node::impl {
 
   /// Sends the current config to every actor.
   void publish_config();
+  /// When `next` serves another stage: loads its model into `model`, or
+  /// says why it cannot (then nothing may change).
+  std::vector<config::config_error> switch_to(const config::runtime_config& next, model_ptr& model);
+  /// Runs a history change; when it made a new version, publishes it and
+  /// hands `model` (if any) to the serving-model owner.
+  std::vector<config::config_error> commit(const std::function<std::vector<config::config_error>()>& change,
+                                           model_ptr model);
   /// The model of `stage` (the newest such), else the production version.
   model_ptr load_served_model(const std::string& stage, int production_version);
   /// The newest model in `stage`, nullptr when none. Throws registry_error.

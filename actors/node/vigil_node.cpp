@@ -11,6 +11,7 @@
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/training/model_publication.h"
 #include "pipeline/metrics/metrics_registry.h"
+#include "config/token_file.h"
 
 #include <caf/all.hpp>
 
@@ -40,10 +41,28 @@ void publish_startup_metrics(vigil_node::impl& d) {
     .set(static_cast<double>(d.pipeline.restored_users));
 }
 
+// The default token is public knowledge: refused unless only this machine
+// can connect, and shouted about even then.
+void refuse_or_warn_default_token(const config::runtime_config& c) {
+  bool default_token = c.auth_token == config::default_auth_token;
+  pipeline::metrics().get_gauge("vigil_default_token_in_use", "1 while the well-known default bearer token is accepted")
+    .set(default_token ? 1 : 0);
+  if (!default_token)
+    return;
+  if (!config::is_loopback_address(c.http_address))
+    throw std::runtime_error("refusing to serve " + c.http_address + " with the default auth_token '" +
+                             config::default_auth_token + "': set auth_token to a secret of your own");
+  std::cerr << "WARNING: the bearer token is the default '" << config::default_auth_token
+            << "'. Anyone on this machine can change config, labels and models.\n"
+            << "WARNING: rotate it: PATCH /config {\"auth_token\": \"<secret>\"} (kept in "
+            << c.auth_token_path << "), or set auth_token in the config file.\n";
+}
+
 } // namespace
 
 vigil_node::impl::impl(config::runtime_config c, std::string path)
-  : system(configure(system_config, 2)), history(std::move(c)), config_path(std::move(path)),
+  : system(configure(system_config, 2)), history(config::with_persisted_token(std::move(c))),
+    config_path(std::move(path)),
     registry(history.current().config.registry_dir) {}
 
 vigil_node::vigil_node(config::runtime_config cfg, std::string config_path)
@@ -56,6 +75,7 @@ vigil_node::~vigil_node() {
 void vigil_node::start() {
   auto& d = *impl_;
   const auto cfg = std::make_shared<const config::runtime_config>(d.history.current().config);
+  refuse_or_warn_default_token(*cfg);
   int version = models::ensure_production_model(d.registry, bootstrap_transactions,
                                                 [](const std::string& line) {
                                                   std::cerr << "  " << line << "\n";
@@ -177,40 +197,66 @@ void vigil_node::stop() {
     caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
 }
 
+std::vector<config::config_error> vigil_node::impl::switch_to(const config::runtime_config& next,
+                                                               model_ptr& model) {
+  // Switching the served stage needs a loadable model in it: checked before
+  // anything changes.
+  if (next.model_stage == history.current().config.model_stage)
+    return {};
+  try {
+    model = load_stage_model(next.model_stage);
+  } catch (const std::exception& e) {
+    return {{"model_stage", e.what()}};
+  }
+  if (!model)
+    return {{"model_stage", "no model in stage " + next.model_stage}};
+  return {};
+}
+
+std::vector<config::config_error> vigil_node::impl::commit(const std::function<std::vector<config::config_error>()>& change,
+                                                           model_ptr model) {
+  int before = history.current().version;
+  auto errors = change();
+  if (!errors.empty() || history.current().version == before)
+    return errors;
+  publish_config();
+  if (model && started)
+    caf::anon_send(pipeline.model_owner, model_atom::value, model);
+  return errors;
+}
+
 std::vector<config::config_error> vigil_node::update_config(const nlohmann::json& patch,
                                                             const std::string& source) {
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
   auto& d = *impl_;
-  // Switching the served stage needs a loadable model in it: check before
-  // anything changes.
-  model_ptr switched;
-  auto stage = patch.is_object() ? patch.find("model_stage") : patch.end();
-  if (stage != patch.end() && stage->is_string() &&
-      *stage != d.history.current().config.model_stage) {
-    std::string wanted = *stage;
+  config::runtime_config next;
+  if (auto errors = config::apply_patch(d.history.current().config, patch, true, next); !errors.empty())
+    return errors;
+  model_ptr model;
+  if (auto errors = d.switch_to(next, model); !errors.empty())
+    return errors;
+  // A rotated token is written down before it is in force, so a restart
+  // never brings back the old one.
+  if (next.auth_token != d.history.current().config.auth_token) {
     try {
-      switched = d.load_stage_model(wanted);
+      config::write_token_file(next.auth_token_path, next.auth_token);
     } catch (const std::exception& e) {
-      return {{"model_stage", e.what()}};
+      return {{"auth_token", e.what()}};
     }
-    if (!switched)
-      return {{"model_stage", "no model in stage " + wanted}};
   }
-  auto errors = d.history.update(patch, source);
-  if (errors.empty()) {
-    d.publish_config();
-    if (switched && d.started)
-      caf::anon_send(d.pipeline.model_owner, model_atom::value, switched);
-  }
-  return errors;
+  return d.commit([&] { return d.history.update(patch, source); }, model);
 }
 
 std::vector<config::config_error> vigil_node::rollback_config(int version) {
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
-  auto errors = impl_->history.rollback(version);
-  if (errors.empty())
-    impl_->publish_config();
-  return errors;
+  auto& d = *impl_;
+  // The whole effective state comes back, the served model included.
+  model_ptr model;
+  for (const auto& v : d.history.versions())
+    if (v.version == version)
+      if (auto errors = d.switch_to(v.config, model); !errors.empty())
+        return errors;
+  return d.commit([&] { return d.history.rollback(version); }, model);
 }
 
 std::vector<config::config_error> vigil_node::reload_config_file() {
@@ -223,10 +269,11 @@ std::vector<config::config_error> vigil_node::reload_config_file() {
     return {{"$", e.what()}};
   }
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
-  auto errors = impl_->history.replace(next, "sighup");
-  if (errors.empty())
-    impl_->publish_config();
-  return errors;
+  auto& d = *impl_;
+  model_ptr model;
+  if (auto errors = d.switch_to(next, model); !errors.empty())
+    return errors;
+  return d.commit([&] { return d.history.replace(next, "sighup"); }, model);
 }
 
 const config::config_history& vigil_node::config() const {

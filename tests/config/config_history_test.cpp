@@ -1,9 +1,11 @@
 #include "config/config_history.h"
+#include "config/token_file.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -120,4 +122,63 @@ TEST_CASE("an integer a field cannot hold is refused, never truncated", "[unit][
   CHECK(h.current().config.retrain_min_new_labels == before.config.retrain_min_new_labels);
   CHECK(h.update(json::parse(R"({"batch_size": 512})"), "test").empty());  // in range: applied
   CHECK(h.current().config.batch_size == 512);
+}
+
+TEST_CASE("a change to what is current adds no version", "[unit][config]") {
+  config_history h{runtime_config{}};
+  CHECK(h.update({{"batch_size", 256}}, "http").empty());  // the default already
+  CHECK(h.update(nlohmann::json::object(), "http").empty());
+  CHECK(h.versions().size() == 1);
+  CHECK(h.update({{"batch_size", 100}}, "http").empty());
+  CHECK(h.update({{"batch_size", 100}}, "http").empty());
+  CHECK(h.versions().size() == 2);
+}
+
+TEST_CASE("tokens are not part of a rollback or a reload", "[unit][config]") {
+  runtime_config initial;
+  initial.auth_token = "first-token-1";
+  config_history h{initial};
+  REQUIRE(h.update({{"auth_token", "second-token-2"}}, "http").empty());
+  REQUIRE(h.update({{"batch_size", 7}}, "http").empty());
+  REQUIRE(h.rollback(1).empty());
+  CHECK(h.current().config.batch_size == 256);
+  CHECK(h.current().config.auth_token == "second-token-2");
+  auto file = initial;
+  file.batch_size = 9;
+  REQUIRE(h.replace(file, "sighup").empty());
+  CHECK(h.current().config.auth_token == "second-token-2");
+}
+
+TEST_CASE("the default token only with a loopback address; tokens are visible ASCII", "[unit][config]") {
+  CHECK(is_loopback_address("127.0.0.1"));
+  CHECK(is_loopback_address("127.8.9.10"));
+  CHECK(is_loopback_address("::1"));
+  CHECK(is_loopback_address("localhost"));
+  CHECK_FALSE(is_loopback_address("0.0.0.0"));
+  CHECK_FALSE(is_loopback_address("10.1.2.3"));
+  CHECK_FALSE(is_loopback_address("128.0.0.1"));
+  runtime_config out;
+  auto exposed = apply_patch(runtime_config{}, {{"http_address", "0.0.0.0"}}, false, out);
+  REQUIRE(exposed.size() == 1);
+  CHECK(exposed[0].field == "auth_token");
+  CHECK(apply_patch(runtime_config{}, {{"http_address", "0.0.0.0"}, {"auth_token", "a-real-secret"}}, false, out).empty());
+  for (const char* bad : {"short", "with space inside", "tab\there-x"})
+    CHECK(apply_patch(runtime_config{}, {{"auth_token", bad}}, true, out).front().field == "auth_token");
+}
+
+TEST_CASE("the token file: written atomically with mode 0600, read back, refused when broken", "[unit][config]") {
+  auto dir = std::filesystem::temp_directory_path() / ("vigil-token-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "token").string();
+  CHECK_FALSE(read_token_file(path));
+  write_token_file(path, "persisted-token-1");
+  CHECK(read_token_file(path) == std::optional<std::string>("persisted-token-1"));
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
+  runtime_config c;
+  c.auth_token_path = path;
+  CHECK(with_persisted_token(c).auth_token == "persisted-token-1");
+  std::ofstream(path) << "bad\n";
+  CHECK_THROWS_WITH(read_token_file(path), Catch::Contains("no valid token"));
+  std::filesystem::remove_all(dir);
 }

@@ -98,7 +98,7 @@ TEST_CASE("feedback is stored durably and unknown ids are reported", "[integrati
 
 TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "[integration][http]") {
   node_fixture f;
-  auto refused = testing::http_call(f.port, "PUT", "/config", R"({"batch_size": -1, "bogus": 1})", token);
+  auto refused = testing::http_call(f.port, "PATCH", "/config", R"({"batch_size": -1, "bogus": 1})", token);
   CHECK(refused.status == 422);
   CHECK(json::parse(refused.body)["details"].size() == 2);
   auto cfg = json::parse(testing::http_call(f.port, "GET", "/config").body);

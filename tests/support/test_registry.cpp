@@ -35,6 +35,7 @@ config::runtime_config embedded_config(const std::filesystem::path& dir, std::in
   c.decisions_path = (dir / "decisions.jsonl").string();
   c.snapshot_path = (dir / "state.snapshot").string();
   c.labels_path = (dir / "labels.jsonl").string();
+  c.auth_token_path = (dir / "auth-token").string();
   c.http_port = 0;
   c.simulator_rate = 0;
   c.simulator_count = count;
