@@ -4,6 +4,7 @@
 #include "pipeline/metrics/metrics_registry.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -12,8 +13,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace vigil::http {
@@ -27,18 +30,83 @@ using tcp = net::ip::tcp;
 struct shared_state {
   server_settings settings;
   request_handler handler;
-  std::atomic<int> connections{0};
+  std::atomic<int> connections{0};   ///< full sessions
+  std::atomic<int> probes{0};        ///< sessions in the probe reserve
+  std::mutex clients_mutex;
+  std::unordered_map<std::string, int> per_client;  ///< open sessions by remote address
   pipeline::histogram* latency = nullptr;
   pipeline::counter* requests = nullptr;
+  pipeline::counter* refused = nullptr;
 };
+
+/// How a new connection is served.
+enum class admission { full, probe_only, refuse };
+
+// Counts a session against its remote address and the server for as long
+// as it lives.
+class connection_slot {
+ public:
+  connection_slot(std::shared_ptr<shared_state> state, std::string client, bool probe)
+    : state_(std::move(state)), client_(std::move(client)), probe_(probe) {}
+  ~connection_slot() {
+    --(probe_ ? state_->probes : state_->connections);
+    std::lock_guard<std::mutex> lock(state_->clients_mutex);
+    if (--state_->per_client[client_] <= 0)
+      state_->per_client.erase(client_);
+  }
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  std::shared_ptr<shared_state> state_;
+  std::string client_;
+  bool probe_;
+};
+
+// Decides (and, when admitted, counts) a new connection from `client`. One
+// address can hold at most max_connections_per_client, so it cannot exhaust
+// the server; when the server is full, a few more may still ask the probes.
+admission admit(shared_state& state, const std::string& client) {
+  std::lock_guard<std::mutex> lock(state.clients_mutex);
+  int& mine = state.per_client[client];
+  admission a = admission::refuse;
+  if (mine >= state.settings.max_connections_per_client)
+    a = admission::refuse;
+  else if (state.connections.load() < state.settings.max_connections)
+    a = admission::full;
+  else if (state.probes.load() < state.settings.probe_reserve)
+    a = admission::probe_only;
+  if (a == admission::refuse) {
+    if (mine == 0)
+      state.per_client.erase(client);
+    return a;
+  }
+  ++mine;
+  ++(a == admission::full ? state.connections : state.probes);
+  return a;
+}
+
+// Answers 503 at once, without reading the request, and closes.
+void refuse_connection(tcp::socket socket) {
+  static const std::string response = [] {
+    auto body = error_response(vigil_errc::overloaded, "too many connections; retry later").body;
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: vigil\r\nContent-Type: application/json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto s = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*s, net::buffer(response), [s](beast::error_code, std::size_t) {
+    beast::error_code ec;
+    s->shutdown(tcp::socket::shutdown_both, ec);
+    s->close(ec);
+  });
+}
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, std::shared_ptr<shared_state> state, bool reject)
-    : stream_(std::move(socket)), state_(std::move(state)), reject_(reject) {
-    ++state_->connections;
-  }
-  ~session() { --state_->connections; }
+  session(tcp::socket&& socket, std::shared_ptr<shared_state> state, std::string client, bool probe_only)
+    : stream_(std::move(socket)), state_(std::move(state)), slot_(state_, std::move(client), probe_only),
+      probe_only_(probe_only) {}
 
   void run() {
     net::dispatch(stream_.get_executor(),
@@ -48,9 +116,11 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void do_read() {
     parser_.emplace();
-    parser_->body_limit(state_->settings.body_limit_bytes);
-    parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(state_->settings.read_timeout_ms));
+    parser_->body_limit(probe_only_ ? 0 : state_->settings.body_limit_bytes);
+    parser_->header_limit(probe_only_ ? 2 * 1024 : 16 * 1024);
+    // One deadline for the whole request: trickling bytes does not extend it.
+    stream_.expires_after(std::chrono::milliseconds(probe_only_ ? std::min(1'000, state_->settings.read_timeout_ms)
+                                                                : state_->settings.read_timeout_ms));
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
@@ -68,12 +138,12 @@ class session : public std::enable_shared_from_this<session> {
     auto start = std::chrono::steady_clock::now();
     auto req = parser_->release();
     int version = req.version();
-    bool keep_alive = req.keep_alive();
-    if (reject_)
-      return send(error_response(vigil_errc::overloaded, "too many connections"), version, true);
+    bool keep_alive = req.keep_alive() && !probe_only_;
     http_request r;
     r.method = std::string(req.method_string());
     split_target(std::string(req.target()), r.path, r.query);
+    if (probe_only_ && r.path != "/health" && r.path != "/ready")
+      return send(error_response(vigil_errc::overloaded, "too many connections; retry later"), version, true);
     r.authorization = std::string(req[bhttp::field::authorization]);
     r.content_type = std::string(req[bhttp::field::content_type]);
     r.body = std::move(req.body());
@@ -123,7 +193,8 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<void> response_;
   std::shared_ptr<shared_state> state_;
-  bool reject_;
+  connection_slot slot_;
+  bool probe_only_;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
@@ -153,8 +224,16 @@ class listener : public std::enable_shared_from_this<listener> {
     if (ec == net::error::operation_aborted)
       return;
     if (!ec) {
-      bool reject = state_->connections.load() >= state_->settings.max_connections;
-      std::make_shared<session>(std::move(socket), state_, reject)->run();
+      beast::error_code peer_error;
+      auto peer = socket.remote_endpoint(peer_error);
+      std::string client = peer_error ? std::string("?") : peer.address().to_string();
+      auto a = admit(*state_, client);
+      if (a == admission::refuse) {
+        state_->refused->add();
+        refuse_connection(std::move(socket));
+      } else {
+        std::make_shared<session>(std::move(socket), state_, std::move(client), a == admission::probe_only)->run();
+      }
     }
     do_accept();
   }
@@ -180,6 +259,8 @@ http_server::http_server(const server_settings& settings, request_handler handle
   state->latency = &pipeline::metrics().get_histogram("vigil_http_request_seconds",
                                                       "HTTP request handling time");
   state->requests = &pipeline::metrics().get_counter("vigil_http_requests_total", "HTTP requests served");
+  state->refused = &pipeline::metrics().get_counter(
+    "vigil_http_connections_refused_total", "Connections answered 503 at once (per-client or server limit)");
   try {
     auto endpoint = tcp::endpoint(net::ip::make_address(settings.address), settings.port);
     impl_->accept = std::make_shared<listener>(impl_->ioc, endpoint, state);

@@ -141,6 +141,7 @@ void vigil_node::start() {
   hs.body_limit_bytes = cfg->body_limit_bytes;
   hs.read_timeout_ms = cfg->read_timeout_ms;
   hs.max_connections = cfg->max_connections;
+  hs.max_connections_per_client = cfg->max_connections_per_client;
   d.server = std::make_unique<http::http_server>(
     hs, [api = d.api.get()](http::http_request r, http::responder respond) {
       http::route(std::move(r), *api, std::move(respond));
