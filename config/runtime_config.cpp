@@ -23,6 +23,7 @@ void for_each_field(Config& c, F&& f) {
   f("batch_deadline_ms", c.batch_deadline_ms);
   f("max_in_flight_batches", c.max_in_flight_batches);
   f("allowed_lateness_ms", c.allowed_lateness_ms);
+  f("max_event_time_skew_ms", c.max_event_time_skew_ms);
   f("user_shards", c.user_shards);
   f("merchant_shards", c.merchant_shards);
   f("scorers", c.scorers);
@@ -121,7 +122,8 @@ const std::vector<std::string>& restart_only_fields() {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "body_limit_bytes",
-    "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path"};
+    "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
+    "max_event_time_skew_ms"};
   return fields;
 }
 
@@ -137,6 +139,8 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.batch_deadline_ms >= 1 && c.batch_deadline_ms <= 60'000, "batch_deadline_ms", "must be in [1, 60000]");
   need(c.max_in_flight_batches >= 1 && c.max_in_flight_batches <= 1024, "max_in_flight_batches", "must be in [1, 1024]");
   need(c.allowed_lateness_ms >= 0, "allowed_lateness_ms", "must not be negative");
+  need(c.max_event_time_skew_ms >= 0 && c.max_event_time_skew_ms <= 7 * 86'400'000LL, "max_event_time_skew_ms",
+       "must be in [0, 604800000] (a week)");
   need(c.user_shards >= 1 && c.user_shards <= 256, "user_shards", "must be in [1, 256]");
   need(c.merchant_shards >= 1 && c.merchant_shards <= 256, "merchant_shards", "must be in [1, 256]");
   need(c.scorers >= 1 && c.scorers <= 256, "scorers", "must be in [1, 256]");

@@ -26,6 +26,10 @@ struct runtime_config {
   int batch_deadline_ms = 20;        ///< a partial batch leaves after this
   int max_in_flight_batches = 32;    ///< credit: batches between source and sink
   std::int64_t allowed_lateness_ms = 600'000;
+  /// Event times further ahead than this are refused: /predict answers 422
+  /// (against this server's clock), the stream dead-letters the record
+  /// (against its broker timestamp). Restart only.
+  std::int64_t max_event_time_skew_ms = 300'000;
   // Pipeline (restart only): parallelism.
   int user_shards = 2;
   int merchant_shards = 2;

@@ -136,11 +136,17 @@ bool query_flag(const http_request& r, const char* name) {
 // `respond` is taken only once nothing can throw any more.
 void submit_predict(const http_request& r, predict_call call, node_api& node, responder& respond) {
   auto body = parse_body(r);
-  call.transactions = parse_items(body, [](const json& j) {
+  const auto now = now_ms();
+  const auto skew = node.max_event_time_skew_ms();
+  call.transactions = parse_items(body, [now, skew](const json& j) {
     auto p = pipeline::transaction_from_json(j, pipeline::unknown_fields::refuse);
     struct { std::optional<pipeline::transaction> value; std::vector<pipeline::field_error> errors; } out;
-    if (p.value)
-      out.value = std::move(p.value->tx);
+    if (p.value) {
+      if (auto late = pipeline::future_time_error(p.value->tx.event_time_ms, now, skew))
+        p.errors.push_back({"timestamp", *late});
+      else
+        out.value = std::move(p.value->tx);
+    }
     out.errors = std::move(p.errors);
     return out;
   });
@@ -201,7 +207,16 @@ void handle_feedback(const http_request& r, node_api& node, responder& respond) 
   require_token(r, node);
   auto body = parse_body(r);
   auto now = now_ms();
-  auto labels = parse_items(body, [now](const json& j) { return pipeline::label_from_json(j, now); });
+  const auto skew = node.max_event_time_skew_ms();
+  auto labels = parse_items(body, [now, skew](const json& j) {
+    auto parsed = pipeline::label_from_json(j, now);
+    if (parsed.value)
+      if (auto ahead = pipeline::future_time_error(parsed.value->label_time_ms, now, skew)) {
+        parsed.errors.push_back({"label_time", *ahead});
+        parsed.value.reset();
+      }
+    return parsed;
+  });
   node.feedback(std::move(labels), answer_json(std::move(respond), 200));
 }
 

@@ -66,6 +66,8 @@ class node_api {
   virtual std::string metrics_text() = 0;
   /// The bearer token mutating endpoints require.
   virtual std::string auth_token() = 0;
+  /// How far ahead of this server's clock an event time may be.
+  virtual std::int64_t max_event_time_skew_ms() { return 300'000; }
   /// Where expensive request work runs; nullptr = inline (tests).
   virtual expensive_lane* lane() { return nullptr; }
 };

@@ -22,7 +22,7 @@ std::string host_name() {
 void vigil_node::impl::attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg) {
   const std::string& group = cfg.consumer_group;
   parts.source = std::make_shared<connectors::kafka_record_source>(cfg.brokers, group, cfg.input_topic,
-                                                       cfg.input_topic + ".dlq");
+                                                       cfg.input_topic + ".dlq", cfg.max_event_time_skew_ms);
   parts.publisher = std::make_shared<connectors::kafka_decision_publisher>(cfg.brokers, "fraud_predictions",
                                                                "fraud_alerts");
   // With Redis, partitions' state follows them between nodes; a file

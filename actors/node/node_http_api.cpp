@@ -179,6 +179,11 @@ std::string node_http_api::metrics_text() {
   return pipeline::metrics().render();
 }
 
+std::int64_t node_http_api::max_event_time_skew_ms() {
+  std::lock_guard<std::mutex> lock(d_.config_mutex);
+  return d_.history.current().config.max_event_time_skew_ms;
+}
+
 std::string node_http_api::auth_token() {
   std::lock_guard<std::mutex> lock(d_.config_mutex);
   return d_.history.current().config.auth_token;

@@ -65,8 +65,9 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
 
 kafka_record_source::kafka_record_source(const std::string& brokers, const std::string& group,
                                          const std::string& topic,
-                                         const std::string& dead_letter_topic)
-  : topic_(topic), dead_letter_topic_(dead_letter_topic),
+                                         const std::string& dead_letter_topic,
+                                         std::int64_t max_event_time_skew_ms)
+  : topic_(topic), dead_letter_topic_(dead_letter_topic), max_event_time_skew_ms_(max_event_time_skew_ms),
     rebalance_(std::make_unique<rebalance_handler>(*this)) {
   auto conf = make_kafka_conf({{"bootstrap.servers", brokers},
                                {"group.id", group},
@@ -179,12 +180,20 @@ std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch&
     return 0;
   }
   work_item item;
-  item.tx = std::move(parsed.value->tx);
-  item.position = {msg.partition(), msg.offset()};
-  item.ingest_ns = steady_now_ns();
   auto ts = msg.timestamp();
   if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE)
     item.source_time_ms = ts.timestamp;
+  // Judged against the record's own timestamp, never the clock: a replay
+  // after a crash must decide exactly as the first read did.
+  if (item.source_time_ms > 0)
+    if (auto ahead = pipeline::future_time_error(parsed.value->tx.event_time_ms, item.source_time_ms,
+                                                 max_event_time_skew_ms_)) {
+      dead_letter(msg, "timestamp: " + *ahead);
+      return 0;
+    }
+  item.tx = std::move(parsed.value->tx);
+  item.position = {msg.partition(), msg.offset()};
+  item.ingest_ns = steady_now_ns();
   // A global order for the batch assembler: offsets are per partition, so
   // interleave them deterministically by (offset, partition).
   item.sequence = (static_cast<std::uint64_t>(msg.offset()) << 10) |

@@ -17,8 +17,11 @@ namespace vigil::connectors {
 
 class kafka_record_source final : public record_source {
  public:
+  /// A record whose event time is more than `max_event_time_skew_ms` after
+  /// its own broker timestamp is dead-lettered, not applied.
   kafka_record_source(const std::string& brokers, const std::string& group,
-                      const std::string& topic, const std::string& dead_letter_topic);
+                      const std::string& topic, const std::string& dead_letter_topic,
+                      std::int64_t max_event_time_skew_ms = 300'000);
   ~kafka_record_source() override;
 
   std::size_t poll(work_batch& out, std::size_t max) override;
@@ -60,6 +63,7 @@ class kafka_record_source final : public record_source {
   void flush_dead_letters() const;
 
   std::string topic_, dead_letter_topic_;
+  std::int64_t max_event_time_skew_ms_;
   std::unique_ptr<rebalance_handler> rebalance_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> dead_letters_;

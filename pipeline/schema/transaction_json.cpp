@@ -219,6 +219,14 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
   return ms;
 }
 
+std::optional<std::string> future_time_error(std::int64_t event_time_ms, std::int64_t reference_ms,
+                                             std::int64_t max_skew_ms) {
+  if (event_time_ms - reference_ms <= max_skew_ms)
+    return std::nullopt;
+  return "more than " + std::to_string(max_skew_ms / 1000) + " s ahead of " + format_iso8601_ms(reference_ms) +
+         " (max_event_time_skew_ms)";
+}
+
 std::string format_iso8601_ms(std::int64_t ms) {
   std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   int millis = static_cast<int>(ms - secs * 1000);

@@ -61,6 +61,15 @@ constexpr std::int64_t max_timestamp_ms = 253'402'300'799'999;  // 9999-12-31T23
 /// date (2023-02-29), a leap second (:60), or outside years 0000-9999 after
 /// the offset is applied.
 std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
+/// Why an event time may not enter state: more than `max_skew_ms` after
+/// `reference_ms` (this server's clock for HTTP, the record's own broker
+/// timestamp for the stream, so a replay decides the same). nullopt = fine.
+/// One transaction stamped 9999-12-31 would otherwise move its user's and
+/// merchant's newest event time there, and every real one after it would
+/// count as late, for good.
+std::optional<std::string> future_time_error(std::int64_t event_time_ms, std::int64_t reference_ms,
+                                             std::int64_t max_skew_ms);
+
 /// Epoch milliseconds to "YYYY-MM-DDTHH:MM:SS.mmmZ".
 std::string format_iso8601_ms(std::int64_t ms);
 

@@ -2,7 +2,11 @@
 // unknown fields, wrong media types, and the methods and views around them.
 #include "tests/http/fake_node.h"
 
+#include "pipeline/schema/transaction_json.h"
+
 #include <catch2/catch.hpp>
+
+#include <chrono>
 
 using namespace vigil;
 using namespace vigil::http;
@@ -112,4 +116,29 @@ TEST_CASE("GET /config hides file paths and hosts unless the token is given", "[
   auto owner = body_of(route(req("GET", "/config", "", "Bearer secret-token"), node));
   CHECK(owner["config"]["snapshot_path"] == "/var/lib/vigil/state");
   CHECK(route(req("GET", "/config", "", "Bearer wrong"), node).status == 403);
+}
+
+TEST_CASE("an event time ahead of the clock cannot enter state or be scored", "[unit][http][security]") {
+  fake_node node;  // allows 300 s of skew
+  auto stamp = [](std::int64_t ahead_ms) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+    return pipeline::format_iso8601_ms(now + ahead_ms);
+  };
+  for (const char* target : {"/predict", "/predict?update=true"}) {
+    INFO(target);
+    auto poisoned = route(req("POST", target, with("timestamp", "9999-12-31T23:59:59Z").dump(), "Bearer secret-token"), node);
+    CHECK(poisoned.status == 422);
+    CHECK(first_field(poisoned) == "timestamp");
+    CHECK(body_of(poisoned)["details"][0]["reason"].get<std::string>().find("s ahead of") != std::string::npos);
+    CHECK(route(req("POST", target, with("timestamp", stamp(3'600'000)).dump(), "Bearer secret-token"), node).status == 422);
+  }
+  CHECK(node.predicted.empty());
+  CHECK(route(req("POST", "/predict?update=true", with("timestamp", stamp(60'000)).dump(), "Bearer secret-token"), node)
+          .status == 200);
+  auto label = json{{"transaction_id", "t1"}, {"is_fraud", true}, {"label_time", stamp(86'400'000)}};
+  auto refused = route(req("POST", "/feedback", label.dump(), "Bearer secret-token"), node);
+  CHECK(refused.status == 422);
+  CHECK(first_field(refused) == "label_time");
+  CHECK(node.labels.empty());
 }

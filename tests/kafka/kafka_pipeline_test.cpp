@@ -38,6 +38,10 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   records.emplace_back("bad-2", R"({"transaction_id":"x","user_id":"u","amount":-5,"currency":"EUR",
     "merchant":{"id":"m","category":"grocery"},"timestamp":"2024-01-01T00:00:00Z","location":{"country":"DE"}})");
   records.emplace_back("bad-3", R"({"transaction_id":"y"})");
+  // Stamped far past its own produce time: it would freeze u-future's state.
+  records.emplace_back("bad-4", R"({"transaction_id":"z","user_id":"u-future","amount":5,"currency":"EUR",
+    "merchant":{"id":"m","category":"grocery"},"timestamp":"9999-12-31T23:59:59Z","location":{"country":"DE"}})");
+  records.emplace_back("bad-5", R"({"transaction_id":"w","transaction_id":"w2"})");
   testing::produce(svc.kafka, topic, records);
 
   auto c = in_process_node_config(topic, "e2e");
@@ -82,16 +86,18 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   CHECK(alerted == flagged);
 
   auto dead = testing::consume_until(svc.kafka, topic + ".dlq",
-                                     [](const auto& r) { return r.size() >= 3; }, std::chrono::seconds(60));
-  REQUIRE(dead.size() == 3);
+                                     [](const auto& r) { return r.size() >= 5; }, std::chrono::seconds(60));
+  REQUIRE(dead.size() == 5);
   std::map<std::string, testing::kafka_record> by_key;
   for (auto& r : dead)
     by_key[r.key] = r;
   CHECK(by_key["bad-1"].value == "{not json");  // original bytes
-  CHECK(by_key["bad-1"].headers["vigil-error"] == "$: malformed JSON");
+  CHECK(by_key["bad-1"].headers["vigil-error"].rfind("$: malformed JSON", 0) == 0);
   CHECK(by_key["bad-2"].headers["vigil-error"] == "amount: must not be negative");
   CHECK(by_key["bad-3"].headers["vigil-error"].find("user_id: missing") != std::string::npos);
   CHECK(by_key["bad-3"].headers["vigil-origin"].rfind(topic + "/", 0) == 0);
+  CHECK(by_key["bad-4"].headers["vigil-error"].find("timestamp: more than 300 s ahead of") == 0);
+  CHECK(by_key["bad-5"].headers["vigil-error"] == "transaction_id: duplicate key");
 
   // Every metric the shipped alerting rules use is exported by a Kafka node.
   auto metrics = testing::http_call(node.http_port(), "GET", "/metrics").body;
