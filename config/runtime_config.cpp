@@ -25,6 +25,7 @@ void for_each_field(Config& c, F&& f) {
   f("allowed_lateness_ms", c.allowed_lateness_ms);
   f("max_event_time_skew_ms", c.max_event_time_skew_ms);
   f("user_shards", c.user_shards);
+  f("max_http_keys", c.max_http_keys);
   f("merchant_shards", c.merchant_shards);
   f("scorers", c.scorers);
   f("registry_dir", c.registry_dir);
@@ -123,7 +124,7 @@ const std::vector<std::string>& restart_only_fields() {
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
     "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
-    "max_event_time_skew_ms"};
+    "max_event_time_skew_ms", "max_http_keys"};
   return fields;
 }
 
@@ -142,6 +143,7 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.max_event_time_skew_ms >= 0 && c.max_event_time_skew_ms <= 7 * 86'400'000LL, "max_event_time_skew_ms",
        "must be in [0, 604800000] (a week)");
   need(c.user_shards >= 1 && c.user_shards <= 256, "user_shards", "must be in [1, 256]");
+  need(c.max_http_keys >= 1 && c.max_http_keys <= 10'000'000, "max_http_keys", "must be in [1, 10000000]");
   need(c.merchant_shards >= 1 && c.merchant_shards <= 256, "merchant_shards", "must be in [1, 256]");
   need(c.scorers >= 1 && c.scorers <= 256, "scorers", "must be in [1, 256]");
   need(c.model_stage == "production" || c.model_stage == "shadow" || c.model_stage == "candidate",

@@ -32,6 +32,10 @@ struct runtime_config {
   std::int64_t max_event_time_skew_ms = 300'000;
   // Pipeline (restart only): parallelism.
   int user_shards = 2;
+  /// Users, and merchants, that only /predict?update=true or labels created
+  /// (no input record brought them) kept at most; the least recently used
+  /// is forgotten first. Restart only.
+  std::int64_t max_http_keys = 20'000;
   int merchant_shards = 2;
   int scorers = 2;
   // Model.

@@ -10,18 +10,27 @@
 namespace vigil::actors {
 namespace {
 
+void register_key_gauges(const char* stage, int index, pipeline::gauge*& keys, pipeline::gauge*& forgotten) {
+  auto labels = std::string("{stage=\"") + stage + "\",shard=\"" + std::to_string(index) + "\"}";
+  keys = &pipeline::metrics().get_gauge("vigil_state_keys" + labels, "Keys held in state (sampled at checkpoints)");
+  forgotten = &pipeline::metrics().get_gauge("vigil_state_keys_forgotten" + labels,
+                                             "Keys forgotten: idle past their TTL, or over the bound on keys HTTP created");
+}
+
 struct user_feature_state {
   std::unique_ptr<pipeline::user_shard> shard;
   std::vector<merchant_shard_actor> merchant_shards;
   pipeline::gauge* late = nullptr;
   pipeline::gauge* mailbox = nullptr;
+  pipeline::gauge* keys = nullptr;       ///< users held (sampled at checkpoints)
+  pipeline::gauge* forgotten = nullptr;  ///< users forgotten (idle or over the HTTP bound)
 };
 
 user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_pointer<user_feature_state> self,
                                                    int index, std::vector<merchant_shard_actor> merchant_shards,
-                                 std::int64_t lateness_ms, snapshot_ptr restored) {
+                                 std::int64_t lateness_ms, pipeline::state_bounds bounds, snapshot_ptr restored) {
   auto& st = self->state;
-  st.shard = std::make_unique<pipeline::user_shard>(lateness_ms);
+  st.shard = std::make_unique<pipeline::user_shard>(lateness_ms, bounds);
   if (restored)
     st.shard->install(std::move(*restored));
   st.merchant_shards = std::move(merchant_shards);
@@ -31,6 +40,7 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
   st.mailbox = &pipeline::metrics().get_gauge(
     "vigil_mailbox_depth{actor=\"user\",index=\"" + std::to_string(index) + "\"}",
     "Messages waiting in an actor's mailbox (sampled when it handles one)");
+  register_key_gauges("user", index, st.keys, st.forgotten);
   return {
     [=](user_batch_atom, std::uint64_t batch_id, batch_ptr batch) {
       auto& s = self->state;
@@ -51,7 +61,11 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
       return batch;
     },
     [=](snapshot_atom, bool all) {
-      return snapshot_ptr{std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all))};
+      auto& s = self->state;
+      auto copy = std::make_shared<pipeline::store_snapshot>(s.shard->copy_state(all));
+      s.keys->set(static_cast<double>(s.shard->users().size()));
+      s.forgotten->set(static_cast<double>(s.shard->forgotten()));
+      return snapshot_ptr{std::move(copy)};
     },
     [=](install_atom, snapshot_ptr restored) { self->state.shard->install(std::move(*restored)); },
     [=](revoke_atom, partition_list_ptr partitions) {
@@ -69,14 +83,16 @@ struct merchant_feature_state {
   pipeline::gauge* late = nullptr;
   pipeline::gauge* pending = nullptr;
   pipeline::gauge* mailbox = nullptr;
+  pipeline::gauge* keys = nullptr;
+  pipeline::gauge* forgotten = nullptr;
 };
 
 merchant_shard_actor::behavior_type merchant_feature_actor(
   merchant_shard_actor::stateful_pointer<merchant_feature_state> self, int index, int user_shard_count,
-  std::vector<scorer_actor> scorers, std::int64_t lateness_ms,
+  std::vector<scorer_actor> scorers, std::int64_t lateness_ms, pipeline::state_bounds bounds,
                                      std::shared_ptr<merchant_map> restored) {
   auto& st = self->state;
-  st.shard = std::make_unique<pipeline::merchant_shard>(lateness_ms);
+  st.shard = std::make_unique<pipeline::merchant_shard>(lateness_ms, bounds);
   if (restored)
     st.shard->install(std::move(*restored));
   st.assembler = std::make_unique<pipeline::batch_assembler>(user_shard_count);
@@ -90,6 +106,7 @@ merchant_shard_actor::behavior_type merchant_feature_actor(
   st.mailbox = &pipeline::metrics().get_gauge(
     "vigil_mailbox_depth{actor=\"merchant\",index=\"" + std::to_string(index) + "\"}",
     "Messages waiting in an actor's mailbox (sampled when it handles one)");
+  register_key_gauges("merchant", index, st.keys, st.forgotten);
   return {
     [=](merchant_part_atom, std::uint64_t batch_id, batch_ptr part) {
       auto& s = self->state;
@@ -112,7 +129,11 @@ merchant_shard_actor::behavior_type merchant_feature_actor(
       return batch;
     },
     [=](snapshot_atom, bool all) {
-      return snapshot_ptr{std::make_shared<pipeline::store_snapshot>(self->state.shard->copy_state(all))};
+      auto& s = self->state;
+      auto copy = std::make_shared<pipeline::store_snapshot>(s.shard->copy_state(all));
+      s.keys->set(static_cast<double>(s.shard->merchants().size()));
+      s.forgotten->set(static_cast<double>(s.shard->forgotten()));
+      return snapshot_ptr{std::move(copy)};
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };
@@ -122,18 +143,18 @@ merchant_shard_actor::behavior_type merchant_feature_actor(
 
 user_shard_actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,
                                     std::vector<merchant_shard_actor> merchant_shards,
-                                    std::int64_t allowed_lateness_ms,
+                                    std::int64_t allowed_lateness_ms, const pipeline::state_bounds& bounds,
                                     snapshot_ptr restored) {
   return sys.spawn(user_feature_actor, shard_index, std::move(merchant_shards),
-                   allowed_lateness_ms, std::move(restored));
+                   allowed_lateness_ms, bounds, std::move(restored));
 }
 
 merchant_shard_actor spawn_merchant_feature_actor(caf::actor_system& sys, int shard_index,
                                         int user_shard_count, std::vector<scorer_actor> scorers,
-                                        std::int64_t allowed_lateness_ms,
+                                        std::int64_t allowed_lateness_ms, const pipeline::state_bounds& bounds,
                                         std::shared_ptr<merchant_map> restored) {
   return sys.spawn(merchant_feature_actor, shard_index, user_shard_count, std::move(scorers),
-                   allowed_lateness_ms, std::move(restored));
+                   allowed_lateness_ms, bounds, std::move(restored));
 }
 
 } // namespace vigil::actors

@@ -8,6 +8,7 @@
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "pipeline/features/store_snapshot.h"
+#include "pipeline/stream/keyed_shards.h"
 
 #include <caf/all.hpp>
 
@@ -44,12 +45,16 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   for (int i = 0; i < cfg.scorers; ++i)
     h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config));
   h.model_owner = spawn_serving_model(sys, parts.model, h.scorers);
+  // The bound on keys HTTP created is the node's, shared out over shards.
+  pipeline::state_bounds user_bounds, merchant_bounds;
+  user_bounds.max_http_keys = std::max<std::size_t>(1, cfg.max_http_keys / cfg.user_shards);
+  merchant_bounds.max_http_keys = std::max<std::size_t>(1, cfg.max_http_keys / cfg.merchant_shards);
   for (int j = 0; j < cfg.merchant_shards; ++j)
     h.merchant_shards.push_back(spawn_merchant_feature_actor(
-      sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms, merchants[j]));
+      sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms, merchant_bounds, merchants[j]));
   for (int i = 0; i < cfg.user_shards; ++i)
     h.user_shards.push_back(spawn_user_feature_actor(sys, i, h.merchant_shards,
-                                                     cfg.allowed_lateness_ms, users[i]));
+                                                     cfg.allowed_lateness_ms, user_bounds, users[i]));
   if (parts.decision_listeners)
     for (const auto& listener : parts.decision_listeners(h))
       caf::anon_send(h.sink, listen_atom::value, listener);

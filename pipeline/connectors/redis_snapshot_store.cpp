@@ -80,7 +80,8 @@ redis_reply_ptr hgetall(redisContext* c, const std::string& key) {
 // token ("" = no lease: not checked), then per partition the epoch this
 // node claimed ("" = unclaimed: not checked); then for the node's hash and
 // each partition's hash in KEYS order, a field count and that many
-// field/value pairs. Nothing is written unless the lease and every claimed
+// field/value pairs to set, then a count and that many fields to delete
+// (keys forgotten since the last save). Nothing is written unless the lease and every claimed
 // partition are still this node's (fencing) and nothing newer is stored: a
 // save that timed out on the client can still reach Redis later, and must
 // not overwrite newer state with older.
@@ -117,6 +118,12 @@ local function upsert(key)
     redis.call('HSET', key, ARGV[a], ARGV[a + 1])
     a = a + 2
   end
+  local deletes = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, deletes do
+    redis.call('HDEL', key, ARGV[a])
+    a = a + 1
+  end
 end
 upsert(KEYS[1])
 redis.call('HSET', KEYS[1], 'saved_at_ms', ARGV[2])
@@ -129,14 +136,21 @@ end
 return partitions
 )lua";
 
-// Appends a field count and the fields of one hash section.
-void add_section(std::vector<std::string>& args,
-                 const std::vector<std::pair<std::string, std::string>>& fields) {
-  args.push_back(std::to_string(fields.size()));
-  for (const auto& [field, value] : fields) {
+// What one save writes to one hash.
+struct hash_change {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::string> deleted;
+};
+
+// Appends one hash section: the fields to set, then the fields to delete.
+void add_section(std::vector<std::string>& args, const hash_change& change) {
+  args.push_back(std::to_string(change.set.size()));
+  for (const auto& [field, value] : change.set) {
     args.push_back(field);
     args.push_back(value);
   }
+  args.push_back(std::to_string(change.deleted.size()));
+  args.insert(args.end(), change.deleted.begin(), change.deleted.end());
 }
 
 } // namespace
@@ -177,18 +191,21 @@ pipeline::store_snapshot redis_snapshot_store::claim_partitions(
 void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
-  using fields = std::vector<std::pair<std::string, std::string>>;
-  fields node;
-  std::map<std::int32_t, fields> by_partition;
+  hash_change node;
+  std::map<std::int32_t, hash_change> by_partition;
   for (const auto& [partition, offset] : s.positions)
-    by_partition[partition].emplace_back(position_field, std::to_string(offset));
+    by_partition[partition].set.emplace_back(position_field, std::to_string(offset));
   for (const auto& [id, state] : s.users) {
     auto owner = s.partition_of_user(id);
     auto& target = owner == pipeline::no_partition ? node : by_partition[owner];
-    target.emplace_back(std::string(user_field) + id, pipeline::encode(state));
+    target.set.emplace_back(std::string(user_field) + id, pipeline::encode(state));
   }
   for (const auto& [id, state] : s.merchants)
-    node.emplace_back(std::string(merchant_field) + id, pipeline::encode(state));
+    node.set.emplace_back(std::string(merchant_field) + id, pipeline::encode(state));
+  for (const auto& [id, owner] : s.removed_users)
+    (owner == pipeline::no_partition ? node : by_partition[owner]).deleted.push_back(std::string(user_field) + id);
+  for (const auto& id : s.removed_merchants)
+    node.deleted.push_back(std::string(merchant_field) + id);
 
   std::map<std::int32_t, std::string> epochs;
   {

@@ -6,6 +6,7 @@
 #include "pipeline/features/feature_schema.h"
 #include "pipeline/schema/transaction.h"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,20 @@ namespace vigil::pipeline {
 /// Records older than a key's newest event time by more than this are not
 /// applied to its state (they are still scored), and are counted as late.
 constexpr std::int64_t default_allowed_lateness_ms = 10 * minute_ms;
+
+/// A user or merchant whose newest event is older than this (the longest
+/// window, 30 days, plus five) counts as absent: its next transaction is
+/// scored and applied as the first of a new key. Training, the stream and
+/// /predict all apply this rule, so forgetting idle keys (see
+/// user_shard::copy_state) changes no feature.
+constexpr std::int64_t state_ttl_ms = 35 * day_ms;
+
+/// True when state last touched at `newest_event_ms` has expired for a
+/// transaction at `event_time_ms`.
+inline bool state_expired(std::int64_t newest_event_ms, std::int64_t event_time_ms) {
+  return newest_event_ms != std::numeric_limits<std::int64_t>::min() &&
+         event_time_ms - newest_event_ms > state_ttl_ms;
+}
 
 /// Features that depend on the transaction alone.
 void fill_transaction_features(const transaction& tx, feature_vector& out);

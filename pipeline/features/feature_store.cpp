@@ -9,11 +9,21 @@ feature_vector feature_store::features(const transaction& tx, bool update) {
   fill_transaction_features(tx, out);
   auto user = users_.find(tx.user_id);
   auto merchant = merchants_.find(tx.merchant_id);
-  fill_user_features(user == users_.end() ? empty_user : user->second, tx, out);
-  fill_merchant_features(merchant == merchants_.end() ? empty_merchant : merchant->second, tx, out);
+  // Expired state reads as absent, and an update starts it over.
+  bool user_live = user != users_.end() && !state_expired(user->second.max_event_time_ms, tx.event_time_ms);
+  bool merchant_live =
+    merchant != merchants_.end() && !state_expired(merchant->second.max_event_time_ms, tx.event_time_ms);
+  fill_user_features(user_live ? user->second : empty_user, tx, out);
+  fill_merchant_features(merchant_live ? merchant->second : empty_merchant, tx, out);
   if (update) {
-    bool user_applied = apply_to_user(users_[tx.user_id], tx, allowed_lateness_ms_);
-    bool merchant_applied = apply_to_merchant(merchants_[tx.merchant_id], tx, allowed_lateness_ms_);
+    auto& u = users_[tx.user_id];
+    if (!user_live)
+      u = user_state{};
+    auto& m = merchants_[tx.merchant_id];
+    if (!merchant_live)
+      m = merchant_state{};
+    bool user_applied = apply_to_user(u, tx, allowed_lateness_ms_);
+    bool merchant_applied = apply_to_merchant(m, tx, allowed_lateness_ms_);
     late_records_ += (user_applied && merchant_applied) ? 0 : 1;
   }
   return out;

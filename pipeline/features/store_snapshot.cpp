@@ -98,6 +98,12 @@ void store_snapshot::absorb(store_snapshot&& other) {
     user_partitions[id] = partition;
   for (auto& [id, state] : other.merchants)
     merchants[id] = std::move(state);
+  for (const auto& [id, partition] : other.removed_users) {
+    users.erase(id);
+    user_partitions.erase(id);
+  }
+  for (const auto& id : other.removed_merchants)
+    merchants.erase(id);
 }
 
 store_snapshot partition_part(const store_snapshot& s, std::int32_t partition) {

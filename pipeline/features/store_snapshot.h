@@ -30,9 +30,16 @@ struct store_snapshot {
   /// User -> the partition that owns its state (absent = no_partition).
   std::unordered_map<std::string, std::int32_t> user_partitions;
   std::unordered_map<std::string, merchant_state> merchants;
+  /// Keys forgotten since the last checkpoint (expired, or pushed out of the
+  /// bound on keys created over HTTP): a save deletes them from the store.
+  /// Users with the partition that owned them. Never encoded: a saved
+  /// snapshot has them applied.
+  std::unordered_map<std::string, std::int32_t> removed_users;
+  std::vector<std::string> removed_merchants;
 
   std::int32_t partition_of_user(const std::string& user_id) const;
-  /// Moves everything of `other` into this snapshot (keys of `other` win).
+  /// Moves everything of `other` into this snapshot (keys of `other` win),
+  /// then deletes what `other` removed.
   void absorb(store_snapshot&& other);
 };
 

@@ -33,9 +33,9 @@ class strict_builder {
   bool end_array() { return close(dom_.end_array()); }
 
   bool key(json::string_t& k) {
-    auto& f = frames_.back();
+    auto& f = frames_[depth_ - 1];
     f.key = k;
-    if (!f.keys.insert(k).second)
+    if (!f.add_key(k))
       return refuse(path(), "duplicate key");
     return dom_.key(k);
   }
@@ -47,27 +47,54 @@ class strict_builder {
   strict_json_result result;
 
  private:
+  // One open object or array. Frames are reused from object to object, so
+  // a request allocates them once; keys are checked by a scan while an
+  // object is small and through a hash set once it is not, so a body of
+  // 100,000 keys costs linear time, not quadratic.
   struct frame {
+    static constexpr std::size_t scan_limit = 16;
     bool object = false;
-    std::unordered_set<std::string> keys;
+    std::vector<std::string> keys;
+    std::unordered_set<std::string> many;
     std::string key;
     std::size_t index = 0;
+
+    void reset(bool is_object) {
+      object = is_object;
+      keys.clear();
+      many.clear();
+      index = 0;
+    }
+    /// False when `k` was already a key of this object.
+    bool add_key(const std::string& k) {
+      if (keys.size() < scan_limit) {
+        for (const auto& seen : keys)
+          if (seen == k)
+            return false;
+        keys.push_back(k);
+        if (keys.size() == scan_limit)
+          many.insert(keys.begin(), keys.end());
+        return true;
+      }
+      return many.insert(k).second;
+    }
   };
 
   bool open(bool object) {
-    if (frames_.size() >= max_json_depth)
+    if (depth_ >= max_json_depth)
       return refuse(path(), "nested deeper than " + std::to_string(max_json_depth) + " levels");
-    frames_.push_back({});
-    frames_.back().object = object;
+    if (depth_ == frames_.size())
+      frames_.emplace_back();
+    frames_[depth_++].reset(object);
     return true;
   }
   bool close(bool ok) {
-    frames_.pop_back();
+    --depth_;
     return value_done(ok);
   }
   bool value_done(bool ok) {
-    if (!frames_.empty() && !frames_.back().object)
-      ++frames_.back().index;
+    if (depth_ > 0 && !frames_[depth_ - 1].object)
+      ++frames_[depth_ - 1].index;
     return ok;
   }
   bool refuse(std::string field, std::string reason) {
@@ -77,7 +104,8 @@ class strict_builder {
   }
   std::string path() const {
     std::string out;
-    for (const auto& f : frames_) {
+    for (std::size_t d = 0; d < depth_; ++d) {
+      const auto& f = frames_[d];
       if (f.object) {
         if (!out.empty())
           out += '.';
@@ -91,6 +119,7 @@ class strict_builder {
 
   nlohmann::detail::json_sax_dom_parser<json> dom_;
   std::vector<frame> frames_;
+  std::size_t depth_ = 0;
 };
 
 } // namespace

@@ -7,23 +7,68 @@
 
 namespace vigil::pipeline {
 
+namespace {
+
+// The keys whose newest event is past their TTL by the margin, measured
+// against the newest event time the stream applied (HTTP never moves it).
+template <class Map>
+std::vector<std::string> idle_keys(const Map& states, std::int64_t stream_time_ms, const state_bounds& b) {
+  std::vector<std::string> idle;
+  if (stream_time_ms == std::numeric_limits<std::int64_t>::min())
+    return idle;
+  const auto cutoff = stream_time_ms - state_ttl_ms - b.forget_margin_ms;
+  for (const auto& [id, state] : states)
+    if (state.max_event_time_ms != std::numeric_limits<std::int64_t>::min() && state.max_event_time_ms < cutoff)
+      idle.push_back(id);
+  return idle;
+}
+
+} // namespace
+
 void user_shard::process(work_batch& items, bool update) {
   static const pipeline::user_state empty{};
   for (auto& item : items) {
+    const auto& id = item.tx.user_id;
+    const auto t = item.tx.event_time_ms;
     pipeline::fill_transaction_features(item.tx, item.features);
-    auto it = users_.find(item.tx.user_id);
-    pipeline::fill_user_features(it == users_.end() ? empty : it->second, item.tx, item.features);
+    auto it = users_.find(id);
+    bool live = it != users_.end() && !pipeline::state_expired(it->second.max_event_time_ms, t);
+    pipeline::fill_user_features(live ? it->second : empty, item.tx, item.features);
     if (!update)
       continue;
-    if (!pipeline::apply_to_user(users_[item.tx.user_id], item.tx, lateness_ms_))
+    auto& state = users_[id];
+    if (!live)
+      state = pipeline::user_state{};  // new, or expired: starts over
+    removed_.erase(id);
+    if (!pipeline::apply_to_user(state, item.tx, lateness_ms_))
       ++late_;
-    changed_.insert(item.tx.user_id);
-    if (item.position.partition != pipeline::no_partition)
-      partitions_[item.tx.user_id] = item.position.partition;
+    changed_.insert(id);
+    if (item.position.partition != pipeline::no_partition) {
+      partitions_[id] = item.position.partition;
+      http_users_.erase(id);
+      stream_time_ms_ = std::max(stream_time_ms_, t);
+    } else if (partitions_.count(id) == 0) {
+      http_users_.touch(id);
+      while (http_users_.size() > bounds_.max_http_keys)
+        forget(http_users_.pop_oldest());
+    }
   }
 }
 
+void user_shard::forget(const std::string& id) {
+  users_.erase(id);
+  changed_.erase(id);
+  http_users_.erase(id);
+  auto owner = partitions_.find(id);
+  removed_[id] = owner == partitions_.end() ? pipeline::no_partition : owner->second;
+  if (owner != partitions_.end())
+    partitions_.erase(owner);
+  ++forgotten_;
+}
+
 pipeline::store_snapshot user_shard::copy_state(bool all) {
+  for (const auto& id : idle_keys(users_, stream_time_ms_, bounds_))
+    forget(id);
   pipeline::store_snapshot out;
   auto copy = [&](const std::string& id) {
     out.users.emplace(id, users_.at(id));  // ~4 KiB per user
@@ -38,18 +83,24 @@ pipeline::store_snapshot user_shard::copy_state(bool all) {
       copy(id);
   }
   changed_.clear();
+  out.removed_users = std::move(removed_);
+  removed_.clear();
   return out;
 }
 
 void user_shard::install(pipeline::store_snapshot&& restored) {
   for (auto& [id, state] : restored.users) {
     changed_.erase(id);
+    removed_.erase(id);
     users_[id] = std::move(state);
     auto owner = restored.partition_of_user(id);
-    if (owner == pipeline::no_partition)
+    if (owner == pipeline::no_partition) {
       partitions_.erase(id);
-    else
+      http_users_.touch(id);
+    } else {
       partitions_[id] = owner;
+      http_users_.erase(id);
+    }
   }
 }
 
@@ -62,6 +113,7 @@ std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partiti
     }
     users_.erase(it->first);
     changed_.erase(it->first);
+    removed_.erase(it->first);
     it = partitions_.erase(it);
     ++dropped;
   }
@@ -71,24 +123,56 @@ std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partiti
 void merchant_shard::process(work_batch& items, bool update) {
   static const pipeline::merchant_state empty{};
   for (auto& item : items) {
-    auto it = merchants_.find(item.tx.merchant_id);
-    pipeline::fill_merchant_features(it == merchants_.end() ? empty : it->second, item.tx,
-                                     item.features);
+    const auto& id = item.tx.merchant_id;
+    const auto t = item.tx.event_time_ms;
+    auto it = merchants_.find(id);
+    bool live = it != merchants_.end() && !pipeline::state_expired(it->second.max_event_time_ms, t);
+    pipeline::fill_merchant_features(live ? it->second : empty, item.tx, item.features);
     if (!update)
       continue;
-    if (!pipeline::apply_to_merchant(merchants_[item.tx.merchant_id], item.tx, lateness_ms_))
+    auto& state = merchants_[id];
+    if (!live)
+      state = pipeline::merchant_state{};
+    removed_.erase(id);
+    if (!pipeline::apply_to_merchant(state, item.tx, lateness_ms_))
       ++late_;
-    changed_.insert(item.tx.merchant_id);
+    changed_.insert(id);
+    if (item.position.partition != pipeline::no_partition) {
+      http_merchants_.erase(id);
+      stream_time_ms_ = std::max(stream_time_ms_, t);
+    } else if (!live || http_merchants_.contains(id)) {
+      touch_unowned(id);
+    }
   }
 }
 
 void merchant_shard::apply_label(const std::string& merchant_id, std::int64_t event_time_ms,
                                  bool is_fraud) {
-  pipeline::apply_label_to_merchant(merchants_[merchant_id], event_time_ms, is_fraud);
+  auto [it, created] = merchants_.try_emplace(merchant_id);
+  pipeline::apply_label_to_merchant(it->second, event_time_ms, is_fraud);
   changed_.insert(merchant_id);
+  removed_.erase(merchant_id);
+  if (created || http_merchants_.contains(merchant_id))
+    touch_unowned(merchant_id);
+}
+
+void merchant_shard::touch_unowned(const std::string& id) {
+  http_merchants_.touch(id);
+  while (http_merchants_.size() > bounds_.max_http_keys)
+    forget(http_merchants_.pop_oldest());
+}
+
+void merchant_shard::forget(const std::string& id) {
+  merchants_.erase(id);
+  changed_.erase(id);
+  http_merchants_.erase(id);
+  removed_.insert(id);
+  ++forgotten_;
 }
 
 pipeline::store_snapshot merchant_shard::copy_state(bool all) {
+  for (const auto& id : idle_keys(merchants_, stream_time_ms_, bounds_))
+    forget(id);
   pipeline::store_snapshot out;
   if (all) {
     out.merchants = merchants_;
@@ -97,12 +181,15 @@ pipeline::store_snapshot merchant_shard::copy_state(bool all) {
       out.merchants.emplace(id, merchants_.at(id));
   }
   changed_.clear();
+  out.removed_merchants.assign(removed_.begin(), removed_.end());
+  removed_.clear();
   return out;
 }
 
 void merchant_shard::install(std::unordered_map<std::string, pipeline::merchant_state>&& restored) {
   for (auto& [id, state] : restored) {
     changed_.erase(id);
+    removed_.erase(id);
     merchants_[id] = std::move(state);
   }
 }

@@ -89,9 +89,9 @@ struct gateway_fixture {
     for (int i = 0; i < 2; ++i)
       scorers.push_back(spawn_scorer_actor(*sys, sink_actor{}, model, config));
     for (int j = 0; j < 2; ++j)
-      merchants.push_back(spawn_merchant_feature_actor(*sys, j, 2, scorers, 600'000, nullptr));
+      merchants.push_back(spawn_merchant_feature_actor(*sys, j, 2, scorers, 600'000, pipeline::state_bounds{}, nullptr));
     for (int i = 0; i < 2; ++i)
-      users.push_back(spawn_user_feature_actor(*sys, i, merchants, 600'000, nullptr));
+      users.push_back(spawn_user_feature_actor(*sys, i, merchants, 600'000, pipeline::state_bounds{}, nullptr));
     if (with_lane)
       lane = std::make_shared<http::expensive_lane>(1, 4, 0);
     predict_gateway_wiring wiring{users, merchants, scorers, decision_listener_actor{}, lane};

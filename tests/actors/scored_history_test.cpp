@@ -1,6 +1,7 @@
 // Reading back published decisions and stored labels after a restart.
 
-#include "actors/node/vigil_node.h"
+#include "pipeline/stream/keyed_shards.h"
+#include "actors//node/vigil_node.h"
 #include "models/serving/decision_json.h"
 #include "actors/pipeline/feature_actors.h"
 #include "actors/pipeline/serving_model_actor.h"
@@ -161,7 +162,7 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
-  auto merchant_shard = actors::spawn_merchant_feature_actor(sys, 0, 1, {}, 600'000, nullptr);
+  auto merchant_shard = actors::spawn_merchant_feature_actor(sys, 0, 1, {}, 600'000, pipeline::state_bounds{}, nullptr);
   auto config = std::make_shared<config::runtime_config>();  // read-back on (the default)
   models::model_registry registry{testing::trained_registry()};
   auto owner = actors::spawn_serving_model(

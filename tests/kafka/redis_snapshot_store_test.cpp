@@ -128,3 +128,22 @@ TEST_CASE("a node_name is held by one running node, and its checkpoints need the
   CHECK_NOTHROW(connectors::node_name_lease(redis, lease_key, std::chrono::seconds(5),
                                         std::chrono::seconds(0)));
 }
+
+TEST_CASE("redis checkpoints delete the keys a shard forgot", "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = connectors::checkpoint_prefix("forget-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store store{redis, prefix, "a"};
+  store.claim_partitions({0, 1});
+  store.save(one_user_per_partition(10, 1));
+  pipeline::store_snapshot forgot;
+  forgot.positions[1] = 20;
+  forgot.removed_users = {{"user-1", 1}};
+  forgot.removed_merchants = {"m"};
+  store.save(forgot);
+  auto stored = store.load_partitions({0, 1});
+  CHECK(stored.users.count("user-0") == 1);  // untouched
+  CHECK(stored.users.count("user-1") == 0);
+  CHECK(stored.positions.at(1) == 20);
+  auto node = store.load_node();
+  CHECK((!node || node->merchants.count("m") == 0));
+}
