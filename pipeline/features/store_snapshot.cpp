@@ -92,18 +92,25 @@ std::int32_t store_snapshot::partition_of_user(const std::string& user_id) const
 void store_snapshot::absorb(store_snapshot&& other) {
   for (const auto& [partition, offset] : other.positions)
     positions[partition] = offset;
-  for (auto& [id, state] : other.users)
+  for (auto& [id, state] : other.users) {
+    removed_users.erase(id);
     users[id] = std::move(state);
+  }
   for (const auto& [id, partition] : other.user_partitions)
     user_partitions[id] = partition;
-  for (auto& [id, state] : other.merchants)
+  for (auto& [id, state] : other.merchants) {
+    removed_merchants.erase(id);
     merchants[id] = std::move(state);
+  }
   for (const auto& [id, partition] : other.removed_users) {
     users.erase(id);
     user_partitions.erase(id);
+    removed_users[id] = partition;
   }
-  for (const auto& id : other.removed_merchants)
+  for (const auto& id : other.removed_merchants) {
     merchants.erase(id);
+    removed_merchants.insert(id);
+  }
 }
 
 store_snapshot partition_part(const store_snapshot& s, std::int32_t partition) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace vigil::pipeline {
@@ -35,11 +36,12 @@ struct store_snapshot {
   /// Users with the partition that owned them. Never encoded: a saved
   /// snapshot has them applied.
   std::unordered_map<std::string, std::int32_t> removed_users;
-  std::vector<std::string> removed_merchants;
+  std::unordered_set<std::string> removed_merchants;
 
   std::int32_t partition_of_user(const std::string& user_id) const;
   /// Moves everything of `other` into this snapshot (keys of `other` win),
-  /// then deletes what `other` removed.
+  /// then deletes what `other` removed and remembers those removals, so a
+  /// checkpoint merged from shard parts still carries them to the store.
   void absorb(store_snapshot&& other);
 };
 

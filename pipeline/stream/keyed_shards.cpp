@@ -181,7 +181,7 @@ pipeline::store_snapshot merchant_shard::copy_state(bool all) {
       out.merchants.emplace(id, merchants_.at(id));
   }
   changed_.clear();
-  out.removed_merchants.assign(removed_.begin(), removed_.end());
+  out.removed_merchants = std::move(removed_);
   removed_.clear();
   return out;
 }

@@ -1,6 +1,7 @@
 // The real node over real HTTP on loopback.
 
 #include "actors/node/vigil_node.h"
+#include "pipeline/features/store_snapshot.h"
 #include "support/http_client.h"
 #include "support/test_registry.h"
 
@@ -168,4 +169,38 @@ TEST_CASE("/ready answers from the model owner and the background probes", "[int
   CHECK(body["ready"] == true);
   CHECK(body["checks"]["model_loaded"] == true);
   CHECK_FALSE(body["checks"].contains("kafka"));  // embedded: nothing to probe
+}
+
+TEST_CASE("keys HTTP creates are bounded in memory and in the checkpoint file", "[integration][http][security]") {
+  auto dir = testing::scratch_dir("http-keys");
+  auto c = testing::embedded_config(dir, 200);
+  c.auth_token = token;
+  c.max_http_keys = 20;  // 10 per shard
+  actors::vigil_node node{c, ""};
+  node.start();
+  REQUIRE(node.wait_drained(std::chrono::seconds(60)));
+  // Two rounds of new ids with a checkpoint after each: the first round's
+  // keys are stored, then pushed out by the second, and must leave the file.
+  for (int round = 0; round < 2; ++round) {
+    json batch = json::array();
+    for (int i = round * 100; i < (round + 1) * 100; ++i) {
+      auto t = tx("k-" + std::to_string(i), "attacker-" + std::to_string(i), 10);
+      t["merchant"]["id"] = "attacker-m-" + std::to_string(i);
+      batch.push_back(t);
+    }
+    REQUIRE(testing::http_call(node.http_port(), "POST", "/predict?update=true", batch.dump(), token).status == 200);
+    REQUIRE(node.checkpoint(std::chrono::seconds(30)));
+  }
+  node.stop();
+  std::ifstream in(dir / "state.snapshot", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto stored = pipeline::decode_snapshot(bytes);
+  REQUIRE(stored);
+  std::size_t attackers = 0, attacker_merchants = 0;
+  for (const auto& [id, state] : stored->users)
+    attackers += id.rfind("attacker-", 0) == 0 ? 1 : 0;
+  for (const auto& [id, state] : stored->merchants)
+    attacker_merchants += id.rfind("attacker-m-", 0) == 0 ? 1 : 0;
+  CHECK(attackers == 20);
+  CHECK(attacker_merchants == 20);
 }
