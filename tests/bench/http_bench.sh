@@ -50,8 +50,10 @@ for line in sys.stdin:
 export VIGIL_BODIES="$work/bodies.jsonl"
 # No checkpoint during the runs: the embedded file store rewrites its whole
 # file (here ~430 MB) on every checkpoint, which is not what is measured.
+# Every load generator connects from one address, as a proxy would: the
+# per-client connection limit is raised to the server's.
 "$root/build/vigil" run --http-port "$vport" --rate 100 --count $((history * 2)) --registry "$work/registry" \
-  --set simulator_users=$users,snapshot_interval_ms=3600000 >vigil.log 2>&1 &
+  --set simulator_users=$users,snapshot_interval_ms=3600000,max_connections_per_client=256 >vigil.log 2>&1 &
 wait_http "http://127.0.0.1:$vport/ready"
 model=$(ls -d "$work"/registry/v*/model.json | head -1)
 VIGIL_MODEL="$model" "$venv/bin/python" -m uvicorn --app-dir "$root/tests/bench/fastapi_baseline" app:app \
