@@ -69,24 +69,31 @@ void unwind_path(shap_path_element* path, unsigned depth, unsigned index) {
   }
 }
 
-// The total permutation weight if path[index] were unwound from the path.
-double unwound_path_sum(const shap_path_element* path, unsigned depth, unsigned index) {
+// The total permutation weight if path[index], an element the row follows
+// (one_fraction != 0), were unwound from the path.
+double unwound_hot_sum(const shap_path_element* path, unsigned depth, unsigned index) {
   const double one = path[index].one_fraction, zero = path[index].zero_fraction;
   const double over = inv.of[depth + 1];
   double next_one_portion = path[depth].pweight, total = 0;
-  if (one != 0) {
-    const double scale = (depth + 1) / one;
-    for (int i = int(depth) - 1; i >= 0; --i) {
-      const double tmp = next_one_portion * scale * inv.of[i + 1];
-      total += tmp;
-      next_one_portion = path[i].pweight - tmp * zero * (depth - i) * over;
-    }
-  } else if (zero != 0) {
-    const double scale = (depth + 1) / zero;
-    for (int i = int(depth) - 1; i >= 0; --i)
-      total += path[i].pweight * scale * inv.of[depth - i];
+  const double scale = (depth + 1) / one;
+  for (int i = int(depth) - 1; i >= 0; --i) {
+    const double tmp = next_one_portion * scale * inv.of[i + 1];
+    total += tmp;
+    next_one_portion = path[i].pweight - tmp * zero * (depth - i) * over;
   }
   return total;
+}
+
+// For an element the row does not follow (one_fraction 0), the unwound sum
+// is sum_i pweight_i * (depth + 1) / (zero * (depth - i)): the same sum for
+// every such element but for the factor 1 / zero. Computed once per leaf, it
+// makes those elements O(1) instead of O(depth); about half the elements of
+// a path are of this kind.
+double cold_sum(const shap_path_element* path, unsigned depth) {
+  double total = 0;
+  for (int i = int(depth) - 1; i >= 0; --i)
+    total += path[i].pweight * inv.of[depth - i];
+  return total * (depth + 1);
 }
 
 } // namespace
@@ -101,9 +108,15 @@ void forest_evaluator::tree_shap(std::uint32_t index, const float* row, double* 
   const node& n = nodes_[index];
   if (n.left == index) {  // a leaf
     const double value = n.threshold;
+    const double cold = cold_sum(path, unique_depth);
     for (unsigned i = 1; i <= unique_depth; ++i) {
-      const double w = unwound_path_sum(path, unique_depth, i);
-      phi[path[i].feature] += w * (path[i].one_fraction - path[i].zero_fraction) * value;
+      const auto& e = path[i];
+      double w = 0;
+      if (e.one_fraction != 0)
+        w = unwound_hot_sum(path, unique_depth, i);
+      else if (e.zero_fraction != 0)
+        w = cold / e.zero_fraction;
+      phi[e.feature] += w * (e.one_fraction - e.zero_fraction) * value;
     }
     return;
   }
