@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -30,6 +31,9 @@ checkpointed to a local file, and the HTTP API serves /predict, /feedback,
   --decisions FILE      decisions file (default decisions.jsonl)
   --snapshot FILE       checkpoint file (default vigil-state.snapshot)
   --set KEY=VALUE       set any config field (JSON value), repeatable via commas: a=1,b="x"
+Environment: VIGIL_AUTH_TOKEN sets auth_token without putting it on the
+command line (--set still wins). The default token is refused unless
+http_address is loopback.
 Stops on SIGINT/SIGTERM after a final checkpoint. Exits with status 1 when
 another node takes its node_name lease (its checkpoints would be refused).
 )";
@@ -68,6 +72,9 @@ int run_command(const arguments& args) {
   flag("seed", "simulator_seed", true);
   flag("decisions", "decisions_path", false);
   flag("snapshot", "snapshot_path", false);
+  // The token from the environment: a command line is visible to every user.
+  if (const char* token = std::getenv("VIGIL_AUTH_TOKEN"); token && *token)
+    patch["auth_token"] = token;
   if (cl.has("set")) {
     std::string sets = cl.text("set", "");
     std::size_t start = 0;
