@@ -1,5 +1,6 @@
 #include "models/training/model_publication.h"
 
+#include "models/drift/distribution_profile.h"
 #include "models/serving/scoring_model.h"
 #include "models/training/training_report.h"
 #include "pipeline/features/recent_set.h"
@@ -19,6 +20,17 @@ std::vector<float> sample_rows(const pipeline::feature_table& t, std::size_t fro
     rows.insert(rows.end(), r, r + pipeline::feature_count);
   }
   return rows;
+}
+
+// What the model was trained on, for drift: every feature and the model's
+// own score over the training slice, binned at their quantiles.
+reference_profile training_profile(const scoring_model& model, const pipeline::feature_table& t,
+                                   std::size_t rows) {
+  std::vector<double> scores(rows);
+  model.forest.predict_batch(t.values.data(), rows, scores.data());
+  const auto& names = pipeline::feature_names();
+  std::vector<float> labels(t.labels.begin(), t.labels.begin() + static_cast<std::ptrdiff_t>(rows));
+  return build_reference_profile({names.begin(), names.end()}, t.values.data(), rows, scores, labels);
 }
 
 } // namespace
@@ -44,7 +56,9 @@ int register_trained_model(model_registry& registry, const training_result& resu
   write_file_atomically(dir / "report.json", report.dump(2));
   write_file_atomically(dir / "pr_curve.svg", pr_curve_svg(result.test));
   write_file_atomically(dir / "confusion.svg", confusion_svg(result.test.confusion, result.threshold));
-  load_scoring_model(registry, version);
+  auto model = load_scoring_model(registry, version);
+  write_file_atomically(dir / "reference_profile.json",
+                        to_json(training_profile(*model, table, result.split.train_end)).dump());
   return version;
 }
 
