@@ -48,9 +48,7 @@ void user_shard::process(work_batch& items, bool update) {
       http_users_.erase(id);
       stream_time_ms_ = std::max(stream_time_ms_, t);
     } else if (partitions_.count(id) == 0) {
-      http_users_.touch(id);
-      while (http_users_.size() > bounds_.max_http_keys)
-        forget(http_users_.pop_oldest());
+      http_users_.touch_within(id, bounds_.max_http_keys, [this](const std::string& old) { forget(old); });
     }
   }
 }
@@ -157,9 +155,7 @@ void merchant_shard::apply_label(const std::string& merchant_id, std::int64_t ev
 }
 
 void merchant_shard::touch_unowned(const std::string& id) {
-  http_merchants_.touch(id);
-  while (http_merchants_.size() > bounds_.max_http_keys)
-    forget(http_merchants_.pop_oldest());
+  http_merchants_.touch_within(id, bounds_.max_http_keys, [this](const std::string& old) { forget(old); });
 }
 
 void merchant_shard::forget(const std::string& id) {

@@ -25,6 +25,14 @@ class recency_list {
     order_.erase(it->second);
     where_.erase(it);
   }
+  /// touch(key), then hands the least recently touched keys to `forget`
+  /// until at most `limit` remain (`key` itself stays while limit >= 1).
+  template <class Forget>
+  void touch_within(const std::string& key, std::size_t limit, Forget&& forget) {
+    touch(key);
+    while (size() > limit)
+      forget(pop_oldest());
+  }
   /// Removes and returns the least recently touched key; size() must be > 0.
   std::string pop_oldest() {
     std::string key = std::move(order_.front());
