@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <cerrno>
+#include <cstring>
 #include <unistd.h>
 
 namespace vigil::models {
@@ -38,17 +40,26 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
-    throw registry_error("cannot write " + tmp.string());
+    throw registry_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  // A failed write (a full disk) removes the partial copy, which would
+  // otherwise hold on to the space; the file at `path` is never touched.
+  auto fail = [&](const char* what) {
+    std::string reason = std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw registry_error(std::string(what) + " " + tmp.string() + ": " + reason);
+  };
   std::size_t done = 0;
   while (done < text.size()) {
     auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      throw registry_error("short write to " + tmp.string());
-    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      fail("short write to");
     done += static_cast<std::size_t>(n);
   }
-  ::fsync(fd);
+  if (::fsync(fd) != 0)
+    fail("cannot sync");
   ::close(fd);
   fs::rename(tmp, path);
 }

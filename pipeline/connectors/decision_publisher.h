@@ -26,17 +26,33 @@ class decision_publisher {
 };
 
 /// Appends one JSON object per decision (with the scored features) to a file.
-/// Delivery = written and flushed.
+/// Delivery = written to the file (write(2) on an O_APPEND descriptor).
+/// A write that fails (a full disk) is neither lost nor torn into a second
+/// copy: the bytes not yet written stay queued with their batches, which
+/// are not delivered, so credit runs out and the source pauses; every seal
+/// and take_delivered() retries from the first unwritten byte, and the
+/// batches are delivered once it succeeds. vigil_output_write_failures_total
+/// counts failures; vigil_output_write_failing is 1 while bytes wait.
 class file_decision_publisher final : public decision_publisher {
  public:
   explicit file_decision_publisher(const std::string& path);
+  ~file_decision_publisher() override;
   void publish(std::uint64_t batch_id, const decision_batch& decisions) override;
   void seal(std::uint64_t batch_id) override;
   std::vector<std::uint64_t> take_delivered() override;
 
  private:
-  std::ofstream out_;
+  /// Writes what is queued; returns false (and keeps the rest) on failure.
+  bool write_queued();
+
+  std::string path_;
+  int fd_ = -1;
+  std::string open_text_;  ///< decisions of batches not sealed yet
+  std::string queued_;     ///< sealed, not yet written
+  /// Sealed batches, in order, with the end offset of their text in queued_.
+  std::vector<std::pair<std::uint64_t, std::size_t>> queued_batches_;
   std::vector<std::uint64_t> delivered_;
+  bool failing_ = false;
 };
 
 } // namespace vigil::connectors
