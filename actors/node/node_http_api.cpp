@@ -180,8 +180,7 @@ std::string node_http_api::metrics_text() {
 }
 
 std::int64_t node_http_api::max_event_time_skew_ms() {
-  std::lock_guard<std::mutex> lock(d_.config_mutex);
-  return d_.history.current().config.max_event_time_skew_ms;
+  return max_event_time_skew_ms_;
 }
 
 std::string node_http_api::auth_token() {

@@ -15,7 +15,8 @@ namespace vigil::actors {
 class node_http_api final : public http::node_api {
  public:
   node_http_api(vigil_node& node, predict_gateway_actor gateway, std::shared_ptr<http::expensive_lane> lane)
-    : node_(node), d_(node.internals()), gateway_(std::move(gateway)), lane_(std::move(lane)) {}
+    : node_(node), d_(node.internals()), gateway_(std::move(gateway)), lane_(std::move(lane)),
+      max_event_time_skew_ms_(d_.history.current().config.max_event_time_skew_ms) {}
 
   void predict(http::predict_call call, http::decisions_continuation done) override;
   void feedback(std::vector<pipeline::label_event> labels, http::json_continuation done) override;
@@ -40,6 +41,8 @@ class node_http_api final : public http::node_api {
 
   predict_gateway_actor gateway_;
   std::shared_ptr<http::expensive_lane> lane_;
+  /// Restart-only: read once, so /predict takes no config lock for it.
+  const std::int64_t max_event_time_skew_ms_;
 };
 
 } // namespace vigil::actors

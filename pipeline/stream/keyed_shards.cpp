@@ -39,7 +39,8 @@ void user_shard::process(work_batch& items, bool update) {
     auto& state = users_[id];
     if (!live)
       state = pipeline::user_state{};  // new, or expired: starts over
-    removed_.erase(id);
+    if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
+      removed_.erase(id);
     if (!pipeline::apply_to_user(state, item.tx, lateness_ms_))
       ++late_;
     changed_.insert(id);
@@ -131,7 +132,8 @@ void merchant_shard::process(work_batch& items, bool update) {
     auto& state = merchants_[id];
     if (!live)
       state = pipeline::merchant_state{};
-    removed_.erase(id);
+    if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
+      removed_.erase(id);
     if (!pipeline::apply_to_merchant(state, item.tx, lateness_ms_))
       ++late_;
     changed_.insert(id);

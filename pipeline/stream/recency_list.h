@@ -19,6 +19,8 @@ class recency_list {
     where_[key] = std::prev(order_.end());
   }
   void erase(const std::string& key) {
+    if (where_.empty())  // the stream's case: no key HTTP created, nothing to hash
+      return;
     auto it = where_.find(key);
     if (it == where_.end())
       return;
