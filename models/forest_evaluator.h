@@ -15,7 +15,6 @@
 namespace vigil::models {
 
 class xgb_booster;
-struct shap_path_element;
 
 class forest_evaluator {
  public:
@@ -44,10 +43,10 @@ class forest_evaluator {
   /// out_probabilities[0, n_rows). Evaluates blocks of 64 rows, tree-major
   /// inside a block; allocates one block buffer per call.
   void predict_batch(const float* rows, std::size_t n_rows, double* out_probabilities) const;
-  /// Exact path-dependent TreeSHAP (Lundberg et al., Algorithm 2; covers are
-  /// XGBoost's sum_hessian) in margin space. Writes num_features() + 1 values
-  /// to `out`; the last is the bias (expected margin). They sum to the margin.
-  /// Allocates one path buffer per call.
+  /// Exact path-dependent TreeSHAP (Lundberg et al.; covers are XGBoost's
+  /// sum_hessian) in margin space, in time linear in the trees' size. Writes
+  /// num_features() + 1 values to `out`; the last is the bias (expected
+  /// margin). They sum to the margin. Allocates its scratch per call.
   void contributions(const float* row, double* out) const;
 
  private:
@@ -70,10 +69,14 @@ class forest_evaluator {
 
   void extend_row(const float* row, float* extended) const;
   float add_leaves(const float* extended, float margin) const;
-  void tree_shap(std::uint32_t index, const float* row, double* phi,
-                 shap_path_element* parent_path, unsigned unique_depth,
-                 double parent_zero_fraction, double parent_one_fraction,
-                 int parent_feature) const;
+  /// TreeSHAP's walk (forest_tree_shap.cpp): N quadrature points fixed at
+  /// compile time, or 0 for any number.
+  struct shap_walk;
+  template <std::size_t N>
+  void shap_visit(shap_walk& walk, std::uint32_t index, const double* product, double* sums,
+                  double* frame) const;
+  template <std::size_t N>
+  void shap_trees(shap_walk& walk) const;
 
   std::vector<node> nodes_;
   std::vector<std::uint32_t> roots_;        ///< padded to whole groups with a zero leaf

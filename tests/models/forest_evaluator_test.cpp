@@ -208,6 +208,29 @@ TEST_CASE("contributions sum to the margin and match XGBoost's TreeSHAP", "[unit
   }
 }
 
+// The quadrature takes ceil(depth / 2) points: depths 2 to 16 cover the
+// unrolled walks (1 to 6 points) and the general one; deep trees on these
+// eight columns meet the same feature many times on one path.
+TEST_CASE("TreeSHAP is exact at every depth, with features repeated along paths", "[unit][forest]") {
+  const data_set& t = test_rows();
+  const std::size_t n = 300;
+  for (int depth : {2, 3, 4, 5, 7, 9, 11, 16}) {
+    INFO("depth " << depth);
+    xgb_booster b = train(depth, 8, 0.3);
+    forest_evaluator f = load(b.save_json());
+    xgb_matrix m(t.x.data(), n, cols);
+    auto expected = b.contributions(m);
+    std::vector<double> phi(cols + 1);
+    double worst = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      f.contributions(t.row(i), phi.data());
+      for (std::size_t j = 0; j <= cols; ++j)
+        worst = std::max(worst, std::abs(phi[j] - expected[i * (cols + 1) + j]));
+    }
+    CHECK(worst <= 1e-4);
+  }
+}
+
 TEST_CASE("batch prediction equals row-by-row prediction for any batch length",
           "[unit][forest]") {
   forest_evaluator f = load(train(4, 37, 0.5).save_json());  // 37: not a whole tree group
