@@ -35,6 +35,9 @@ void for_each_field(Config& c, F&& f) {
   f("retrain_daily_at", c.retrain_daily_at);
   f("retrain_min_new_labels", c.retrain_min_new_labels);
   f("promote_margin", c.promote_margin);
+  f("drift_retrain_psi", c.drift_retrain_psi);
+  f("drift_window", c.drift_window);
+  f("drift_min_rows", c.drift_min_rows);
   f("readback_decisions", c.readback_decisions);
   f("brokers", c.brokers);
   f("input_topic", c.input_topic);
@@ -151,6 +154,11 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(valid_hh_mm(c.retrain_daily_at), "retrain_daily_at", "must be HH:MM (UTC) or empty");
   need(c.retrain_min_new_labels >= 0, "retrain_min_new_labels", "must not be negative");
   need(c.promote_margin >= 0 && c.promote_margin < 1, "promote_margin", "must be in [0, 1)");
+  need(c.drift_retrain_psi == 0 || (c.drift_retrain_psi >= 0.01 && c.drift_retrain_psi <= 10), "drift_retrain_psi",
+       "must be 0 (off) or in [0.01, 10]");
+  need(c.drift_window == "24h" || c.drift_window == "7d" || c.drift_window == "30d", "drift_window",
+       "must be \"24h\", \"7d\" or \"30d\"");
+  need(c.drift_min_rows >= 1 && c.drift_min_rows <= 100'000'000, "drift_min_rows", "must be in [1, 100000000]");
   need(c.readback_decisions >= 0 && c.readback_decisions <= 500'000, "readback_decisions",
        "must be in [0, 500000] (the scored log keeps 500,000)");
   need(!c.input_topic.empty(), "input_topic", "must not be empty");

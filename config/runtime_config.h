@@ -49,6 +49,9 @@ struct runtime_config {
   std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
   int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger
   double promote_margin = 0.005;           ///< candidate PR-AUC must beat champion by this
+  double drift_retrain_psi = 0;            ///< retrain when a PSI over drift_window exceeds this (0 = off)
+  std::string drift_window = "7d";         ///< "24h", "7d" or "30d" of event time
+  int drift_min_rows = 1000;               ///< rows the window needs before drift counts
   /// Published decisions read back at start so feedback for them still
   /// joins (restart only; 0 = none). At most the scored log's 500,000.
   int readback_decisions = 100'000;

@@ -5,6 +5,8 @@
 #include "pipeline/connectors/readiness_probe.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "http/expensive_lane.h"
+#include "models/drift/label_quality.h"
+#include "models/drift/live_drift.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/metrics/metrics_registry.h"
 
@@ -28,7 +30,7 @@ std::function<void(caf::expected<Reply>)> reply_as_json(http::json_continuation 
 nlohmann::json to_json(const retrain_status& s) {
   nlohmann::json last = nullptr;
   if (!s.last_run.outcome.empty())
-    last = {{"outcome", s.last_run.outcome}, {"version", s.last_run.version},
+    last = {{"outcome", s.last_run.outcome}, {"trigger", s.last_run.trigger}, {"version", s.last_run.version},
             {"summary", s.last_run.summary}, {"challenger_pr_auc", s.last_run.challenger_pr_auc},
             {"champion_pr_auc", s.last_run.champion_pr_auc}};
   return {{"running", s.running}, {"labelled_rows", s.labelled_rows}, {"scored_logged", s.scored_logged},
@@ -116,9 +118,12 @@ void node_http_api::models(http::json_continuation done) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : d_.registry.list())
         list.push_back(e.metadata);
-      // The champion is the model owner's served model.
+      // The champion is the model owner's served model; drift is the live
+      // traffic's against it, and the labels' verdict on what it decided.
+      auto drift = models::to_json(d_.drift->report());
+      drift["label_weeks"] = models::to_json(d_.label_quality->weeks());
       return nlohmann::json{{"models", list}, {"serving_version", status.champion_version},
-                            {"retraining", to_json(status)}};
+                            {"retraining", to_json(status)}, {"drift", drift}};
     }),
     status_atom::value);
 }

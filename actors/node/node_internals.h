@@ -25,6 +25,10 @@
 namespace vigil::connectors {
 class node_name_lease;
 }
+namespace vigil::models {
+class drift_tracker;
+class label_quality;
+}
 
 namespace vigil::actors {
 
@@ -64,6 +68,11 @@ struct vigil_node::impl {
   pipeline_handles pipeline;
   retrain_coordinator_actor coordinator;
   predict_gateway_actor gateway;
+  /// Live drift of the served model: scorers and the gateway count, the
+  /// coordinator publishes, GET /models reports.
+  std::shared_ptr<models::drift_tracker> drift;
+  /// Served decisions against the labels that come back, by label week.
+  std::shared_ptr<models::label_quality> label_quality;
   std::unique_ptr<connectors::readiness_probe> probe;
   std::unique_ptr<connectors::label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends

@@ -9,6 +9,8 @@
 #include "actors/pipeline/predict_gateway.h"
 #include "pipeline/connectors/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
+#include "models/drift/label_quality.h"
+#include "models/drift/live_drift.h"
 #include "models/training/model_publication.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "config/token_file.h"
@@ -97,10 +99,13 @@ void vigil_node::start() {
   }
   parts.model = model;
   parts.config = cfg;
+  d.drift = std::make_shared<models::drift_tracker>();
+  d.label_quality = std::make_shared<models::label_quality>();
+  parts.drift = d.drift;
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
-      d.system, retrain_wiring{h.merchant_shards, h.model_owner, cfg});
+      d.system, retrain_wiring{h.merchant_shards, h.model_owner, cfg, d.drift, d.label_quality});
     return std::vector<decision_listener_actor>{d.coordinator};
   };
   d.pipeline = start_pipeline(d.system, parts);
@@ -131,7 +136,7 @@ void vigil_node::start() {
   // has one thread below the I/O threads' priority for expensive work.
   d.lane = std::make_shared<http::expensive_lane>(1, expensive_lane_capacity, 10);
   predict_gateway_wiring gw{d.pipeline.user_shards, d.pipeline.merchant_shards, d.pipeline.scorers,
-                            d.coordinator, d.lane};
+                            d.coordinator, d.lane, d.drift};
   d.gateway = spawn_predict_gateway(d.system, std::move(gw));
   d.probe = std::make_unique<connectors::readiness_probe>(cfg->brokers, cfg->redis);
   d.api = std::make_unique<node_http_api>(*this, d.gateway, d.lane);

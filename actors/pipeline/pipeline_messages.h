@@ -72,6 +72,7 @@ struct retrain_outcome {
   std::string outcome, summary;  ///< outcome: "promoted", "rejected", "failed"
   std::int32_t version = 0;
   double challenger_pr_auc = 0, champion_pr_auc = 0;
+  std::string trigger;  ///< what started the run ("drift: " with the reason)
 };
 
 /// Retraining state, for GET /models.

@@ -43,7 +43,7 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   }
   h.sink = spawn_sink_actor(sys, cfg.merchant_shards, parts.publisher);
   for (int i = 0; i < cfg.scorers; ++i)
-    h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config));
+    h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config, parts.drift));
   h.model_owner = spawn_serving_model(sys, parts.model, h.scorers);
   // The bound on keys HTTP created is the node's, shared out over shards.
   pipeline::state_bounds user_bounds, merchant_bounds;

@@ -15,6 +15,10 @@
 #include <memory>
 #include <vector>
 
+namespace vigil::models {
+class drift_tracker;
+}
+
 namespace vigil::actors {
 
 struct pipeline_handles;
@@ -29,6 +33,8 @@ struct pipeline_parts {
   /// starts: the actors it returns receive every published decision batch
   /// from the first one on.
   std::function<std::vector<decision_listener_actor>(const pipeline_handles&)> decision_listeners;
+  /// Counts what the scorers score from the stream; may be null.
+  std::shared_ptr<models::drift_tracker> drift;
 };
 
 struct pipeline_handles {

@@ -2,6 +2,7 @@
 
 #include "actors/pipeline/actor_errors.h"
 #include "http/predict_coalescer.h"
+#include "models/drift/live_drift.h"
 #include "models/serving/decision_json.h"
 #include "pipeline/stream/keyed_shards.h"
 #include "http/expensive_lane.h"
@@ -144,6 +145,8 @@ void through_scorers(gateway_ptr self, std::shared_ptr<const http::predict_pass>
           if (pass->update && self->state.wiring.coordinator)  // labels join what was scored
             self->send(self->state.wiring.coordinator, decisions_atom::value, std::uint64_t{0},
                        decision_batch_ptr{std::make_shared<decision_batch>(scored->decisions)});
+          if (pass->update && self->state.wiring.drift)  // live traffic, as the stream's
+            self->state.wiring.drift->add(scored->decisions, *scored->model);
           answer_jobs(self, *pass, first, end, *scored, begin_item);
           if (--*remaining == 0)
             end_pass(self);

@@ -16,6 +16,9 @@
 namespace vigil::http {
 class expensive_lane;
 }
+namespace vigil::models {
+class drift_tracker;
+}
 
 namespace vigil::actors {
 
@@ -27,6 +30,8 @@ struct predict_gateway_wiring {
   decision_listener_actor coordinator;
   /// Where expensive jobs finish; nullptr = on the gateway.
   std::shared_ptr<http::expensive_lane> lane;
+  /// Counts the decisions of passes that updated state; may be null.
+  std::shared_ptr<models::drift_tracker> drift;
   std::size_t max_in_flight = 2;           ///< passes at once (measured: 2 beat 1 and 4)
   std::size_t max_pass_items = 1024;       ///< per pass (a larger job goes whole)
   std::size_t max_queued_items = 100'000;  ///< beyond: refused, overloaded

@@ -1,5 +1,6 @@
 #include "actors/pipeline/scorer_actor.h"
 
+#include "models/drift/live_drift.h"
 #include "models/serving/batch_scoring.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
@@ -16,6 +17,7 @@ struct scorer_state {
   model_ptr model;
   config_ptr config;
   sink_actor sink;
+  std::shared_ptr<models::drift_tracker> drift;
   pipeline::histogram* score_seconds = nullptr;
 
   models::decision_thresholds thresholds() const {
@@ -38,6 +40,8 @@ struct scorer_state {
     auto start = steady_now_ns();
     auto out = std::make_shared<decision_batch>(models::score_batch(
       batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved, masked));
+    if (drift)
+      drift->add(*out, *model);
     if (!batch.empty())
       score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
     return out;
@@ -45,8 +49,10 @@ struct scorer_state {
 };
 
 scorer_actor::behavior_type scorer(scorer_actor::stateful_pointer<scorer_state> self, sink_actor sink,
-                                   model_ptr model, config_ptr config) {
+                                   model_ptr model, config_ptr config,
+                                   std::shared_ptr<models::drift_tracker> drift) {
   self->state.model = std::move(model);
+  self->state.drift = std::move(drift);
   self->state.set_config(std::move(config));
   self->state.sink = std::move(sink);
   static std::atomic<int> scorer_count{0};
@@ -75,8 +81,8 @@ scorer_actor::behavior_type scorer(scorer_actor::stateful_pointer<scorer_state> 
 } // namespace
 
 scorer_actor spawn_scorer_actor(caf::actor_system& sys, sink_actor sink, model_ptr model,
-                                config_ptr config) {
-  return sys.spawn(scorer, std::move(sink), std::move(model), std::move(config));
+                                config_ptr config, std::shared_ptr<models::drift_tracker> drift) {
+  return sys.spawn(scorer, std::move(sink), std::move(model), std::move(config), std::move(drift));
 }
 
 } // namespace vigil::actors

@@ -25,7 +25,7 @@ typename Inspector::result_type inspect(Inspector& f, retrain_start& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_outcome& x) {
-  return f(caf::meta::type_name("retrain_outcome"), x.outcome, x.summary, x.version,
+  return f(caf::meta::type_name("retrain_outcome"), x.outcome, x.summary, x.trigger, x.version,
            x.challenger_pr_auc, x.champion_pr_auc);
 }
 

@@ -5,6 +5,8 @@
 #include "pipeline/connectors/scored_history.h"
 #include "models/training/scored_log.h"
 #include "config/runtime_config.h"
+#include "models/drift/drift_policy.h"
+#include "models/drift/label_quality.h"
 #include "models/serving/scoring_model.h"
 #include "models/training/champion_challenger.h"
 #include "models/training/model_publication.h"
@@ -28,6 +30,8 @@ constexpr std::size_t max_scored_entries = 500'000;
 constexpr std::size_t max_labelled_rows = 1'000'000;
 constexpr std::size_t min_labelled_rows = 500;
 constexpr double recent_slice = 0.2;
+/// A model drifting on is retrained at most once a day for it.
+constexpr std::int64_t drift_retrain_cooldown_ms = 24 * 3600 * 1000;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -38,7 +42,10 @@ struct coordinator_state {
   std::unique_ptr<models::scored_log> log;
   retrain_wiring wiring;
   bool running = false;
+  std::string running_trigger;
   std::size_t labels_at_last_run = 0;
+  int drift_retrained_version = 0;  ///< the model version drift last retrained for
+  std::int64_t drift_retrained_ms = 0;
   std::int64_t last_schedule_check_ms = 0;
   retrain_outcome last_run;
   pipeline::counter* joined = nullptr;
@@ -53,6 +60,27 @@ struct coordinator_state {
 using coordinator_ptr = retrain_coordinator_actor::stateful_pointer<coordinator_state>;
 
 // Runs on its own thread: training blocks for seconds to minutes.
+retrain_start start_run(coordinator_ptr self, const std::string& trigger, const std::string& detail = "");
+
+// Publishes the served model's drift; retrains when it is over the
+// configured threshold (once a day at most for one model version).
+void check_drift(coordinator_ptr self, std::int64_t now_ms) {
+  auto& s = self->state;
+  auto report = s.wiring.drift->report();
+  models::publish_drift_metrics(report);
+  if (s.wiring.label_quality)
+    models::publish_label_quality_metrics(s.wiring.label_quality->weeks());
+  const auto& cfg = *s.wiring.config;
+  auto reason = models::drift_retrain_reason(report, cfg.drift_window, cfg.drift_retrain_psi, cfg.drift_min_rows);
+  if (!reason || (s.drift_retrained_version == report.model_version &&
+                  now_ms - s.drift_retrained_ms < drift_retrain_cooldown_ms))
+    return;
+  if (start_run(self, "drift", *reason).status == "started") {
+    s.drift_retrained_version = report.model_version;
+    s.drift_retrained_ms = now_ms;
+  }
+}
+
 void retrain_worker(caf::blocking_actor* self, retrain_coordinator_actor coordinator,
                     std::shared_ptr<const pipeline::feature_table> rows, model_ptr champion,
                     config_ptr cfg) {
@@ -82,13 +110,15 @@ void retrain_worker(caf::blocking_actor* self, retrain_coordinator_actor coordin
 
 constexpr auto owner_timeout = std::chrono::seconds(10);
 
-retrain_start start_run(coordinator_ptr self, const std::string& trigger) {
+// `trigger` names the kind (a metric label); `detail`, when given, says why.
+retrain_start start_run(coordinator_ptr self, const std::string& trigger, const std::string& detail) {
   auto& s = self->state;
   if (s.running)
     return {"already running", "", s.log->labelled(), 0};
   if (s.log->labelled() < min_labelled_rows)
     return {"not enough labels", "", s.log->labelled(), min_labelled_rows};
   s.running = true;
+  s.running_trigger = detail.empty() ? trigger : trigger + ": " + detail;
   s.labels_at_last_run = s.log->labelled();
   auto rows = std::make_shared<const pipeline::feature_table>(s.log->labelled_rows());
   // The challenger faces the model served now.
@@ -100,7 +130,8 @@ retrain_start start_run(coordinator_ptr self, const std::string& trigger) {
       },
       [=](caf::error& e) {
         self->state.running = false;
-        self->state.last_run = {"failed", "no champion to challenge: " + caf::to_string(e), 0, 0, 0};
+        self->state.last_run = {"failed", "no champion to challenge: " + caf::to_string(e), 0, 0, 0,
+                                self->state.running_trigger};
       });
   pipeline::metrics().get_counter("vigil_retrain_started_total{trigger=\"" + trigger + "\"}",
                                   "Retraining runs started, by trigger").add();
@@ -133,6 +164,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
           s.unknown->add();
           continue;
         }
+        if (!entry->labelled && s.wiring.label_quality)
+          s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
         ++receipt.joined;
         s.joined->add();
         if (s.history_pending)
@@ -151,9 +184,14 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
     [=](restored_labels_atom, label_batch_ptr labels) {
       auto& s = self->state;
       std::size_t joined = 0;
-      for (const auto& l : *labels)
-        if (s.joined_while_pending.count(l.transaction_id) == 0)
-          joined += s.log->join(l) ? 1 : 0;
+      for (const auto& l : *labels) {
+        if (s.joined_while_pending.count(l.transaction_id) != 0)
+          continue;
+        auto entry = s.log->join(l);
+        joined += entry ? 1 : 0;
+        if (entry && !entry->labelled && s.wiring.label_quality)
+          s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
+      }
       s.history_pending = false;
       s.joined_while_pending.clear();
       s.restored_labels += joined;
@@ -176,7 +214,7 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
       pipeline::metrics().get_gauge("vigil_retrain_champion_pr_auc", "Champion PR-AUC on the same slice")
         .set(report->champion_pr_auc);
       s.last_run = {outcome, report->summary, report->version, report->challenger_pr_auc,
-                    report->champion_pr_auc};
+                    report->champion_pr_auc, s.running_trigger};
       if (report->promoted)
         self->request(s.wiring.model_owner, owner_timeout, model_atom::value, report->model)
           .then([](std::int32_t) {},
@@ -202,6 +240,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
       if (schedule_due(s.wiring.config->retrain_daily_at, s.last_schedule_check_ms, now))
         start_run(self, "schedule");
       s.last_schedule_check_ms = now;
+      if (s.wiring.drift)
+        check_drift(self, now);
       self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
     },
   };

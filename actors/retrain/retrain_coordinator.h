@@ -4,7 +4,8 @@
 // schedule, after N new labels, or on demand) off the actor threads. A
 // challenger that beats the champion on the most recent labelled slice by
 // the configured margin is registered, promoted and hot-swapped into every
-// scorer; otherwise it stays a candidate.
+// scorer; otherwise it stays a candidate. Live drift of the served model is
+// published from here, and can trigger a run too.
 
 #include "actors/pipeline/actor_interfaces.h"
 
@@ -18,6 +19,10 @@
 namespace vigil::connectors {
 struct scored_history;
 }
+namespace vigil::models {
+class drift_tracker;
+class label_quality;
+}
 
 namespace vigil::actors {
 
@@ -25,6 +30,11 @@ struct retrain_wiring {
   std::vector<merchant_shard_actor> merchant_shards;  ///< receive labels
   serving_model_actor model_owner;          ///< the champion; swaps in a promoted model
   config_ptr config;
+  /// Live drift of the served model; may be null. Published to /metrics
+  /// every second, and a retraining trigger when drift_retrain_psi is set.
+  std::shared_ptr<models::drift_tracker> drift;
+  /// Precision and recall of served decisions by label week; may be null.
+  std::shared_ptr<models::label_quality> label_quality;
 };
 
 /// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,

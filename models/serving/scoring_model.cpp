@@ -2,6 +2,8 @@
 
 #include "models/xgboost_handle.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -73,6 +75,18 @@ std::shared_ptr<const scoring_model> load_scoring_model(const model_registry& re
   model->stage = to_string(entry->stage);
   model->threshold = entry->metadata.value("threshold", 0.5);
   model->forest = std::move(*forest);
+  // The profile is for drift only: without it the model still serves.
+  auto profile_path = registry.root() / ("v" + std::to_string(version)) / "reference_profile.json";
+  if (!std::filesystem::exists(profile_path)) {
+    model->reference_problem = "no reference";
+  } else {
+    try {
+      model->reference = std::make_shared<const reference_profile>(
+        reference_from_json(nlohmann::json::parse(read_whole_file(profile_path))));
+    } catch (const std::exception& e) {
+      model->reference_problem = std::string("reference unreadable: ") + e.what();
+    }
+  }
   return model;
 }
 

@@ -2,6 +2,7 @@
 // A registry model made ready to serve: the flattened forest, checked equal
 // to XGBoost on the rows stored with it, plus what decisions need.
 
+#include "models/drift/distribution_profile.h"
 #include "models/forest_evaluator.h"
 #include "models/registry/model_registry.h"
 #include "pipeline/features/feature_schema.h"
@@ -24,6 +25,10 @@ struct scoring_model {
   std::string stage;
   double threshold = 0.5;  ///< the F2 threshold chosen at training
   forest_evaluator forest;
+  /// What the model was trained on, for drift; null for a model registered
+  /// without one (or with one that cannot be read: `reference_problem` says why).
+  std::shared_ptr<const reference_profile> reference;
+  std::string reference_problem;
 
   /// The `k` features pushing the score up the most (positive contributions).
   std::vector<decision_reason> top_reasons(const pipeline::feature_vector& row,
@@ -36,8 +41,8 @@ constexpr std::size_t equality_sample_rows = 512;
 constexpr double equality_tolerance = 1e-6;
 
 /// Loads `version`: parses the forest, checks the feature-schema hash and
-/// equality with XGBoost on the stored sample rows. Throws registry_error
-/// naming the failed check.
+/// equality with XGBoost on the stored sample rows, and reads the reference
+/// profile when there is one. Throws registry_error naming the failed check.
 std::shared_ptr<const scoring_model> load_scoring_model(const model_registry& registry,
                                                         int version);
 

@@ -7,7 +7,8 @@ namespace vigil::models {
 
 void scored_log::record(const decision_record& d) {
   auto [it, inserted] = index_.try_emplace(d.transaction_id);
-  it->second = {d.features, d.merchant_id, d.event_time_ms};
+  const bool labelled = it->second.labelled;
+  it->second = {d.features, d.merchant_id, d.event_time_ms, d.decision != decision_kind::approve, labelled};
   if (!inserted)
     return;  // a replayed decision: same vector, keep its place
   order_.push_back(d.transaction_id);
@@ -24,7 +25,9 @@ std::optional<scored_entry> scored_log::join(const pipeline::label_event& label)
   labelled_.push_back({it->second, label.transaction_id, label.is_fraud});
   while (labelled_.size() > max_labelled_)
     labelled_.pop_front();
-  return it->second;
+  scored_entry joined = it->second;
+  it->second.labelled = true;
+  return joined;
 }
 
 pipeline::feature_table scored_log::labelled_rows() const {

@@ -213,7 +213,7 @@ TEST_CASE("a revoked partition is checkpointed before release and resumes from i
   auto publisher = std::make_shared<testing::recording_publisher>(std::chrono::milliseconds(2));
   auto handles = start_pipeline(
     sys, {source, publisher, store, models::load_scoring_model(registry, registry.production()->version),
-          config, {}});
+          config, {}, nullptr});
   struct stop_at_exit {  // a failed REQUIRE must not leave actors running
     pipeline_handles& handles;
     ~stop_at_exit() {

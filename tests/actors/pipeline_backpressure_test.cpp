@@ -45,7 +45,7 @@ struct pipeline_fixture {
     so.seed = 8;
     so.expected_count = count;
     pipeline_parts parts{std::make_shared<simulator_source>(so, 0, count), publisher, nullptr,
-                         model, config, {}};
+                         model, config, {}, nullptr};
     handles = start_pipeline(*sys, parts);
   }
   ~pipeline_fixture() {

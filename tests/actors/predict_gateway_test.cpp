@@ -87,14 +87,14 @@ struct gateway_fixture {
     model = models::load_scoring_model(registry, registry.production()->version);
     auto config = std::make_shared<const config::runtime_config>();
     for (int i = 0; i < 2; ++i)
-      scorers.push_back(spawn_scorer_actor(*sys, sink_actor{}, model, config));
+      scorers.push_back(spawn_scorer_actor(*sys, sink_actor{}, model, config, nullptr));
     for (int j = 0; j < 2; ++j)
       merchants.push_back(spawn_merchant_feature_actor(*sys, j, 2, scorers, 600'000, pipeline::state_bounds{}, nullptr));
     for (int i = 0; i < 2; ++i)
       users.push_back(spawn_user_feature_actor(*sys, i, merchants, 600'000, pipeline::state_bounds{}, nullptr));
     if (with_lane)
       lane = std::make_shared<http::expensive_lane>(1, 4, 0);
-    predict_gateway_wiring wiring{users, merchants, scorers, decision_listener_actor{}, lane};
+    predict_gateway_wiring wiring{users, merchants, scorers, decision_listener_actor{}, lane, nullptr};
     wiring.max_in_flight = max_in_flight;
     gateway = spawn_predict_gateway(*sys, wiring);
   }

@@ -148,7 +148,7 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then i
   in_flight.set(0);
   auto handles = actors::start_pipeline(
     sys, {source, publisher, nullptr,
-          models::load_scoring_model(registry, registry.production()->version), config, {}});
+          models::load_scoring_model(registry, registry.production()->version), config, {}, nullptr});
   double max_in_flight = 0;
   bool saw_paused = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);

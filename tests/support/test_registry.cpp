@@ -23,7 +23,7 @@ const std::filesystem::path& trained_registry() {
   static const std::filesystem::path dir = [] {
     auto d = scratch_dir("registry");
     models::model_registry registry{d};
-    models::ensure_production_model(registry, 40'000, {});
+    models::ensure_production_model(registry, trained_registry_transactions, {});
     return d;
   }();
   return dir;

@@ -20,7 +20,9 @@ config::runtime_config embedded_config(const std::filesystem::path& dir, std::in
 std::filesystem::path scratch_dir(const std::string& name);
 
 /// A registry with a production model trained on simulated data (built once
-/// per test process, ~3 s).
+/// per test process, ~3 s): ensure_production_model's bootstrap stream of
+/// this many transactions.
+constexpr std::int64_t trained_registry_transactions = 40'000;
 const std::filesystem::path& trained_registry();
 
 /// Decisions of a JSON-lines decisions file by transaction_id; `lines`

@@ -1,0 +1,273 @@
+#include "models/drift/live_drift.h"
+
+#include "pipeline/features/feature_schema.h"
+
+#include <nlohmann/json.hpp>
+
+#include <emmintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace vigil::models {
+
+double drift_psi(const distribution_profile& reference, const std::vector<double>& live_shares,
+                 double live_missing_share) {
+  std::vector<double> expected, actual;
+  for (std::size_t b = 0; b < reference.shares.size(); ++b) {
+    expected.push_back(reference.shares[b] * (1 - reference.missing_share));
+    actual.push_back(live_shares[b] * (1 - live_missing_share));
+  }
+  expected.push_back(reference.missing_share);
+  actual.push_back(live_missing_share);
+  return population_stability_index(expected, actual);
+}
+
+const variable_drift* window_drift::most_drifted() const {
+  const variable_drift* top = nullptr;
+  for (const auto& f : features)
+    if (!top || f.psi > top->psi)
+      top = &f;
+  return top;
+}
+
+const std::vector<std::string>& drift_windows() {
+  static const std::vector<std::string> names{"1h", "24h", "7d", "30d"};
+  return names;
+}
+
+namespace {
+constexpr std::int64_t minute_bucket_ms = 10 * 60'000;
+constexpr std::int64_t day_bucket_ms = 24 * 3600'000;
+} // namespace
+
+drift_tracker::drift_tracker(unsigned sample_every) : sample_every_(std::max(1u, sample_every)) {
+  minutes_.bucket_ms = minute_bucket_ms;
+  minutes_.buckets.resize(144);
+  days_.bucket_ms = day_bucket_ms;
+  days_.buckets.resize(31);
+}
+
+void drift_tracker::reset(const scoring_model& model) {
+  version_ = model.version;
+  reference_ = model.reference;
+  reference_problem_ = model.reference_problem;
+  variables_.clear();
+  oldest_event_ms_ = newest_event_ms_ = 0;
+  newest_day_end_ms_ = std::numeric_limits<std::int64_t>::min();
+  counted_any_ = false;
+  for (ring* r : {&minutes_, &days_}) {
+    r->newest_id = -1;
+    r->last = nullptr;
+    for (auto& b : r->buckets)
+      b = bucket{};
+  }
+  if (!reference_)
+    return;
+  const auto& names = pipeline::feature_names();
+  auto bins_of = [](const distribution_profile& p, std::size_t index) {
+    variable_bins v;
+    v.edges.fill(std::numeric_limits<float>::infinity());
+    // A reference with more edges than fit keeps every 2nd, 3rd... edge.
+    std::size_t step = (p.upper_edges.size() + max_edges - 1) / max_edges;
+    for (std::size_t e = 0, k = 0; step && e < p.upper_edges.size() && k < max_edges; e += step, ++k)
+      v.edges[k] = static_cast<float>(p.upper_edges[e]);
+    v.feature_index = index;
+    return v;
+  };
+  for (std::size_t f = 0; f < reference_->feature_names.size(); ++f) {
+    auto at = std::find(names.begin(), names.end(), reference_->feature_names[f]);
+    variables_.push_back(bins_of(reference_->features[f], static_cast<std::size_t>(at - names.begin())));
+  }
+  variables_.push_back(bins_of(reference_->score, 0));
+  slots_of_.assign(variables_.size(), 0);
+}
+
+drift_tracker::bucket* drift_tracker::ring::bucket_for(std::int64_t event_ms, std::size_t counters,
+                                                      ring* fold_into) {
+  if (last && event_ms >= last_from_ms && event_ms < last_to_ms && last->id >= 0)
+    return last;
+  const std::int64_t id = event_ms / bucket_ms;
+  if (id <= newest_id - static_cast<std::int64_t>(buckets.size()))
+    return nullptr;  // older than every bucket kept
+  newest_id = std::max(newest_id, id);
+  auto& b = buckets[static_cast<std::size_t>(id) % buckets.size()];
+  if (b.id != id) {
+    if (fold_into && b.id >= 0 && b.rows > 0)
+      if (bucket* into = fold_into->bucket_for(b.id * bucket_ms, counters)) {
+        into->rows += b.rows;
+        for (std::size_t i = 0; i < counters; ++i)
+          into->counts[i] += b.counts[i];
+      }
+    b.id = id;
+    b.counts.assign(counters, 0);
+    b.rows = 0;
+  }
+  last = &b;
+  last_from_ms = id * bucket_ms;
+  last_to_ms = last_from_ms + bucket_ms;
+  return &b;
+}
+
+void drift_tracker::add(const decision_batch& decisions, const scoring_model& model) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (model.version != version_ || model.reference != reference_)
+    reset(model);
+  if (!reference_)
+    return;
+  const std::size_t features = variables_.size() - 1;
+  const std::size_t counters = variables_.size() * slots;
+  // The edges below v are a prefix of the sorted edges: four SSE compares
+  // give its mask, and the first clear bit its length.
+  auto slot_of = [&](std::size_t variable, float v) -> std::uint8_t {
+    if (std::isnan(v))
+      return slots - 1;  // missing
+    const float* edges = variables_[variable].edges.data();
+    const __m128 value = _mm_set1_ps(v);
+    unsigned mask = 0;
+    for (int q = 0; q < 4; ++q)
+      mask |= static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(_mm_loadu_ps(edges + 4 * q), value))) << (4 * q);
+    return static_cast<std::uint8_t>(__builtin_ctz(~mask));
+  };
+  for (const auto& d : decisions) {
+    if (d.shadow || d.event_time_ms < 0)
+      continue;
+    if (sample_every_ > 1 && sample_phase_++ % sample_every_ != 0)
+      continue;
+    for (std::size_t f = 0; f < features; ++f) {
+      const std::size_t index = variables_[f].feature_index;
+      slots_of_[f] = slot_of(f, index < d.features.size() ? d.features[index] : std::numeric_limits<float>::quiet_NaN());
+    }
+    slots_of_[features] = slot_of(features, static_cast<float>(d.probability));
+    if (d.event_time_ms >= newest_day_end_ms_) {  // a new day: older days' buckets may go
+      days_.newest_id = std::max(days_.newest_id, d.event_time_ms / days_.bucket_ms);
+      newest_day_end_ms_ = (days_.newest_id + 1) * days_.bucket_ms;
+    }
+    bucket* b = minutes_.bucket_for(d.event_time_ms, counters, &days_);
+    if (!b)
+      b = days_.bucket_for(d.event_time_ms, counters);
+    const bool counted = b != nullptr;
+    if (b) {
+      ++b->rows;
+      for (std::size_t v = 0; v < variables_.size(); ++v)
+        ++b->counts[v * slots + slots_of_[v]];
+    }
+    if (counted && !counted_any_) {
+      oldest_event_ms_ = newest_event_ms_ = d.event_time_ms;
+      counted_any_ = true;
+    } else if (counted) {
+      oldest_event_ms_ = std::min(oldest_event_ms_, d.event_time_ms);
+      newest_event_ms_ = std::max(newest_event_ms_, d.event_time_ms);
+    }
+  }
+}
+
+window_drift drift_tracker::window(const std::string& name, const ring& r, std::size_t buckets,
+                                   std::int64_t span_ms) const {
+  window_drift w;
+  w.window = name;
+  w.complete = newest_event_ms_ - oldest_event_ms_ >= span_ms;
+  std::vector<std::uint64_t> totals(variables_.size() * slots, 0);
+  auto in_window = [&](std::int64_t id) {
+    return id >= 0 && id <= r.newest_id && id > r.newest_id - static_cast<std::int64_t>(buckets);
+  };
+  auto add = [&](const bucket& b) {
+    w.rows += b.rows;
+    for (std::size_t i = 0; i < totals.size(); ++i)
+      totals[i] += b.counts[i];
+  };
+  for (const auto& b : r.buckets)
+    if (in_window(b.id))
+      add(b);
+  if (&r == &days_)  // with the 10-minute buckets not yet joined to their day
+    for (const auto& b : minutes_.buckets)
+      if (b.id >= 0 && in_window(b.id * minutes_.bucket_ms / days_.bucket_ms))
+        add(b);
+  auto drift_of = [&](std::size_t variable, const std::string& var_name, const distribution_profile& ref) {
+    variable_drift v;
+    v.name = var_name;
+    v.upper_edges = ref.upper_edges;
+    v.reference_shares = ref.shares;
+    v.reference_missing_share = ref.missing_share;
+    const std::uint64_t* c = &totals[variable * slots];
+    std::uint64_t present = 0;
+    for (std::size_t s = 0; s + 1 < slots; ++s)
+      present += c[s];
+    const std::uint64_t all = present + c[slots - 1];
+    // Counts were taken in at most max_edges + 1 bins; a reference with more
+    // bins is compared in those (its shares merged the same way).
+    const std::size_t edges = ref.upper_edges.size();
+    const std::size_t step = (edges + max_edges - 1) / max_edges;
+    const std::size_t bins = (step ? (edges + step - 1) / step : 0) + 1;
+    distribution_profile merged;
+    merged.missing_share = ref.missing_share;
+    merged.shares.assign(bins, 0.0);
+    for (std::size_t b = 0; b < ref.bins(); ++b)
+      merged.shares[std::min(bins - 1, step ? (b + step - 1) / step : 0)] += ref.shares[b];
+    for (std::size_t b = 0; b < bins; ++b)
+      v.shares.push_back(present ? static_cast<double>(c[b]) / static_cast<double>(present) : 0.0);
+    v.missing_share = all ? static_cast<double>(c[slots - 1]) / static_cast<double>(all) : 0.0;
+    v.psi = all ? drift_psi(merged, v.shares, v.missing_share) : 0.0;
+    if (bins != ref.bins())
+      v.reference_shares = merged.shares;
+    return v;
+  };
+  for (std::size_t f = 0; f + 1 < variables_.size(); ++f)
+    w.features.push_back(drift_of(f, reference_->feature_names[f], reference_->features[f]));
+  w.score = drift_of(variables_.size() - 1, "score", reference_->score);
+  return w;
+}
+
+drift_report drift_tracker::report() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  drift_report r;
+  r.model_version = version_;
+  r.sample_every = sample_every_;
+  r.has_reference = reference_ != nullptr;
+  r.status = version_ == 0         ? "nothing scored yet"
+             : reference_           ? "tracking"
+             : reference_problem_.empty() ? "no reference"
+                                          : reference_problem_;
+  r.newest_event_ms = minutes_.newest_id < 0 ? 0 : (minutes_.newest_id + 1) * minutes_.bucket_ms;
+  if (!reference_)
+    return r;
+  constexpr std::int64_t hour = 3600'000;
+  r.windows.push_back(window("1h", minutes_, 6, hour));
+  r.windows.push_back(window("24h", minutes_, 144, 24 * hour));
+  r.windows.push_back(window("7d", days_, 7, 7 * 24 * hour));
+  r.windows.push_back(window("30d", days_, 30, 30 * 24 * hour));
+  return r;
+}
+
+nlohmann::json to_json(const drift_report& r) {
+  if (!r.has_reference)
+    return {{"model_version", r.model_version}, {"reference", nullptr}, {"status", r.status}};
+  auto variable = [](const variable_drift& v) {
+    return nlohmann::json{{"name", v.name},
+                          {"psi", v.psi},
+                          {"missing_share", v.missing_share},
+                          {"reference_missing_share", v.reference_missing_share},
+                          {"shares", v.shares},
+                          {"reference_shares", v.reference_shares},
+                          {"upper_edges", v.upper_edges}};
+  };
+  nlohmann::json windows = nlohmann::json::array();
+  for (const auto& w : r.windows) {
+    // Features ranked by drift, the largest first.
+    std::vector<const variable_drift*> ranked;
+    for (const auto& f : w.features)
+      ranked.push_back(&f);
+    std::stable_sort(ranked.begin(), ranked.end(), [](auto a, auto b) { return a->psi > b->psi; });
+    nlohmann::json features = nlohmann::json::array();
+    for (auto f : ranked)
+      features.push_back(variable(*f));
+    windows.push_back({{"window", w.window}, {"rows", w.rows}, {"complete", w.complete},
+                       {"score", variable(w.score)}, {"features", features}});
+  }
+  return {{"model_version", r.model_version}, {"reference", "training slice"}, {"status", r.status},
+          {"sample_every", r.sample_every},
+          {"newest_event_ms", r.newest_event_ms}, {"windows", windows}};
+}
+
+} // namespace vigil::models

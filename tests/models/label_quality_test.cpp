@@ -1,0 +1,67 @@
+#include "models/drift/label_quality.h"
+#include "models/training/scored_log.h"
+#include "pipeline/schema/transaction_json.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace vigil::models;
+
+namespace {
+
+std::int64_t at(const char* iso) {
+  return *vigil::pipeline::parse_iso8601_ms(iso);
+}
+
+} // namespace
+
+TEST_CASE("label quality: precision and recall of flagged decisions per week of label arrival", "[unit][drift]") {
+  label_quality q;
+  // 2024-01-29 was a Monday: Sunday the 28th closes the week before.
+  q.add(at("2024-01-28T23:59:59Z"), true, true);
+  q.add(at("2024-01-29T00:00:00Z"), true, true);   // caught
+  q.add(at("2024-01-31T12:00:00Z"), true, false);  // false alarm
+  q.add(at("2024-02-04T23:00:00Z"), false, true);  // missed
+  q.add(at("2024-02-02T08:00:00Z"), false, false);
+  auto weeks = q.weeks();
+  REQUIRE(weeks.size() == 2);
+  CHECK(weeks[0].week_of == "2024-01-29");  // newest first
+  CHECK(weeks[0].labels == 4);
+  CHECK(weeks[0].precision() == Approx(0.5));
+  CHECK(weeks[0].recall() == Approx(0.5));
+  CHECK(weeks[1].week_of == "2024-01-22");
+  CHECK(weeks[1].precision() == 1);
+  auto j = to_json(weeks);
+  CHECK(j[0]["flagged_fraud"] == 1);
+  CHECK(j[1]["recall"] == 1.0);
+}
+
+TEST_CASE("label quality keeps the newest weeks and ignores labels older than all of them", "[unit][drift]") {
+  label_quality q(3);
+  const std::int64_t week = 7LL * 24 * 3600 * 1000;
+  for (int w = 0; w < 5; ++w)
+    q.add(at("2024-01-01T12:00:00Z") + w * week, true, true);
+  q.add(at("2024-01-01T12:00:00Z"), true, false);  // its week was dropped
+  auto weeks = q.weeks();
+  REQUIRE(weeks.size() == 3);
+  CHECK(weeks.back().week_of == "2024-01-15");
+  for (const auto& w : weeks)
+    CHECK(w.labels == 1);
+}
+
+TEST_CASE("the scored log says whether a transaction was flagged and already labelled", "[unit][drift]") {
+  scored_log log(10, 10);
+  decision_record d;
+  d.transaction_id = "t-1";
+  d.decision = decision_kind::review;
+  log.record(d);
+  vigil::pipeline::label_event l{"t-1", true, "", 0};
+  auto first = log.join(l);
+  REQUIRE(first);
+  CHECK(first->flagged);
+  CHECK_FALSE(first->labelled);
+  log.record(d);  // the same decision replayed keeps what it knew
+  auto second = log.join(l);
+  REQUIRE(second);
+  CHECK(second->labelled);
+}

@@ -1,0 +1,199 @@
+#include "models/drift/live_drift.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+using namespace vigil::models;
+using vigil::pipeline::feature_count;
+using vigil::pipeline::feature_names;
+
+namespace {
+
+constexpr std::int64_t minute_ms = 60'000;
+constexpr std::int64_t day0_ms = 1'700'000'000'000;  // any event time
+
+// Rows whose every feature is uniform on [0, 100) (feature 0 scaled by
+// `scale_first`, feature 1 missing with probability `missing_second`), and a
+// score uniform on [0, 1).
+struct row_maker {
+  std::mt19937 rng;
+  double scale_first = 1, missing_second = 0;
+  explicit row_maker(unsigned seed) : rng(seed) {}
+  vigil::pipeline::feature_vector row() {
+    std::uniform_real_distribution<float> u(0, 100);
+    vigil::pipeline::feature_vector r{};
+    for (auto& v : r)
+      v = u(rng);
+    r[0] = static_cast<float>(r[0] * scale_first);
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < missing_second)
+      r[1] = NAN;
+    return r;
+  }
+};
+
+std::shared_ptr<scoring_model> model_with_reference(int version) {
+  row_maker make(1);
+  std::vector<float> rows;
+  std::vector<double> scores;
+  std::vector<float> labels;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 20'000; ++i) {
+    auto r = make.row();
+    rows.insert(rows.end(), r.begin(), r.end());
+    scores.push_back(u(make.rng));
+    labels.push_back(i % 50 == 0 ? 1.f : 0.f);
+  }
+  const auto& names = feature_names();
+  auto m = std::make_shared<scoring_model>();
+  m->version = version;
+  m->reference = std::make_shared<const reference_profile>(
+    build_reference_profile({names.begin(), names.end()}, rows.data(), 20'000, scores, labels));
+  return m;
+}
+
+decision_batch live(row_maker& make, std::size_t n, std::int64_t event_ms) {
+  decision_batch batch(n);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (auto& d : batch) {
+    d.features = make.row();
+    d.probability = u(make.rng);
+    d.event_time_ms = event_ms;
+  }
+  return batch;
+}
+
+const window_drift& window_named(const drift_report& r, const std::string& name) {
+  for (const auto& w : r.windows)
+    if (w.window == name)
+      return w;
+  FAIL("no window " << name);
+  throw;
+}
+
+} // namespace
+
+TEST_CASE("live traffic like the training slice shows no drift; a shifted feature shows drift alone",
+          "[unit][drift]") {
+  auto model = model_with_reference(3);
+  drift_tracker tracker(1);
+  row_maker same(2);
+  tracker.add(live(same, 20'000, day0_ms), *model);
+  auto r = tracker.report();
+  REQUIRE(r.has_reference);
+  CHECK(r.status == "tracking");
+  CHECK(r.model_version == 3);
+  const auto& day = window_named(r, "24h");
+  CHECK(day.rows == 20'000);
+  REQUIRE(day.features.size() == static_cast<std::size_t>(feature_count));
+  for (const auto& f : day.features)
+    CHECK(f.psi < 0.01);
+  CHECK(day.score.psi < 0.01);
+
+  drift_tracker shifted_tracker(1);
+  row_maker shifted(3);
+  shifted.scale_first = 3;      // amounts scaled by 3
+  shifted.missing_second = 0.5;  // a feature half missing
+  shifted_tracker.add(live(shifted, 20'000, day0_ms), *model);
+  const auto& w = window_named(shifted_tracker.report(), "24h");
+  CHECK(w.features[0].psi > 0.25);
+  CHECK(w.features[1].psi > 0.25);
+  CHECK(w.features[1].missing_share == Approx(0.5).margin(0.02));
+  CHECK(w.features[1].reference_missing_share == 0);
+  for (std::size_t f = 2; f < w.features.size(); ++f)
+    CHECK(w.features[f].psi < 0.01);
+  const auto top_name = w.most_drifted()->name;
+  CHECK((top_name == feature_names()[0] || top_name == feature_names()[1]));
+  CHECK(w.score.psi < 0.01);
+
+  // Ranked by drift in JSON, the two shifted features first, with both
+  // distributions to draw.
+  auto j = to_json(shifted_tracker.report());
+  const auto& ranked = j["windows"][1]["features"];
+  std::set<std::string> top_two{ranked[0]["name"], ranked[1]["name"]};
+  CHECK(top_two == std::set<std::string>{feature_names()[0], feature_names()[1]});
+  const auto& top = ranked[0];
+  CHECK(top["shares"].size() == top["reference_shares"].size());
+  CHECK(top["upper_edges"].size() + 1 == top["shares"].size());
+}
+
+TEST_CASE("drift windows follow event time: the last hour, day, 7 and 30 days, nothing older", "[unit][drift]") {
+  auto model = model_with_reference(1);
+  drift_tracker tracker(1);
+  row_maker make(4);
+  const std::int64_t now = day0_ms, hour = 60 * minute_ms, day = 24 * hour;
+  tracker.add(live(make, 400, now), *model);
+  tracker.add(live(make, 300, now - 20 * minute_ms), *model);  // every window
+  tracker.add(live(make, 200, now - 5 * hour), *model);        // from 24 h on
+  tracker.add(live(make, 100, now - 3 * day), *model);         // from 7 d on
+  tracker.add(live(make, 50, now - 10 * day), *model);         // 30 d only
+  tracker.add(live(make, 25, now - 40 * day), *model);         // older than all: not counted
+  auto r = tracker.report();
+  CHECK(window_named(r, "1h").rows == 700);
+  CHECK(window_named(r, "24h").rows == 900);
+  CHECK(window_named(r, "7d").rows == 1000);
+  CHECK(window_named(r, "30d").rows == 1050);
+  CHECK(r.newest_event_ms >= now);
+  // Counts began 10 days before the newest event: the windows up to 7 days
+  // are complete, the 30-day one is not.
+  CHECK(window_named(r, "7d").complete);
+  CHECK_FALSE(window_named(r, "30d").complete);
+  // Time moves on: 40 days later the old buckets are gone.
+  tracker.add(live(make, 10, now + 40 * day), *model);
+  r = tracker.report();
+  for (const auto& w : drift_windows())
+    CHECK(window_named(r, w).rows == 10);
+}
+
+TEST_CASE("a new model starts drift over; one without a reference says so; shadow traffic is not counted",
+          "[unit][drift]") {
+  drift_tracker tracker(1);
+  CHECK(tracker.report().status == "nothing scored yet");
+  row_maker make(5);
+  auto v1 = model_with_reference(1);
+  tracker.add(live(make, 500, day0_ms), *v1);
+  auto shadow = live(make, 700, day0_ms);
+  for (auto& d : shadow)
+    d.shadow = true;
+  tracker.add(shadow, *v1);
+  CHECK(window_named(tracker.report(), "24h").rows == 500);
+
+  auto v2 = model_with_reference(2);
+  tracker.add(live(make, 40, day0_ms), *v2);
+  auto r = tracker.report();
+  CHECK(r.model_version == 2);
+  CHECK(window_named(r, "24h").rows == 40);
+
+  auto old = std::make_shared<scoring_model>();
+  old->version = 3;
+  old->reference_problem = "no reference";
+  tracker.add(live(make, 40, day0_ms), *old);
+  r = tracker.report();
+  CHECK_FALSE(r.has_reference);
+  CHECK(r.status == "no reference");
+  CHECK(r.windows.empty());
+  CHECK(to_json(r)["reference"].is_null());
+}
+
+TEST_CASE("a sampling tracker counts one live decision in N, across batches", "[unit][drift]") {
+  auto model = model_with_reference(1);
+  drift_tracker tracker(2);
+  row_maker make(6);
+  tracker.add(live(make, 301, day0_ms), *model);
+  tracker.add(live(make, 299, day0_ms), *model);
+  auto r = tracker.report();
+  CHECK(r.sample_every == 2);
+  CHECK(window_named(r, "24h").rows == 300);
+}
+
+TEST_CASE("PSI counts a feature going missing as drift", "[unit][drift]") {
+  distribution_profile ref;
+  ref.upper_edges = {1, 2};
+  ref.shares = {0.3, 0.3, 0.4};
+  ref.missing_share = 0;
+  CHECK(drift_psi(ref, {0.3, 0.3, 0.4}, 0.0) == Approx(0).margin(1e-12));
+  CHECK(drift_psi(ref, {0.3, 0.3, 0.4}, 0.5) > 1);
+}
