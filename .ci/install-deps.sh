@@ -7,6 +7,7 @@ packages=(
   libcaf-dev librdkafka-dev libhiredis-dev libxgboost-dev
   libboost-dev libboost-system-dev nlohmann-json3-dev catch2
   redis-server redis-tools maven default-jre-headless wrk python3 curl
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${packages[@]}"; do
