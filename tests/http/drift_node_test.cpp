@@ -7,6 +7,7 @@
 #include "pipeline/schema/label_event.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/http_client.h"
+#include "support/running_node.h"
 #include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
@@ -26,22 +27,14 @@ namespace {
 
 const std::string token = "drift-token-123";
 
-struct drift_node {
-  std::filesystem::path dir = testing::scratch_dir("drift");
-  std::unique_ptr<actors::vigil_node> node;
-  unsigned short port = 0;
-
-  drift_node(double retrain_psi, const std::string& window) {
-    auto c = testing::embedded_config(dir, 1);  // the embedded stream: one record
-    c.auth_token = token;
-    c.drift_retrain_psi = retrain_psi;
-    c.drift_window = window;
-    c.drift_min_rows = 1000;
-    node = std::make_unique<actors::vigil_node>(c, "");
-    node->start();
-    port = node->http_port();
-  }
-  ~drift_node() { node->stop(); }
+// The embedded stream scores one record; the traffic is the test's.
+struct drift_node : testing::running_node {
+  drift_node(double retrain_psi, const std::string& window)
+    : running_node("drift", 1, token, [&](config::runtime_config& c) {
+        c.drift_retrain_psi = retrain_psi;
+        c.drift_window = window;
+        c.drift_min_rows = 1000;
+      }) {}
 
   json get(const std::string& path) const {
     auto r = testing::http_call(port, "GET", path);

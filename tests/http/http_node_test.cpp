@@ -3,6 +3,7 @@
 #include "actors/node/vigil_node.h"
 #include "pipeline/features/store_snapshot.h"
 #include "support/http_client.h"
+#include "support/running_node.h"
 #include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
@@ -18,21 +19,12 @@ namespace {
 
 const std::string token = "test-token-123";
 
-struct node_fixture {
-  std::filesystem::path dir = testing::scratch_dir("http");
-  std::unique_ptr<actors::vigil_node> node;
-  unsigned short port = 0;
-
-  explicit node_fixture(double rate = 0, std::int64_t count = 2'000) {
-    auto c = testing::embedded_config(dir, count);
-    c.auth_token = token;
-    c.simulator_rate = rate;
-    c.body_limit_bytes = 64 * 1024;
-    node = std::make_unique<actors::vigil_node>(c, "");
-    node->start();
-    port = node->http_port();
-  }
-  ~node_fixture() { node->stop(); }
+struct node_fixture : testing::running_node {
+  explicit node_fixture(double rate = 0, std::int64_t count = 2'000)
+    : running_node("http", count, token, [rate](config::runtime_config& c) {
+        c.simulator_rate = rate;
+        c.body_limit_bytes = 64 * 1024;
+      }) {}
 };
 
 json tx(const std::string& id, const std::string& user, double amount) {
