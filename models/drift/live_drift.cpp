@@ -209,8 +209,12 @@ window_drift drift_tracker::window(const std::string& name, const ring& r, std::
       v.shares.push_back(present ? static_cast<double>(c[b]) / static_cast<double>(present) : 0.0);
     v.missing_share = all ? static_cast<double>(c[slots - 1]) / static_cast<double>(all) : 0.0;
     v.psi = all ? drift_psi(merged, v.shares, v.missing_share) : 0.0;
-    if (bins != ref.bins())
+    if (bins != ref.bins()) {  // report the bins compared: the kept edges
       v.reference_shares = merged.shares;
+      v.upper_edges.clear();
+      for (std::size_t e = 0; e < edges; e += step)
+        v.upper_edges.push_back(ref.upper_edges[e]);
+    }
     return v;
   };
   for (std::size_t f = 0; f + 1 < variables_.size(); ++f)

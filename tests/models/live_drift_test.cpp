@@ -189,6 +189,28 @@ TEST_CASE("a sampling tracker counts one live decision in N, across batches", "[
   CHECK(window_named(r, "24h").rows == 300);
 }
 
+TEST_CASE("a reference with more bins than the tracker keeps is compared in merged bins", "[unit][drift]") {
+  // Feature 0's reference in 40 bins: counted in 14 (every third edge kept).
+  auto model = model_with_reference(1);
+  auto fine = std::make_shared<reference_profile>(*model->reference);
+  std::vector<double> values;
+  row_maker make(7);
+  for (int i = 0; i < 20'000; ++i)
+    values.push_back(make.row()[0]);
+  fine->features[0] = profile_reference(values, 40);
+  REQUIRE(fine->features[0].upper_edges.size() == 39);
+  auto m = std::make_shared<scoring_model>(*model);
+  m->reference = fine;
+  drift_tracker tracker(1);
+  row_maker same(8);
+  tracker.add(live(same, 20'000, day0_ms), *m);
+  const auto& f = window_named(tracker.report(), "24h").features[0];
+  CHECK(f.shares.size() == 14);
+  CHECK(f.reference_shares.size() == 14);
+  CHECK(f.upper_edges.size() + 1 == f.shares.size());
+  CHECK(f.psi < 0.01);
+}
+
 TEST_CASE("PSI counts a feature going missing as drift", "[unit][drift]") {
   distribution_profile ref;
   ref.upper_edges = {1, 2};
