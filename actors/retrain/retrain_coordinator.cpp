@@ -50,6 +50,7 @@ struct coordinator_state {
   retrain_outcome last_run;
   pipeline::counter* joined = nullptr;
   pipeline::counter* unknown = nullptr;
+  pipeline::counter* repeated = nullptr;
   std::size_t restored_labels = 0;  ///< labelled rows rebuilt from stored labels at start
   /// Until the read-back lands, the ids joined live: the store may hold them
   /// too (stored before the read), and they must not join twice.
@@ -146,6 +147,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
   st.history_pending = st.wiring.config->readback_decisions > 0;
   st.joined = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"true\"}", "Feedback labels, by whether they joined a scored vector");
   st.unknown = &pipeline::metrics().get_counter("vigil_labels_total{joined=\"false\"}", "Feedback labels, by whether they joined a scored vector");
+  st.repeated = &pipeline::metrics().get_counter(
+    "vigil_labels_repeated_total", "Labels for a transaction labelled before: kept for training, not counted again");
   self->send(self, tick_atom::value);
   return {
     [=](decisions_atom, std::uint64_t, decision_batch_ptr decisions) {
@@ -164,10 +167,17 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
           s.unknown->add();
           continue;
         }
-        if (!entry->labelled && s.wiring.label_quality)
-          s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
         ++receipt.joined;
         s.joined->add();
+        if (entry->labelled) {
+          // Labelled before (a retried /feedback, or a correction): the
+          // training row now holds this label; merchant state and the label
+          // weeks counted the first one and must not count it twice.
+          s.repeated->add();
+          continue;
+        }
+        if (s.wiring.label_quality)
+          s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
         if (s.history_pending)
           s.joined_while_pending.insert(l.transaction_id);
         const auto& shards = s.wiring.merchant_shards;

@@ -22,10 +22,21 @@ std::optional<scored_entry> scored_log::join(const pipeline::label_event& label)
   auto it = index_.find(label.transaction_id);
   if (it == index_.end())
     return std::nullopt;
-  labelled_.push_back({it->second, label.transaction_id, label.is_fraud});
-  while (labelled_.size() > max_labelled_)
-    labelled_.pop_front();
   scored_entry joined = it->second;
+  if (auto at = labelled_at_.find(label.transaction_id); at != labelled_at_.end()) {
+    labelled_[at->second - labelled_front_].is_fraud = label.is_fraud;  // the newest label counts
+    joined.labelled = true;
+    return joined;
+  }
+  labelled_.push_back({it->second, label.transaction_id, label.is_fraud});
+  labelled_at_[label.transaction_id] = labelled_front_ + labelled_.size() - 1;
+  while (labelled_.size() > max_labelled_) {
+    auto at = labelled_at_.find(labelled_.front().transaction_id);
+    if (at != labelled_at_.end() && at->second == labelled_front_)
+      labelled_at_.erase(at);
+    labelled_.pop_front();
+    ++labelled_front_;
+  }
   it->second.labelled = true;
   return joined;
 }

@@ -29,7 +29,9 @@ class scored_log {
 
   void record(const decision_record& d);
   /// Joins a label with its scored vector. Returns the entry, or nullopt for
-  /// an unknown (or evicted) transaction id.
+  /// an unknown (or evicted) transaction id. A transaction labelled again (a
+  /// retried /feedback, or a correction) keeps one labelled row, holding the
+  /// newest label; the entry returned then says `labelled`.
   std::optional<scored_entry> join(const pipeline::label_event& label);
 
   /// Labelled rows sorted by event time, ready for training.
@@ -47,6 +49,8 @@ class scored_log {
   std::unordered_map<std::string, scored_entry> index_;
   std::deque<std::string> order_;  ///< insertion order, for eviction
   std::deque<labelled_row> labelled_;
+  std::unordered_map<std::string, std::uint64_t> labelled_at_;  ///< transaction -> number of its row
+  std::uint64_t labelled_front_ = 0;  ///< number of labelled_.front()
 };
 
 } // namespace vigil::models

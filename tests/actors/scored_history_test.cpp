@@ -194,11 +194,11 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   CHECK(after.labelled_rows_restored == 1);  // only t-2
   CHECK(after.labelled_rows == 2);           // t-1 once, t-2 once
 
-  // After the read-back, a second live label for t-1 is a new row (a
-  // correction), as before.
+  // After the read-back, a second live label for t-1 (a retry, or a
+  // correction) replaces its row's label: still one row per transaction.
   self->request(coordinator, std::chrono::seconds(10), actors::label_atom::value, actors::label_batch_ptr{labels({"t-1"})})
     .receive([](const actors::label_receipt&) {}, [](caf::error&) { FAIL(); });
-  CHECK(status().labelled_rows == 3);
+  CHECK(status().labelled_rows == 2);
   self->send_exit(coordinator, caf::exit_reason::user_shutdown);
   self->send_exit(merchant_shard, caf::exit_reason::user_shutdown);
   self->send_exit(owner, caf::exit_reason::user_shutdown);

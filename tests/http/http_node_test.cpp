@@ -89,6 +89,34 @@ TEST_CASE("feedback is stored durably and unknown ids are reported", "[integrati
   CHECK(testing::http_call(f.port, "POST", "/feedback", labels.dump()).status == 401);
 }
 
+TEST_CASE("a retried /feedback is kept once: merchant state counts the label once", "[integration][http]") {
+  node_fixture f;
+  auto merchant_labelled = [&](const std::string& id) {
+    auto r = testing::http_call(f.port, "POST", "/predict", tx(id, "u-retry-2", 30).dump());
+    REQUIRE(r.status == 200);
+    return json::parse(r.body)["features"]["merchant_labelled_30d"].get<double>();
+  };
+  const double before = merchant_labelled("h-r0");
+  REQUIRE(testing::http_call(f.port, "POST", "/predict?update=true", tx("h-r1", "u-retry", 80).dump(), token).status ==
+          200);
+  json label = json::array({{{"transaction_id", "h-r1"}, {"is_fraud", true}}});
+  for (int i = 0; i < 3; ++i) {  // a client retrying after a timeout
+    auto r = testing::http_call(f.port, "POST", "/feedback", label.dump(), token);
+    REQUIRE(r.status == 200);
+    CHECK(json::parse(r.body)["joined"] == 1);
+  }
+  double after = before;
+  for (int i = 0; i < 50 && after == before; ++i) {  // the label reaches the merchant shard
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    after = merchant_labelled("h-r2");
+  }
+  CHECK(after == before + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(merchant_labelled("h-r3") == before + 1);  // and no more
+  auto metrics = testing::http_call(f.port, "GET", "/metrics").body;
+  CHECK(metrics.find("vigil_labels_repeated_total") != std::string::npos);
+}
+
 TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "[integration][http]") {
   node_fixture f;
   auto refused = testing::http_call(f.port, "PATCH", "/config", R"({"batch_size": -1, "bogus": 1})", token);

@@ -65,3 +65,25 @@ TEST_CASE("the scored log says whether a transaction was flagged and already lab
   REQUIRE(second);
   CHECK(second->labelled);
 }
+
+TEST_CASE("a transaction labelled again keeps one training row, holding the newest label", "[unit][drift]") {
+  scored_log log(10, 2);  // two labelled rows at most
+  for (const char* id : {"a", "b", "c"}) {
+    decision_record d;
+    d.transaction_id = id;
+    log.record(d);
+  }
+  using vigil::pipeline::label_event;
+  CHECK_FALSE(log.join(label_event{"a", true, "", 0})->labelled);
+  CHECK(log.join(label_event{"a", false, "", 0})->labelled);  // a correction (or a retry)
+  REQUIRE(log.labelled() == 1);
+  CHECK(log.labelled_rows().labels == std::vector<float>{0.f});
+  log.join(label_event{"b", true, "", 0});
+  log.join(label_event{"c", true, "", 0});  // "a"'s row is evicted
+  REQUIRE(log.labelled() == 2);
+  log.join(label_event{"c", false, "", 0});  // still finds c's row after the eviction
+  auto rows = log.labelled_rows();
+  REQUIRE(rows.transaction_ids.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    CHECK(rows.labels[i] == (rows.transaction_ids[i] == "c" ? 0.f : 1.f));
+}
