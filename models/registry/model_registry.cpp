@@ -99,7 +99,7 @@ int model_registry::add(const std::string& model_json, json metadata) {
                   std::chrono::system_clock::now().time_since_epoch()).count();
   metadata["version"] = version;
   metadata["registered_at"] = pipeline::format_iso8601_ms(now_ms);
-  fs::path dir = root_ / ("v" + std::to_string(version));
+  fs::path dir = version_dir(version);
   write_file_atomically(dir / "model.json", model_json);
   write_file_atomically(dir / "metadata.json", metadata.dump(2));
   // The index is written last: a version exists once it is listed.
@@ -115,7 +115,7 @@ std::vector<model_entry> model_registry::list() const {
     model_entry e;
     e.version = m["version"].get<int>();
     e.stage = stage_from_string(m["stage"].get<std::string>()).value_or(model_stage::candidate);
-    fs::path meta = root_ / ("v" + std::to_string(e.version)) / "metadata.json";
+    fs::path meta = version_dir(e.version) / "metadata.json";
     e.metadata = json::parse(read_whole_file(meta), nullptr, false);
     if (e.metadata.is_discarded())
       throw registry_error("corrupt metadata for version " + std::to_string(e.version));
@@ -156,7 +156,7 @@ void model_registry::set_stage(int version, model_stage stage) {
 }
 
 std::string model_registry::model_json(int version) const {
-  return read_whole_file(root_ / ("v" + std::to_string(version)) / "model.json");
+  return read_whole_file(version_dir(version) / "model.json");
 }
 
 } // namespace vigil::models

@@ -53,6 +53,8 @@ class model_registry {
   std::string model_json(int version) const;
 
   const std::filesystem::path& root() const { return root_; }
+  /// The folder of `version`'s files (model, metadata, report, profile...).
+  std::filesystem::path version_dir(int version) const { return root_ / ("v" + std::to_string(version)); }
 
  private:
   nlohmann::json read_index() const;

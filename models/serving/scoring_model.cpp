@@ -12,7 +12,7 @@ namespace vigil::models {
 namespace {
 
 std::filesystem::path sample_path(const model_registry& r, int version) {
-  return r.root() / ("v" + std::to_string(version)) / "sample_rows.bin";
+  return r.version_dir(version) / "sample_rows.bin";
 }
 
 } // namespace
@@ -76,7 +76,7 @@ std::shared_ptr<const scoring_model> load_scoring_model(const model_registry& re
   model->threshold = entry->metadata.value("threshold", 0.5);
   model->forest = std::move(*forest);
   // The profile is for drift only: without it the model still serves.
-  auto profile_path = registry.root() / ("v" + std::to_string(version)) / "reference_profile.json";
+  auto profile_path = registry.version_dir(version) / "reference_profile.json";
   if (!std::filesystem::exists(profile_path)) {
     model->reference_problem = "no reference";
   } else {

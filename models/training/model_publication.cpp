@@ -52,7 +52,7 @@ int register_trained_model(model_registry& registry, const training_result& resu
   int version = registry.add(result.model_json, metadata);
   // Sample rows come from the test slice: unseen rows, realistic values.
   store_sample_rows(registry, version, sample_rows(table, result.split.validation_end));
-  auto dir = registry.root() / ("v" + std::to_string(version));
+  auto dir = registry.version_dir(version);
   write_file_atomically(dir / "report.json", report.dump(2));
   write_file_atomically(dir / "pr_curve.svg", pr_curve_svg(result.test));
   write_file_atomically(dir / "confusion.svg", confusion_svg(result.test.confusion, result.threshold));

@@ -47,8 +47,7 @@ struct drift_node : testing::running_node {
 // reference profile counts.
 std::int64_t training_slice_rows() {
   models::model_registry registry{testing::trained_registry()};
-  auto dir = testing::trained_registry() / ("v" + std::to_string(registry.production()->version));
-  std::ifstream in(dir / "reference_profile.json");
+  std::ifstream in(registry.version_dir(registry.production()->version) / "reference_profile.json");
   return json::parse(in)["rows"].get<std::int64_t>();
 }
 
@@ -207,7 +206,7 @@ TEST_CASE("a model registered without a reference profile serves and reports no 
   std::filesystem::copy(testing::trained_registry(), registry_dir, std::filesystem::copy_options::recursive);
   models::model_registry registry{registry_dir};
   int version = registry.production()->version;
-  auto profile = registry_dir / ("v" + std::to_string(version)) / "reference_profile.json";
+  auto profile = registry.version_dir(version) / "reference_profile.json";
   std::filesystem::remove(profile);
   auto model = models::load_scoring_model(registry, version);
   CHECK(model->reference == nullptr);
