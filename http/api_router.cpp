@@ -3,6 +3,7 @@
 #include "http/expensive_lane.h"
 #include "http/http_errors.h"
 #include "pipeline/schema/strict_json.h"
+#include "pipeline/schema/transaction_direct_reader.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <algorithm>
@@ -131,26 +132,53 @@ bool query_flag(const http_request& r, const char* name) {
   return value == "true";
 }
 
-// Parses and validates a /predict body, hands it to the node, and answers
-// from its continuation: one object, or {"results": [...]} for an array.
-// `respond` is taken only once nothing can throw any more.
-void submit_predict(const http_request& r, predict_call call, node_api& node, responder& respond) {
+// The transactions of a /predict body: read directly when it is the common
+// case, else through the strict tree reader, which names every error.
+struct predict_items {
+  std::vector<pipeline::transaction> transactions;
+  bool array = false;
+};
+
+predict_items read_predict_items(const http_request& r, std::int64_t now, std::int64_t skew) {
+  predict_items out;
+  if (declares_json(r.content_type)) {
+    if (auto direct = pipeline::read_transactions_directly(r.body, pipeline::unknown_fields::refuse, max_batch_items)) {
+      bool in_time = std::none_of(direct->items.begin(), direct->items.end(), [&](const auto& item) {
+        return pipeline::future_time_error(item.tx.event_time_ms, now, skew).has_value();
+      });
+      if (in_time) {
+        out.array = direct->array;
+        out.transactions.reserve(direct->items.size());
+        for (auto& item : direct->items)
+          out.transactions.push_back(std::move(item.tx));
+        return out;
+      }
+    }
+  }
   auto body = parse_body(r);
-  const auto now = now_ms();
-  const auto skew = node.max_event_time_skew_ms();
-  call.transactions = parse_items(body, [now, skew](const json& j) {
+  out.transactions = parse_items(body, [now, skew](const json& j) {
     auto p = pipeline::transaction_from_json(j, pipeline::unknown_fields::refuse);
-    struct { std::optional<pipeline::transaction> value; std::vector<pipeline::field_error> errors; } out;
+    struct { std::optional<pipeline::transaction> value; std::vector<pipeline::field_error> errors; } item;
     if (p.value) {
       if (auto late = pipeline::future_time_error(p.value->tx.event_time_ms, now, skew))
         p.errors.push_back({"timestamp", *late});
       else
-        out.value = std::move(p.value->tx);
+        item.value = std::move(p.value->tx);
     }
-    out.errors = std::move(p.errors);
-    return out;
+    item.errors = std::move(p.errors);
+    return item;
   });
-  bool array = body.is_array();
+  out.array = body.is_array();
+  return out;
+}
+
+// Parses and validates a /predict body, hands it to the node, and answers
+// from its continuation: one object, or {"results": [...]} for an array.
+// `respond` is taken only once nothing can throw any more.
+void submit_predict(const http_request& r, predict_call call, node_api& node, responder& respond) {
+  auto items = read_predict_items(r, now_ms(), node.max_event_time_skew_ms());
+  call.transactions = std::move(items.transactions);
+  bool array = items.array;
   node.predict(std::move(call), [array, respond = std::move(respond)](outcome<std::vector<std::string>> result) {
     if (auto* e = std::get_if<vigil_error>(&result))
       return respond(error_response(*e));

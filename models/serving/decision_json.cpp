@@ -11,15 +11,18 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace vigil::models {
 
 std::string feature_snapshot_id(const pipeline::feature_vector& features) {
   auto h = pipeline::stable_hash(reinterpret_cast<const char*>(features.data()),
                                  features.size() * sizeof(float));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4)
+    out[static_cast<std::size_t>(i)] = hex[h & 0xf];
+  return out;
 }
 
 namespace {
@@ -39,6 +42,16 @@ std::size_t utf8_sequence(const std::string& s, std::size_t i) {
 // A JSON string; invalid UTF-8 becomes U+FFFD (client ids are not trusted).
 void append_string(std::string& out, const std::string& s) {
   out += '"';
+  // Ids are mostly printable ASCII: copied whole when nothing needs escaping.
+  bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += s;
+    out += '"';
+    return;
+  }
   for (std::size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
@@ -69,6 +82,16 @@ void append_number(std::string& out, Number v) {
     return;
   }
   char buf[32];
+  // Whole numbers below 100,000 print the same as integers (the shortest
+  // form is the fixed one there), and integer printing is several times
+  // cheaper; -0 keeps its sign through to_chars.
+  if constexpr (std::is_floating_point_v<Number>) {
+    if (v > -100000 && v < 100000 && v == static_cast<long>(v) && !(v == 0 && std::signbit(v))) {
+      auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long>(v));
+      out.append(buf, r.ptr);
+      return;
+    }
+  }
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }

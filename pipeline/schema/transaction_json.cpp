@@ -1,6 +1,8 @@
 #include "pipeline/schema/transaction_json.h"
 
 #include "pipeline/schema/strict_json.h"
+#include "pipeline/schema/transaction_direct_reader.h"
+#include "pipeline/schema/transaction_rules.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,9 @@ namespace vigil::pipeline {
 namespace {
 
 using json = nlohmann::json;
+using rules::is_upper_code;
+
+constexpr const char* rules_too_long = "longer than ";
 
 // Collects field errors while reading one object.
 class field_reader {
@@ -33,12 +38,8 @@ class field_reader {
       return {};
     }
     const auto& s = it->get_ref<const std::string&>();
-    if (required && s.empty())
-      fail(path, "must not be empty");
-    else if (s.size() > max_bytes)
-      fail(path, "longer than " + std::to_string(max_bytes) + " bytes");
-    else if (has_control_character(s))
-      fail(path, "must not contain control characters");
+    if (const char* problem = rules::text_problem(s, required, max_bytes))
+      fail(path, problem == rules_too_long ? problem + std::to_string(max_bytes) + " bytes" : problem);
     return s;
   }
 
@@ -83,14 +84,6 @@ void refuse_unknown_fields(const json& obj, const std::vector<const char*>& know
   }
 }
 
-bool is_upper_code(const std::string& s, std::size_t len) {
-  if (s.size() != len)
-    return false;
-  for (char c : s)
-    if (c < 'A' || c > 'Z')
-      return false;
-  return true;
-}
 
 // Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -141,6 +134,41 @@ void read_label(const json& j, field_reader& r, labelled_transaction& out) {
 }
 
 } // namespace
+
+namespace rules {
+
+const char* text_problem(std::string_view s, bool required, std::size_t max_bytes) {
+  if (required && s.empty())
+    return "must not be empty";
+  if (s.size() > max_bytes)
+    return rules_too_long;
+  if (has_control_character(s))
+    return "must not contain control characters";
+  return nullptr;
+}
+
+const char* amount_problem(double amount) {
+  if (amount < 0 || std::signbit(amount))
+    return "must not be negative";
+  if (amount > 1e9)
+    return "out of range (> 1e9)";
+  return nullptr;
+}
+
+bool is_upper_code(std::string_view s, std::size_t len) {
+  if (s.size() != len)
+    return false;
+  for (char c : s)
+    if (c < 'A' || c > 'Z')
+      return false;
+  return true;
+}
+
+bool channel_known(std::string_view c) { return c == "pos" || c == "online" || c == "atm" || c == "mobile"; }
+bool latitude_in_range(double lat) { return lat >= -90 && lat <= 90; }
+bool longitude_in_range(double lon) { return lon >= -180 && lon <= 180; }
+
+} // namespace rules
 
 bool has_control_character(std::string_view s) {
   for (unsigned char c : s)
@@ -228,6 +256,34 @@ std::optional<std::string> future_time_error(std::int64_t event_time_ms, std::in
 }
 
 std::string format_iso8601_ms(std::int64_t ms) {
+  if (ms >= min_timestamp_ms && ms <= max_timestamp_ms) {
+    // Civil date from days (Howard Hinnant's algorithm), digits written
+    // directly: this runs for every decision rendered.
+    std::int64_t days = (ms >= 0 ? ms : ms - 86'399'999) / 86'400'000;
+    std::int64_t in_day = ms - days * 86'400'000;
+    std::int64_t z = days + 719468;
+    std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    auto doe = static_cast<unsigned>(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned day = doy - (153 * mp + 2) / 5 + 1;
+    unsigned month = mp < 10 ? mp + 3 : mp - 9;
+    auto year = static_cast<unsigned>(static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2));
+    std::string out = "0000-00-00T00:00:00.000Z";
+    auto put = [&out](std::size_t at, unsigned value, int width) {
+      for (int i = width - 1; i >= 0; --i, value /= 10)
+        out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, static_cast<unsigned>(in_day / 3'600'000), 2);
+    put(14, static_cast<unsigned>(in_day / 60'000 % 60), 2);
+    put(17, static_cast<unsigned>(in_day / 1000 % 60), 2);
+    put(20, static_cast<unsigned>(in_day % 1000), 3);
+    return out;
+  }
   std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   int millis = static_cast<int>(ms - secs * 1000);
   std::time_t t = static_cast<std::time_t>(secs);
@@ -262,10 +318,8 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
   tx.transaction_id = r.text(j, "transaction_id", "transaction_id", true, max_id_bytes);
   tx.user_id = r.text(j, "user_id", "user_id", true, max_id_bytes);
   if (auto amount = r.number(j, "amount", "amount", true)) {
-    if (*amount < 0 || std::signbit(*amount))
-      r.fail("amount", "must not be negative");
-    else if (*amount > 1e9)
-      r.fail("amount", "out of range (> 1e9)");
+    if (const char* problem = rules::amount_problem(*amount))
+      r.fail("amount", problem);
     tx.amount = *amount;
   }
   tx.currency = r.text(j, "currency", "currency", true, max_id_bytes);
@@ -307,9 +361,9 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
   }
   if (!tx.country.empty() && !is_upper_code(tx.country, 2))
     r.fail("location.country", "must be a 2-letter upper-case ISO-3166 code");
-  if (tx.latitude && (*tx.latitude < -90 || *tx.latitude > 90))
+  if (tx.latitude && !rules::latitude_in_range(*tx.latitude))
     r.fail("location.lat", "out of range [-90, 90]");
-  if (tx.longitude && (*tx.longitude < -180 || *tx.longitude > 180))
+  if (tx.longitude && !rules::longitude_in_range(*tx.longitude))
     r.fail("location.lon", "out of range [-180, 180]");
   if (tx.latitude.has_value() != tx.longitude.has_value())
     r.fail(tx.latitude ? "location.lon" : "location.lat",
@@ -317,8 +371,7 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
 
   tx.device_id = r.text(j, "device_id", "device_id", false, max_id_bytes);
   tx.channel = r.text(j, "channel", "channel", false, max_id_bytes);
-  if (!tx.channel.empty() && tx.channel != "pos" && tx.channel != "online" &&
-      tx.channel != "atm" && tx.channel != "mobile")
+  if (!tx.channel.empty() && !rules::channel_known(tx.channel))
     r.fail("channel", "must be one of pos, online, atm, mobile");
 
   if (unknown == unknown_fields::allow)
@@ -329,6 +382,11 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
 }
 
 parse_result parse_transaction(std::string_view text) {
+  if (auto direct = read_transactions_directly(text, unknown_fields::allow, 0)) {
+    parse_result result;
+    result.value = std::move(direct->items.front());
+    return result;
+  }
   json j;
   auto parsed = parse_strict_json(text, j);
   if (!parsed.ok) {

@@ -1,0 +1,104 @@
+// The decision renderer's text: numbers in their shortest exact form (the
+// integer shortcut prints what std::to_chars prints), times as ISO-8601
+// (the direct formatter agrees with gmtime), ids escaped.
+
+#include "models/serving/decision_json.h"
+#include "pipeline/features/recent_set.h"
+#include "pipeline/schema/transaction_json.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+using namespace vigil;
+
+namespace {
+
+std::string shortest(float v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// The text of feature 0 in a rendered decision.
+std::string rendered_feature(float v) {
+  models::decision_record d;
+  d.transaction_id = "t";
+  d.features.fill(0);
+  d.features[0] = v;
+  auto text = models::render_decision(d, true);
+  const auto& name = pipeline::feature_names()[0];
+  auto key = std::string("\"") + name + "\":";
+  auto at = text.find(key);
+  REQUIRE(at != std::string::npos);
+  at += key.size();
+  return text.substr(at, text.find_first_of(",}", at) - at);
+}
+
+std::string gmtime_text(std::int64_t ms) {
+  std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - secs * 1000));
+  return buf;
+}
+
+} // namespace
+
+TEST_CASE("feature values render as std::to_chars' shortest form", "[unit][serving]") {
+  for (float v : {0.0f, -0.0f, 1.0f, -1.0f, 7.0f, 9999.0f, 10000.0f, 99999.0f, -99999.0f, 100000.0f, 120000.0f,
+                  1e7f, 0.5f, 74.92f, 1e-7f, -3.25f, 16777216.0f})
+    CHECK(rendered_feature(v) == shortest(v));
+  std::mt19937 rng{5};
+  std::uniform_int_distribution<int> whole(-150000, 150000);
+  std::uniform_real_distribution<float> any(-1e6f, 1e6f);
+  for (int i = 0; i < 2000; ++i) {
+    auto w = static_cast<float>(whole(rng));
+    REQUIRE(rendered_feature(w) == shortest(w));
+    auto f = any(rng);
+    REQUIRE(rendered_feature(f) == shortest(f));
+  }
+  CHECK(rendered_feature(std::nanf("")) == "null");
+}
+
+TEST_CASE("timestamps format as gmtime does over years 0000-9999", "[unit][serving]") {
+  for (std::int64_t ms : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1709288130250}, std::int64_t{951782400000},
+                          pipeline::min_timestamp_ms, pipeline::max_timestamp_ms, std::int64_t{-86400000},
+                          std::int64_t{4107542399999}})
+    CHECK(pipeline::format_iso8601_ms(ms) == gmtime_text(ms));
+  std::mt19937_64 rng{9};
+  std::uniform_int_distribution<std::int64_t> any(pipeline::min_timestamp_ms, pipeline::max_timestamp_ms);
+  for (int i = 0; i < 20000; ++i) {
+    auto ms = any(rng);
+    REQUIRE(pipeline::format_iso8601_ms(ms) == gmtime_text(ms));
+    // and it reads back
+    REQUIRE(pipeline::parse_iso8601_ms(pipeline::format_iso8601_ms(ms)) == ms);
+  }
+}
+
+TEST_CASE("ids are escaped, and plain ones copied as they are", "[unit][serving]") {
+  models::decision_record d;
+  d.features.fill(0);
+  d.transaction_id = "tx-1";
+  d.user_id = std::string("u\"\\\x01\xff", 5);
+  d.merchant_id = "caf\xc3\xa9";
+  auto j = nlohmann::json::parse(models::render_decision(d, false));
+  CHECK(j["transaction_id"] == "tx-1");
+  CHECK(j["user_id"] == "u\"\\\x01\xef\xbf\xbd");
+  CHECK(j["merchant_id"] == "caf\xc3\xa9");
+  CHECK(j["feature_snapshot_id"].get<std::string>() == models::feature_snapshot_id(d.features));
+  // The same text as the printf form of earlier logs, so their ids still join.
+  d.features[3] = 74.92f;
+  auto h = pipeline::stable_hash(reinterpret_cast<const char*>(d.features.data()), d.features.size() * sizeof(float));
+  char printf_form[17];
+  std::snprintf(printf_form, sizeof printf_form, "%016llx", static_cast<unsigned long long>(h));
+  CHECK(models::feature_snapshot_id(d.features) == printf_form);
+}
