@@ -2,6 +2,7 @@
 
 #include "pipeline/schema/label_event.h"
 #include "pipeline/schema/strict_json.h"
+#include "pipeline/schema/transaction_direct_reader.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <nlohmann/json.hpp>
@@ -10,9 +11,42 @@
 
 namespace vigil::pipeline {
 
+namespace {
+
+// The direct reader accepts only what the tree reader accepts, and reads
+// the same transactions (compared through their JSON text, which keeps
+// every bit of a double, the sign of zero included).
+void check_direct_reader(std::string_view text, const nlohmann::json* tree) {
+  for (auto unknown : {unknown_fields::allow, unknown_fields::refuse}) {
+    auto direct = read_transactions_directly(text, unknown, 1000);
+    if (!direct)
+      continue;
+    if (!tree || direct->array != tree->is_array())
+      __builtin_trap();
+    auto same = [&](const nlohmann::json& item, const labelled_transaction& read) {
+      auto by_tree = transaction_from_json(item, unknown);
+      if (!by_tree.value || to_json(*by_tree.value).dump() != to_json(read).dump())
+        __builtin_trap();
+    };
+    if (!direct->array) {
+      same(*tree, direct->items.front());
+    } else {
+      if (tree->size() != direct->items.size())
+        __builtin_trap();
+      for (std::size_t i = 0; i < tree->size(); ++i)
+        same((*tree)[i], direct->items[i]);
+    }
+  }
+}
+
+} // namespace
+
 int fuzz_parse_once(const std::uint8_t* data, std::size_t size) {
   nlohmann::json j;
-  if (!parse_strict_json({reinterpret_cast<const char*>(data), size}, j).ok)
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  bool parsed = parse_strict_json(text, j).ok;
+  check_direct_reader(text, parsed ? &j : nullptr);
+  if (!parsed)
     return 0;
   int accepted = 0;
   auto read = [&](const nlohmann::json& item) {
