@@ -3,6 +3,7 @@
 #include "pipeline/connectors/node_name_lease.h"
 #include "pipeline/connectors/redis_connection.h"
 #include "pipeline/features/state_codec.h"
+#include "pipeline/metrics/metrics_registry.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -16,7 +17,11 @@ std::string checkpoint_prefix(const std::string& group, const std::string& topic
 
 redis_snapshot_store::redis_snapshot_store(std::string address, std::string prefix,
                                            std::string node_name)
-  : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)) {}
+  : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)),
+    lost_checkpoints_(pipeline::metrics().get_counter(
+      "vigil_checkpoint_store_lost_total",
+      "Saves that found Redis had lost this node's checkpoints (no ownership epoch): partitions claimed again, "
+      "the next checkpoint stores all state")) {}
 
 std::string redis_snapshot_store::lease_key() const {
   return node_key() + ":lease";
@@ -98,7 +103,12 @@ end
 for i = 1, partitions do
   local want = ARGV[3 + i]
   if want ~= '' then
-    if redis.call('GET', KEYS[2 + 2 * i]) ~= want then
+    local held = redis.call('GET', KEYS[2 + 2 * i])
+    if not held or tonumber(held) < tonumber(want) then
+      return redis.error_reply('lost: ' .. KEYS[2 + 2 * i] .. ' holds ' .. (held or 'no epoch') ..
+                               ', below this node\'s claim ' .. want .. ' (Redis lost or rolled back its data)')
+    end
+    if held ~= want then
       return redis.error_reply('fenced: ' .. KEYS[1 + 2 * i] .. ' is owned by a newer assignment')
     end
     local written = redis.call('HGET', KEYS[1 + 2 * i], 'written')
@@ -134,6 +144,31 @@ for i = 1, partitions do
   end
 end
 return partitions
+)lua";
+
+// A claim's epoch is above every earlier claim's: the stored epoch + 1, or
+// Redis's own clock in microseconds when that is higher. So a claim made
+// after Redis lost its data (and its counters) is still above every claim
+// made before the loss, which a node that kept running may still hold.
+// (Microseconds: about 1.8e15, exact in Lua's doubles up to 9e15.)
+constexpr const char* claim_script = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local epoch = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, now)
+local text = string.format('%.0f', epoch)
+redis.call('SET', KEYS[1], text)
+return text
+)lua";
+
+// After Redis lost its data: puts back the epoch this node claimed, unless
+// a later claim exists (then this node is not the owner any more). Two
+// nodes that both held the partition before the loss (one of them without
+// knowing it had lost it) end with the later claim's epoch, the owner's.
+constexpr const char* reclaim_script = R"lua(
+local held = redis.call('GET', KEYS[1])
+if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
 )lua";
 
 // What one save writes to one hash.
@@ -181,9 +216,9 @@ pipeline::store_snapshot redis_snapshot_store::claim_partitions(
   const std::vector<std::int32_t>& partitions) {
   auto c = redis_connect(address_);
   for (auto partition : partitions) {
-    auto r = redis_command(c.get(), {"INCR", partition_key(partition) + ":owner"});
+    auto r = redis_command(c.get(), {"EVAL", claim_script, "1", partition_key(partition) + ":owner"});
     std::lock_guard<std::mutex> lock(epochs_mutex_);
-    epochs_[partition] = std::to_string(r->integer);
+    epochs_[partition] = std::string(r->str, r->len);
   }
   return load_partitions(partitions);
 }
@@ -228,7 +263,30 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   eval.insert(eval.end(), keys.begin(), keys.end());
   eval.insert(eval.end(), args.begin(), args.end());
   auto c = redis_connect(address_);
-  redis_command(c.get(), eval);
+  try {
+    redis_command(c.get(), eval);
+  } catch (const std::runtime_error& e) {
+    if (std::string_view(e.what()).find("lost: ") == std::string_view::npos)
+      throw;
+    throw std::runtime_error(std::string(e.what()) + "; " + reclaim_lost_partitions(c.get(), epochs));
+  }
+}
+
+std::string redis_snapshot_store::reclaim_lost_partitions(redisContext* c,
+                                                          const std::map<std::int32_t, std::string>& epochs) {
+  lost_checkpoints_.add();
+  std::string taken, lost;
+  for (const auto& [partition, epoch] : epochs) {
+    auto r = redis_command(c, {"EVAL", reclaim_script, "1", partition_key(partition) + ":owner", epoch});
+    auto& list = r->integer == 1 ? taken : lost;
+    list += (list.empty() ? "" : ",") + std::to_string(partition);
+  }
+  std::string out = "the checkpoints stored so far are gone";
+  if (!taken.empty())
+    out += "; partitions " + taken + " claimed again, the next checkpoint stores all their state";
+  if (!lost.empty())
+    out += "; partitions " + lost + " claimed by a later assignment: not this node's any more";
+  return out;
 }
 
 bool redis_snapshot_store::reachable(const std::string& address) {

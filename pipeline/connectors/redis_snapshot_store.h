@@ -7,11 +7,14 @@
 // A save upserts what changed since the last one, every key in one Lua
 // script (atomic), so a partition's users and offset always agree and a
 // partition's state can move to whichever node is assigned it next.
-// Claiming a partition bumps its epoch; a save writes nothing unless every
+// Claiming a partition raises its epoch; a save writes nothing unless every
 // partition it covers still has the epoch this store claimed, so a node
 // that lost its partitions without noticing (a zombie) cannot overwrite the
 // new owner's checkpoint; and a save that reaches Redis after a newer one
-// (it timed out on the client first) is refused too.
+// (it timed out on the client first) is refused too. A save that finds no
+// epoch at all (Redis restarted without its data) claims the partitions
+// again and fails, so the next checkpoint stores all state, not only what
+// changed.
 
 #include "pipeline/connectors/snapshot_store.h"
 
@@ -20,6 +23,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+
+struct redisContext;
+
+namespace vigil::pipeline {
+class counter;
+}
 
 namespace vigil::connectors {
 
@@ -57,6 +66,12 @@ class redis_snapshot_store final : public snapshot_store {
   std::map<std::int32_t, std::string> epochs_;  ///< claimed ownership epochs
   std::atomic<std::uint64_t> saves_{0};  ///< orders this store's saves
   std::shared_ptr<const node_name_lease> lease_;
+  pipeline::counter& lost_checkpoints_;
+
+  /// After a save found no epoch on a claimed partition (Redis restarted
+  /// empty): puts back this node's epochs where no later claim exists, and
+  /// says what it did, for the save's error.
+  std::string reclaim_lost_partitions(redisContext* c, const std::map<std::int32_t, std::string>& epochs);
 };
 
 } // namespace vigil::connectors

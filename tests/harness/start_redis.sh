@@ -2,7 +2,11 @@
 # Start a throwaway redis-server on 127.0.0.1 for integration tests.
 #
 # Usage:  start_redis.sh <workdir>
-#   - no persistence (--save '' --appendonly no), files under <workdir>
+#   - no persistence (--save '' --appendonly no), files under <workdir>;
+#     VIGIL_REDIS_AOF=1: an append-only file fsynced on every write instead
+#     (a restart on the same <workdir> loads it)
+#   - on a free port, or on $VIGIL_REDIS_PORT (chaos tests restart a killed
+#     server where its clients expect it)
 #   - waits (bounded, $VIGIL_REDIS_START_TIMEOUT s, default 10) for PING
 #   - writes <workdir>/redis.pid and <workdir>/redis.addr
 #   - prints "127.0.0.1:<port>" as the last line on stdout
@@ -29,11 +33,13 @@ if owns_pidfile "$PIDFILE" 'redis'; then
   exit 1
 fi
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="${VIGIL_REDIS_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+PERSISTENCE=(--appendonly no)
+[[ "${VIGIL_REDIS_AOF:-0}" == 1 ]] && PERSISTENCE=(--appendonly yes --appendfsync always)
 
 # Fully redirected stdio so $(start_redis.sh) does not hang on the pipe.
 nohup "$REDIS_SERVER" --bind 127.0.0.1 --port "$PORT" --protected-mode yes \
-  --save '' --appendonly no --dir "$WORKDIR" --daemonize no \
+  --save '' "${PERSISTENCE[@]}" --dir "$WORKDIR" --daemonize no \
   --logfile "$WORKDIR/redis.log" </dev/null >"$WORKDIR/redis.out" 2>&1 &
 PID=$!
 echo "$PID" > "$PIDFILE"

@@ -2,6 +2,7 @@
 
 #include "pipeline/connectors/node_name_lease.h"
 #include "pipeline/connectors/redis_snapshot_store.h"
+#include "pipeline/metrics/metrics_registry.h"
 #include "support/kafka_harness.h"
 
 #include <catch2/catch.hpp>
@@ -146,4 +147,45 @@ TEST_CASE("redis checkpoints delete the keys a shard forgot", "[integration][red
   CHECK(stored.positions.at(1) == 20);
   auto node = store.load_node();
   CHECK((!node || node->merchants.count("m") == 0));
+}
+
+TEST_CASE("redis checkpoints after Redis lost its data: the owner claims again and stores everything, a zombie stays fenced",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = connectors::checkpoint_prefix("lost-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store zombie{redis, prefix, "zombie"}, owner{redis, prefix, "owner"};
+  auto& lost = pipeline::metrics().get_counter("vigil_checkpoint_store_lost_total", "");
+  zombie.claim_partitions({0});
+  owner.claim_partitions({0});  // later: the owner; the zombie has not noticed
+  auto state = [](std::int64_t offset, std::uint64_t records, const std::string& user) {
+    pipeline::store_snapshot s;
+    s.positions[0] = offset;
+    s.users[user].records = records;
+    s.user_partitions[user] = 0;
+    return s;
+  };
+  owner.save(state(100, 1, "u-owner"));
+
+  testing::redis_flush(redis);  // as a restart without persistence leaves it
+  auto before = lost.value();
+  // The zombie saves first: it finds no epoch and puts its own back...
+  CHECK_THROWS_WITH(zombie.save(state(50, 9, "u-zombie")), Catch::Contains("claimed again"));
+  // ...and the owner, finding an epoch below its claim, puts its own above.
+  CHECK_THROWS_WITH(owner.save(state(200, 2, "u-owner")), Catch::Contains("claimed again"));
+  CHECK(lost.value() == before + 2);
+  owner.save(state(200, 2, "u-owner"));  // the full checkpoint that follows lands
+  CHECK_THROWS_WITH(zombie.save(state(60, 9, "u-zombie")), Catch::Contains("fenced"));
+  auto stored = owner.load_partitions({0});
+  CHECK(stored.positions.at(0) == 200);
+  CHECK(stored.users.at("u-owner").records == 2);
+  CHECK(stored.users.count("u-zombie") == 0);
+
+  // A claim after the loss is above every claim made before it, so the
+  // node that held the partition before cannot take it back.
+  testing::redis_flush(redis);
+  connectors::redis_snapshot_store next{redis, prefix, "next"};
+  next.claim_partitions({0});
+  CHECK_THROWS_WITH(owner.save(state(300, 3, "u-owner")), Catch::Contains("fenced"));
+  next.save(state(400, 4, "u-next"));
+  CHECK(next.load_partitions({0}).positions.at(0) == 400);
 }

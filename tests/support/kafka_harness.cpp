@@ -15,6 +15,10 @@
 #include <memory>
 #include <stdexcept>
 
+#include <filesystem>
+#include <thread>
+
+#include <signal.h>
 #include <unistd.h>
 
 namespace vigil::testing {
@@ -55,11 +59,47 @@ struct service_owner {
   }
 };
 
+service_owner& owner() {
+  static service_owner instance;
+  return instance;
+}
+
 } // namespace
 
 const external_services& services() {
-  static service_owner owner;
-  return owner.services;
+  return owner().services;
+}
+
+void restart_redis(bool keep_data, std::chrono::milliseconds down) {
+  auto& o = owner();
+  auto dir = o.dir + "/redis";
+  ::kill(o.services.redis_pid, SIGKILL);
+  for (int i = 0; i < 500 && ::kill(o.services.redis_pid, 0) == 0; ++i)  // the owner's watcher reaps it
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(down);
+  auto port = o.services.redis.substr(o.services.redis.rfind(':') + 1);
+  if (!keep_data)
+    std::filesystem::remove_all(dir + "/appendonlydir");
+  o.services.redis = run_script("VIGIL_REDIS_PORT=" + port + " VIGIL_REDIS_AOF=" + (keep_data ? "1" : "0") + " " +
+                                o.harness + "/start_redis.sh " + dir);
+  std::ifstream(dir + "/redis.pid") >> o.services.redis_pid;
+}
+
+void redis_append_only(const std::string& address) {
+  auto c = connectors::redis_connect(address);
+  connectors::redis_command(c.get(), {"CONFIG", "SET", "appendfsync", "always"});
+  connectors::redis_command(c.get(), {"CONFIG", "SET", "appendonly", "yes"});
+  // Enabling it writes the file from the data set first: wait for that.
+  for (int i = 0; i < 500; ++i) {
+    auto info = connectors::redis_command(c.get(), {"INFO", "persistence"});
+    std::string text(info->str, info->len);
+    if (text.find("aof_enabled:1") != std::string::npos &&
+        text.find("aof_rewrite_in_progress:0") != std::string::npos &&
+        text.find("aof_rewrite_scheduled:0") != std::string::npos)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("redis: the append-only file was not written");
 }
 
 void create_topic(const std::string& brokers, const std::string& topic, int partitions) {
@@ -180,6 +220,10 @@ void redis_delete(const std::string& address, const std::string& key) {
 
 void redis_set(const std::string& address, const std::string& key, const std::string& value) {
   redis_expect(address, {"SET", key, value}, REDIS_REPLY_STATUS);
+}
+
+void redis_flush(const std::string& address) {
+  redis_expect(address, {"FLUSHALL"}, REDIS_REPLY_STATUS);
 }
 
 } // namespace vigil::testing

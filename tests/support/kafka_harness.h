@@ -52,5 +52,14 @@ void redis_config_set(const std::string& address, const std::string& name, const
 void redis_delete(const std::string& address, const std::string& key);
 /// SET of a Redis key (chaos tests: another node takes a lease).
 void redis_set(const std::string& address, const std::string& key, const std::string& value);
+/// kill -9 of the test's Redis, `down` with none, then a new one on the same
+/// port and folder: with the data it had (append-only file, see
+/// redis_append_only) or empty. services().redis_pid follows.
+void restart_redis(bool keep_data, std::chrono::milliseconds down);
+/// Turns on the append-only file, fsynced on every write, and waits until
+/// it holds the data set.
+void redis_append_only(const std::string& address);
+/// FLUSHALL: every key gone, as after a restart without persistence.
+void redis_flush(const std::string& address);
 
 } // namespace vigil::testing
