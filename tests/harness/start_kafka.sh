@@ -12,6 +12,9 @@
 #   - prints "127.0.0.1:<port>" as the last line on stdout
 # Stop with: stop_kafka.sh <workdir>
 #
+# VIGIL_KAFKA_RESTART=1: start the broker of <workdir> again after it was
+# killed, on its own ports and data (chaos tests); nothing is formatted.
+#
 # Env: VIGIL_CACHE_DIR, VIGIL_KAFKA_VERSION (see fetch_kafka.sh)
 #      VIGIL_KAFKA_START_TIMEOUT  seconds to wait for readiness (default 60)
 #      VIGIL_KAFKA_HEAP           JVM heap options (default "-Xms128m -Xmx512m")
@@ -44,6 +47,14 @@ fi
 LIBS="$("$HERE/fetch_kafka.sh" | tail -n 1)"
 [[ -d "$LIBS" ]] || { log "fetch_kafka.sh did not return a libs directory"; exit 1; }
 
+if [[ "${VIGIL_KAFKA_RESTART:-0}" == 1 ]]; then
+  # The same ports and data as before the kill (the body of the else branch
+  # below is left unindented).
+  [[ -f "$WORKDIR/server.properties" ]] || { log "nothing to restart in $WORKDIR"; exit 1; }
+  PORT="$(sed -n 's/^listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\),.*/\1/p' "$WORKDIR/server.properties")"
+  CPORT="$(sed -n 's/^controller.quorum.voters=1@127.0.0.1:\([0-9]*\)$/\1/p' "$WORKDIR/server.properties")"
+  [[ -n "$PORT" && -n "$CPORT" ]] || { log "no ports in $WORKDIR/server.properties"; exit 1; }
+else
 # Find the StorageTool main class in this Kafka version (moved between releases).
 STORAGE_TOOL="$(python3 - "$LIBS" <<'PY'
 import glob, sys, zipfile
@@ -130,18 +141,20 @@ logger.request.name = kafka.request.logger
 logger.request.level = WARN
 PROPS
 
-# shellcheck disable=SC2206
-HEAP=(${VIGIL_KAFKA_HEAP:--Xms128m -Xmx512m})
-JVM_OPTS=("${HEAP[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
-  -Djava.awt.headless=true -Dkafka.logs.dir="$WORKDIR/logs"
-  -Dlog4j2.configurationFile="$WORKDIR/log4j2.properties")
-
 log "formatting storage with $STORAGE_TOOL (cluster id $CLUSTER_ID)"
 if ! timeout 60 "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile="$WORKDIR/log4j2.properties" \
       -cp "$LIBS/*" "$STORAGE_TOOL" format --cluster-id "$CLUSTER_ID" \
       --config "$WORKDIR/server.properties" --ignore-formatted >"$WORKDIR/format.out" 2>&1; then
   log "storage format failed:"; tail -n 40 "$WORKDIR/format.out" >&2; exit 1
 fi
+
+fi
+
+# shellcheck disable=SC2206
+HEAP=(${VIGIL_KAFKA_HEAP:--Xms128m -Xmx512m})
+JVM_OPTS=("${HEAP[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+  -Djava.awt.headless=true -Dkafka.logs.dir="$WORKDIR/logs"
+  -Dlog4j2.configurationFile="$WORKDIR/log4j2.properties")
 
 log "starting broker on 127.0.0.1:$PORT (controller 127.0.0.1:$CPORT)"
 # stdin/stdout/stderr fully redirected so callers using $(start_kafka.sh) do

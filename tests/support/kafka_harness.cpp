@@ -85,6 +85,22 @@ void restart_redis(bool keep_data, std::chrono::milliseconds down) {
   std::ifstream(dir + "/redis.pid") >> o.services.redis_pid;
 }
 
+void kill_kafka() {
+  auto& o = owner();
+  pid_t pid = 0;
+  std::ifstream(o.dir + "/kafka/kafka.pid") >> pid;
+  ::kill(pid, SIGKILL);
+  for (int i = 0; i < 1000 && ::kill(pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void start_kafka_again() {
+  auto& o = owner();
+  auto address = run_script("VIGIL_KAFKA_RESTART=1 " + o.harness + "/start_kafka.sh " + o.dir + "/kafka");
+  if (address != o.services.kafka)
+    throw std::runtime_error("the broker came back on " + address + ", not " + o.services.kafka);
+}
+
 void redis_append_only(const std::string& address) {
   auto c = connectors::redis_connect(address);
   connectors::redis_command(c.get(), {"CONFIG", "SET", "appendfsync", "always"});

@@ -52,6 +52,10 @@ void redis_config_set(const std::string& address, const std::string& name, const
 void redis_delete(const std::string& address, const std::string& key);
 /// SET of a Redis key (chaos tests: another node takes a lease).
 void redis_set(const std::string& address, const std::string& key, const std::string& value);
+/// kill -9 of the test's broker (its data stays on disk).
+void kill_kafka();
+/// The killed broker again, on the same ports and data.
+void start_kafka_again();
 /// kill -9 of the test's Redis, `down` with none, then a new one on the same
 /// port and folder: with the data it had (append-only file, see
 /// redis_append_only) or empty. services().redis_pid follows.
