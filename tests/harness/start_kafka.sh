@@ -8,7 +8,8 @@
 #   - runs the broker in the background, logs to <workdir>/kafka.out and
 #     <workdir>/logs/
 #   - waits (bounded) until it answers a Metadata request
-#   - writes <workdir>/kafka.pid and <workdir>/kafka.bootstrap
+#   - writes <workdir>/kafka.pid and <workdir>/kafka.bootstrap, and
+#     <workdir>/kafka.proxied (see PROXIED below)
 #   - prints "127.0.0.1:<port>" as the last line on stdout
 # Stop with: stop_kafka.sh <workdir>
 #
@@ -80,6 +81,14 @@ free_port() {
 PORT="$(free_port)"
 CPORT="$(free_port)"
 while [[ "$CPORT" == "$PORT" ]]; do CPORT="$(free_port)"; done
+# A third listener for chaos tests: it advertises PROXY_PORT, where a test
+# may put a fault-injecting proxy in front of it, so clients that bootstrap
+# there keep every connection on the proxy (written to <workdir>/kafka.proxied).
+XPORT="$(free_port)"
+while [[ "$XPORT" == "$PORT" || "$XPORT" == "$CPORT" ]]; do XPORT="$(free_port)"; done
+PROXY_PORT="$(free_port)"
+while [[ "$PROXY_PORT" == "$PORT" || "$PROXY_PORT" == "$CPORT" || "$PROXY_PORT" == "$XPORT" ]]; do PROXY_PORT="$(free_port)"; done
+echo "$XPORT $PROXY_PORT" > "$WORKDIR/kafka.proxied"
 
 # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding
 # (and, like Uuid.randomUuid(), never starting with '-').
@@ -101,9 +110,9 @@ node.id=1
 # Static quorum: works on every Kafka 4.x (the dynamic-quorum alternative is
 # controller.quorum.bootstrap.servers + "format --standalone").
 controller.quorum.voters=1@127.0.0.1:${CPORT}
-listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CPORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${PORT}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CPORT},PROXIED://127.0.0.1:${XPORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${PORT},PROXIED://127.0.0.1:${PROXY_PORT}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=${DATA}

@@ -52,6 +52,7 @@ struct service_owner {
     services.kafka = run_script(harness + "/start_kafka.sh " + dir + "/kafka");
     services.redis = run_script(harness + "/start_redis.sh " + dir + "/redis");
     std::ifstream(dir + "/redis/redis.pid") >> services.redis_pid;
+    std::ifstream(dir + "/kafka/kafka.proxied") >> services.kafka_proxied_port >> services.kafka_proxy_port;
   }
   ~service_owner() {
     std::system((harness + "/stop_kafka.sh " + dir + "/kafka >/dev/null 2>&1").c_str());

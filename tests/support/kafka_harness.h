@@ -14,6 +14,10 @@ struct external_services {
   std::string kafka;  ///< bootstrap address
   std::string redis;  ///< host:port
   int redis_pid = 0;  ///< for chaos tests that stall Redis (SIGSTOP/SIGCONT)
+  /// The broker's listener for a fault_proxy, and the port it advertises
+  /// (where the proxy must listen): clients bootstrapping at the proxy keep
+  /// every connection on it.
+  int kafka_proxied_port = 0, kafka_proxy_port = 0;
 };
 
 /// Starts both on first use (bounded waits inside the scripts). Throws when

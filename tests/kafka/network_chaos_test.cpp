@@ -1,0 +1,123 @@
+// Network faults between the node and its services, through a fault
+// injecting proxy (tests/support/fault_proxy): 200 ms latency, a bandwidth
+// cap, connection resets and a 30 s black hole, first between the node and
+// the broker, then between the node and Redis. The node stays up, says it
+// is not ready while a service is unreachable, holds its in-flight work
+// within credit, recovers by itself, and loses nothing: every transaction
+// published (duplicates identical by key) and the state stored at the end
+// equal to a from-scratch replay.
+
+#include "actors/node/vigil_node.h"
+#include "pipeline/metrics/metrics_registry.h"
+#include "support/fault_proxy.h"
+#include "support/http_client.h"
+#include "support/kafka_harness.h"
+#include "support/kafka_pipeline_fixture.h"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace vigil;
+using namespace vigil::testing;
+
+namespace {
+
+bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http_call(port, "GET", "/ready").status == status)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// Streams 11,000 transactions through a node whose link to one service
+// (the broker, or Redis) runs through `proxy`, which `node_config` wires.
+template <class Wire>
+void stream_through_faults(const std::string& name, fault_proxy& proxy, Wire wire) {
+  const auto& svc = services();
+  auto topic = unique("net-" + name);
+  create_topic(svc.kafka, topic, 1);  // one partition: merchants replay exactly too
+  auto txs = simulated(topic + "/", 11'000, 61);
+  std::size_t produced = 0;
+  auto produce_next = [&](std::size_t n) {
+    produce(svc.kafka, topic,
+            as_records(std::vector<pipeline::transaction>(txs.begin() + produced, txs.begin() + produced + n)));
+    produced += n;
+  };
+  auto c = in_process_node_config(topic, name);
+  c.snapshot_interval_ms = 200;
+  wire(c);
+  auto& in_flight = pipeline::metrics().get_gauge("vigil_in_flight_batches", "");
+
+  produce_next(3'000);
+  actors::vigil_node node{c, ""};
+  node.start();
+  auto port = node.http_port();
+  CHECK(predictions(topic + "/", produced, std::chrono::seconds(120)).size() == produced);
+
+  proxy.set_latency(std::chrono::milliseconds(200));
+  produce_next(2'000);
+  CHECK(predictions(topic + "/", produced, std::chrono::seconds(120)).size() == produced);
+  proxy.set_latency(std::chrono::milliseconds(0));
+
+  proxy.set_bandwidth(200'000);
+  produce_next(1'000);
+  CHECK(predictions(topic + "/", produced, std::chrono::seconds(120)).size() == produced);
+  proxy.set_bandwidth(0);
+
+  produce_next(2'000);
+  for (int i = 0; i < 3; ++i) {
+    proxy.reset_connections();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  CHECK(predictions(topic + "/", produced, std::chrono::seconds(120)).size() == produced);
+
+  proxy.set_black_hole(true);
+  produce_next(3'000);
+  CHECK(ready_becomes(port, 503, std::chrono::seconds(30)));
+  CHECK(http_call(port, "GET", "/health").status == 200);
+  CHECK(in_flight.value() <= c.max_in_flight_batches);
+  std::this_thread::sleep_for(std::chrono::seconds(15));  // 30 s in all
+  CHECK(in_flight.value() <= c.max_in_flight_batches);
+  proxy.set_black_hole(false);
+  CHECK(ready_becomes(port, 200, std::chrono::seconds(90)));
+  CHECK(proxy.connections() > 3);  // the node's links ran through the proxy, and were made again
+
+  auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(180));
+  CHECK(got.size() == txs.size());
+  std::size_t differing = 0;
+  for (const auto& [id, all] : got)
+    for (const auto& copy : all)
+      differing += copy["probability"] != all.front()["probability"] ||
+                   copy["feature_snapshot_id"] != all.front()["feature_snapshot_id"];
+  CHECK(differing == 0);
+  CHECK(wait_for_checkpoint(topic, topic, name, 1, txs.size(), std::chrono::seconds(90)));
+  node.stop();
+  auto snap = stored_checkpoint(topic, topic, name, 1);
+  CHECK(snap.positions.at(0) == static_cast<std::int64_t>(txs.size()));
+  auto replay = replay_topic(topic, txs.size());
+  CHECK(snap.users.size() == replay.users().size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
+  CHECK(snap.merchants.size() == replay.merchants().size());
+  CHECK(equal_states(snap.merchants, replay.merchants()) == replay.merchants().size());
+}
+
+} // namespace
+
+TEST_CASE("network faults between the node and the broker: latency, a bandwidth cap, resets, a 30 s black hole",
+          "[chaos][kafka][network]") {
+  const auto& svc = services();
+  fault_proxy proxy(svc.kafka_proxied_port, svc.kafka_proxy_port);
+  stream_through_faults("broker", proxy, [&](config::runtime_config& c) { c.brokers = proxy.address(); });
+}
+
+TEST_CASE("network faults between the node and Redis: latency, a bandwidth cap, resets, a 30 s black hole",
+          "[chaos][kafka][network]") {
+  const auto& svc = services();
+  auto redis_port = std::stoi(svc.redis.substr(svc.redis.rfind(':') + 1));
+  fault_proxy proxy(redis_port);
+  stream_through_faults("redis", proxy, [&](config::runtime_config& c) { c.redis = proxy.address(); });
+}
