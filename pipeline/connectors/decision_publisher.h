@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 namespace vigil::connectors {
 
 using models::decision_batch;
@@ -53,6 +55,7 @@ class file_decision_publisher final : public decision_publisher {
   std::vector<std::pair<std::uint64_t, std::size_t>> queued_batches_;
   std::vector<std::uint64_t> delivered_;
   bool failing_ = false;
+  off_t whole_size_ = 0;   ///< the file's size: whole lines only
 };
 
 } // namespace vigil::connectors

@@ -3,8 +3,10 @@
 #include "pipeline/metrics/metrics_registry.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -23,12 +25,43 @@ pipeline::gauge& write_failing() {
                                        "1 while decisions wait for a failed write to succeed");
 }
 
+// Cuts a last line without its newline off the file: a write cut short by
+// a full disk, then a crash. Its decision was not delivered, so it is scored
+// again after the restart; left in place, the next line would be glued to
+// it. Returns the bytes dropped.
+std::size_t drop_torn_tail(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size == 0)
+    return 0;
+  char buf[4096];
+  off_t end = st.st_size;
+  while (end > 0) {
+    auto n = static_cast<std::size_t>(std::min<off_t>(end, sizeof buf));
+    if (::pread(fd, buf, n, end - static_cast<off_t>(n)) != static_cast<ssize_t>(n))
+      return 0;  // unreadable: leave it as it is
+    for (auto i = n; i > 0; --i)
+      if (buf[i - 1] == '\n') {
+        auto keep = end - static_cast<off_t>(n) + static_cast<off_t>(i);
+        if (keep == st.st_size || ::ftruncate(fd, keep) != 0)
+          return 0;
+        return static_cast<std::size_t>(st.st_size - keep);
+      }
+    end -= static_cast<off_t>(n);
+  }
+  return ::ftruncate(fd, 0) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+}
+
 } // namespace
 
 file_decision_publisher::file_decision_publisher(const std::string& path)
-  : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+  : path_(path), fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
   if (fd_ < 0)
     throw std::runtime_error("cannot open decisions file " + path + ": " + std::strerror(errno));
+  if (auto dropped = drop_torn_tail(fd_))
+    std::cerr << "vigil: dropped the torn last line of " << path << " (" << dropped
+              << " bytes, a write cut short before a crash); its decision is scored again\n";
+  struct stat st {};
+  whole_size_ = ::fstat(fd_, &st) == 0 ? st.st_size : 0;
   write_failing().set(0);
 }
 
@@ -70,6 +103,15 @@ bool file_decision_publisher::write_queued() {
     }
     written += static_cast<std::size_t>(n);
   }
+  if (!ok) {
+    // A write cut short leaves part of a line: take it back, so the file
+    // holds whole lines only (the rest is written again on the retry).
+    auto end_of_line = written == 0 ? std::string::npos : queued_.rfind('\n', written - 1);
+    auto keep = end_of_line == std::string::npos ? 0 : end_of_line + 1;
+    if (keep != written && ::ftruncate(fd_, whole_size_ + static_cast<off_t>(keep)) == 0)
+      written = keep;
+  }
+  whole_size_ += static_cast<off_t>(written);
   // Batches whose text is wholly written are delivered.
   std::size_t done = 0;
   while (done < queued_batches_.size() && queued_batches_[done].second <= written)

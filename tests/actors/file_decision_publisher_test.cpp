@@ -62,6 +62,13 @@ TEST_CASE("a full disk holds decisions back, then writes each exactly once", "[u
   CHECK(publisher.take_delivered().empty());  // retried, still full
   CHECK(failures.value() > failures_before);
   CHECK(pipeline::metrics().get_gauge("vigil_output_write_failing", "").value() == 1);
+  // What did fit holds whole lines only: a crash now leaves no torn line.
+  {
+    std::ifstream partial(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(partial)), {});
+    CHECK(text.size() > 0);
+    CHECK(text.back() == '\n');
+  }
 
   // Space returns: the next retry delivers both, in order.
   REQUIRE(setrlimit(RLIMIT_FSIZE, &original) == 0);
@@ -92,4 +99,32 @@ TEST_CASE("a checkpoint write that hits a full disk leaves the previous file who
   CHECK_FALSE(std::filesystem::exists(dir / "state.snapshot.tmp"));  // its space given back
   models::write_file_atomically(path, std::string(5000, 'c'));  // space returned: it works again
   CHECK(std::filesystem::file_size(path) == 5000);
+}
+
+TEST_CASE("a torn last line left by a crash is cut off before new decisions are appended", "[unit][connectors]") {
+  auto dir = testing::scratch_dir("decisions-torn");
+  auto path = (dir / "decisions.jsonl").string();
+  {
+    std::ofstream out(path);
+    out << "{\"transaction_id\":\"tx-1\"}\n{\"transaction_id\":\"tx-2\"}\n{\"transaction_id\":\"tx-";  // cut short
+  }
+  {
+    connectors::file_decision_publisher publisher{path};
+    publisher.publish(1, batch_of(3, 2));
+    publisher.seal(1);
+    CHECK(publisher.take_delivered() == std::vector<std::uint64_t>{1});
+  }
+  std::ifstream in(path);
+  std::vector<std::string> ids;
+  for (std::string line; std::getline(in, line);)
+    ids.push_back(nlohmann::json::parse(line).at("transaction_id"));  // every line whole
+  CHECK(ids == std::vector<std::string>{"tx-1", "tx-2", "tx-3", "tx-4"});
+
+  // A file of one torn line, and a whole file, are handled too.
+  { std::ofstream(path) << "{\"transaction"; }
+  { connectors::file_decision_publisher reopened{path}; }
+  CHECK(std::filesystem::file_size(path) == 0);
+  { std::ofstream(path) << "{}\n"; }
+  { connectors::file_decision_publisher reopened{path}; }
+  CHECK(std::filesystem::file_size(path) == 3);
 }
