@@ -8,6 +8,7 @@
 #include "pipeline/stream/partition_handover.h"
 #include "pipeline/stream/record_batcher.h"
 #include "pipeline/stream/source_metrics.h"
+#include "pipeline/metrics/metrics_registry.h"
 
 #include <caf/all.hpp>
 
@@ -105,6 +106,14 @@ void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shar
 void finish_revocation(source_ptr self) {
   auto& s = self->state;
   auto revoked = s.source->pending_revocation();
+  // Records of theirs still held (a lost assignment does not wait for a
+  // barrier to flush them) must not reach state after the users are
+  // dropped: their next owner, maybe this node again, reads them from the
+  // checkpoint, and applying them here as well would count them twice.
+  if (auto dropped = s.batch.drop_partitions(revoked))
+    pipeline::metrics().get_counter("vigil_records_left_to_next_owner_total",
+                                    "Records fetched from a partition being revoked, left for its next owner")
+      .add(dropped);
   std::cerr << "vigil: released partitions " << partition_list(revoked)
             << (s.source->revocation_lost() ? " (assignment lost: no checkpoint)" : " after their checkpoint")
             << "\n";

@@ -35,11 +35,12 @@ std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
 
 namespace vigil::connectors {
 
-bool kafka_reachable(const std::string& brokers) {
+bool kafka_reachability::check() {
   try {
-    auto producer = make_producer(brokers, nullptr, {{"enable.idempotence", "false"}});
+    if (!producer_)
+      producer_ = make_producer(brokers_, nullptr, {{"enable.idempotence", "false"}});
     RdKafka::Metadata* metadata = nullptr;
-    auto rc = producer->metadata(true, nullptr, &metadata, 2000);
+    auto rc = producer_->metadata(true, nullptr, &metadata, 2000);
     delete metadata;
     return rc == RdKafka::ERR_NO_ERROR;
   } catch (const kafka_error&) {

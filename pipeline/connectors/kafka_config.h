@@ -27,6 +27,19 @@ std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
 } // namespace vigil::connectors
 
 namespace vigil::connectors {
-/// True when the cluster answers a metadata request within 2 s.
-bool kafka_reachable(const std::string& brokers);
+
+/// Asks the cluster for metadata through one client kept for every probe
+/// (a client per probe would start librdkafka's threads and connections
+/// every second).
+class kafka_reachability {
+ public:
+  explicit kafka_reachability(std::string brokers) : brokers_(std::move(brokers)) {}
+  /// True when the cluster answers a metadata request within 2 s.
+  bool check();
+
+ private:
+  std::string brokers_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
 } // namespace vigil::connectors

@@ -28,7 +28,9 @@ readiness_probe::~readiness_probe() {
 }
 
 void readiness_probe::probe() {
-  kafka_ = brokers_.empty() || kafka_reachable(brokers_);
+  if (!brokers_.empty() && !kafka_probe_)
+    kafka_probe_ = std::make_unique<kafka_reachability>(brokers_);
+  kafka_ = brokers_.empty() || kafka_probe_->check();
   redis_ = redis_address_.empty() || redis_snapshot_store::reachable(redis_address_);
 }
 

@@ -5,11 +5,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 namespace vigil::connectors {
+
+class kafka_reachability;
 
 class readiness_probe {
  public:
@@ -27,6 +30,7 @@ class readiness_probe {
   void probe();
 
   std::string brokers_, redis_address_;
+  std::unique_ptr<kafka_reachability> kafka_probe_;  ///< one client for every probe
   std::atomic<bool> kafka_{false}, redis_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

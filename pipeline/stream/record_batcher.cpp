@@ -1,5 +1,7 @@
 #include "pipeline/stream/record_batcher.h"
 
+#include <algorithm>
+
 namespace vigil::pipeline {
 
 work_batch& record_batcher::fill(std::int64_t now_ns) {
@@ -17,6 +19,17 @@ bool record_batcher::due(std::size_t target, std::int64_t deadline_ns, std::int6
   if (items_.empty())
     return false;
   return items_.size() >= target || now_ns - started_ns_ >= deadline_ns || input_finished;
+}
+
+std::size_t record_batcher::drop_partitions(const std::vector<std::int32_t>& partitions) {
+  auto before = items_.size();
+  items_.erase(std::remove_if(items_.begin(), items_.end(),
+                              [&](const work_item& item) {
+                                return std::find(partitions.begin(), partitions.end(), item.position.partition) !=
+                                       partitions.end();
+                              }),
+               items_.end());
+  return before - items_.size();
 }
 
 work_batch record_batcher::take() {

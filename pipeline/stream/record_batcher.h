@@ -4,6 +4,9 @@
 
 #include "pipeline/stream/work_item.h"
 
+#include <cstdint>
+#include <vector>
+
 namespace vigil::pipeline {
 
 class record_batcher {
@@ -18,6 +21,9 @@ class record_batcher {
   /// `deadline_ns` since filling started, or `input_finished` (a finite
   /// input with nothing more to come). An empty batch is never due.
   bool due(std::size_t target, std::int64_t deadline_ns, std::int64_t now_ns, bool input_finished) const;
+  /// Removes the records of `partitions` (let go: their next owner reads
+  /// them from its checkpoint); returns how many.
+  std::size_t drop_partitions(const std::vector<std::int32_t>& partitions);
   /// The batch, leaving this one empty.
   work_batch take();
   bool empty() const { return items_.empty(); }

@@ -32,6 +32,23 @@ TEST_CASE("a batch is due when full, past its deadline, or at the end of the inp
   CHECK_FALSE(b.due(5, 20 * ms, 210 * ms, false));  // a new batch, a new clock
 }
 
+TEST_CASE("records held for a batch leave with their partition", "[unit][stream]") {
+  record_batcher b;
+  auto& items = b.fill(0);
+  for (std::int32_t p : {0, 1, 0, 2, 1}) {
+    work_item w;
+    w.position.partition = p;
+    w.tx.transaction_id = "from-" + std::to_string(p);
+    items.push_back(w);
+  }
+  CHECK(b.drop_partitions({0, 2}) == 3);
+  auto kept = b.take();
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].position.partition == 1);
+  CHECK(kept[1].position.partition == 1);
+  CHECK(b.drop_partitions({1}) == 0);  // nothing held
+}
+
 TEST_CASE("credit pauses the input only after the grace period and resumes it when back", "[unit][stream]") {
   credit_window w(2, 20 * ms);
   CHECK(w.issue() == 0);

@@ -1,6 +1,8 @@
 #include "support/kafka_pipeline_fixture.h"
 
 #include "pipeline/connectors/redis_snapshot_store.h"
+
+#include <catch2/catch.hpp>
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/kafka_harness.h"
@@ -104,6 +106,42 @@ bool wait_for_checkpoint(const std::string& group, const std::string& topic, con
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return false;
+}
+
+void check_exactly_once_after_fault(const std::string& topic, const std::string& node, std::size_t count,
+                                    const std::map<std::string, std::vector<nlohmann::json>>& got,
+                                    bool assignment_lost) {
+  CHECK(got.size() == count);  // none lost
+  std::size_t differing = 0, differing_beyond_merchant = 0;
+  for (const auto& [id, all] : got)
+    for (const auto& copy : all) {
+      if (copy["probability"] == all.front()["probability"] &&
+          copy["feature_snapshot_id"] == all.front()["feature_snapshot_id"])
+        continue;
+      ++differing;
+      for (const auto& [name, value] : copy["features"].items())
+        if (name.rfind("merchant_", 0) != 0 && value != all.front()["features"][name])
+          ++differing_beyond_merchant;
+    }
+  INFO("duplicates that differ: " << differing << (assignment_lost ? " (after a lost assignment)" : ""));
+  CHECK(differing_beyond_merchant == 0);
+  if (!assignment_lost)
+    CHECK(differing == 0);
+
+  auto snap = stored_checkpoint(topic, topic, node, 1);
+  CHECK(snap.positions.at(0) == static_cast<std::int64_t>(count));
+  auto replay = replay_topic(topic, count);
+  CHECK(snap.users.size() == replay.users().size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
+  REQUIRE(snap.merchants.size() == replay.merchants().size());
+  if (!assignment_lost) {
+    CHECK(equal_states(snap.merchants, replay.merchants()) == replay.merchants().size());
+    return;
+  }
+  std::size_t undercounted = 0;
+  for (const auto& [id, state] : replay.merchants())
+    undercounted += snap.merchants.count(id) && snap.merchants.at(id).records >= state.records ? 0 : 1;
+  CHECK(undercounted == 0);
 }
 
 std::string file_text(const std::string& path) {

@@ -53,6 +53,18 @@ bool wait_for_checkpoint(const std::string& group, const std::string& topic, con
 /// in offset order (a user's records all live in one partition).
 pipeline::feature_store replay_topic(const std::string& topic, std::size_t records);
 
+/// After a fault, with the node stopped (its last checkpoint stored): every
+/// one of `count` transactions of `topic` published (`got`, see
+/// predictions), and state equal to a from-scratch replay. Without a lost
+/// assignment: duplicates byte-identical, merchants equal too. After one
+/// (`assignment_lost`): users still exact, but merchant state is the node's
+/// and is not rolled back with the partition, so records in flight at the
+/// loss count twice there (never less than once), and a duplicate may differ
+/// in merchant features only.
+void check_exactly_once_after_fault(const std::string& topic, const std::string& node, std::size_t count,
+                                    const std::map<std::string, std::vector<nlohmann::json>>& got,
+                                    bool assignment_lost);
+
 std::string file_text(const std::string& path);
 /// Waits until the log at `path` has a line matching `pattern`.
 bool wait_for_log(const std::string& path, const std::regex& pattern, std::chrono::seconds timeout);
