@@ -60,6 +60,8 @@ void for_each_field(Config& c, F&& f) {
   f("simulator_seed", c.simulator_seed);
   f("simulator_count", c.simulator_count);
   f("simulator_users", c.simulator_users);
+  f("replay_path", c.replay_path);
+  f("replay_speedup", c.replay_speedup);
 }
 
 template <class T>
@@ -125,7 +127,7 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "body_limit_bytes",
+    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "replay_path", "replay_speedup", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
     "max_event_time_skew_ms", "max_http_keys"};
   return fields;
@@ -178,6 +180,9 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.simulator_rate >= 0, "simulator_rate", "must not be negative");
   need(c.simulator_count >= 0, "simulator_count", "must not be negative");
   need(c.simulator_users >= 0 && c.simulator_users <= 200'000, "simulator_users", "must be in [0, 200000]");
+  need(c.replay_speedup >= 0, "replay_speedup", "must not be negative");
+  need(c.replay_path.empty() || c.brokers.empty(), "replay_path",
+       "a file is replayed by the embedded pipeline: leave brokers empty");
   for (const auto& name : c.disabled_features) {
     const auto& names = pipeline::feature_names();
     need(std::find(names.begin(), names.end(), name) != names.end(), "disabled_features",

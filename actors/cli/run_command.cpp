@@ -28,6 +28,10 @@ checkpointed to a local file, and the HTTP API serves /predict, /feedback,
   --rate R              embedded simulator rate, transactions/s (default 2000)
   --count N             stop after N simulated transactions (default: run until stopped)
   --seed N              embedded simulator seed (default 1)
+  --replay FILE         feed the embedded pipeline from a labelled JSON-lines file instead
+                        of the simulator, in event-time order; each label counts from its
+                        label_time on, as in `vigil score` (stops when the file is done)
+  --speedup X           replay pace: X seconds of event time per second (default 0: flat out)
   --decisions FILE      decisions file (default decisions.jsonl)
   --snapshot FILE       checkpoint file (default vigil-state.snapshot)
   --set KEY=VALUE       set any config field (JSON value), repeatable via commas: a=1,b="x"
@@ -47,7 +51,7 @@ void on_signal(int sig) { pending_signal = sig; }
 int run_command(const arguments& args) {
   command_line cl(args,
                   {"config", "brokers", "redis", "registry", "http-port", "rate", "count", "seed",
-                   "decisions", "snapshot", "set"},
+                   "decisions", "snapshot", "set", "replay", "speedup"},
                   {"help"});
   if (cl.has("help")) {
     std::cout << help;
@@ -72,6 +76,8 @@ int run_command(const arguments& args) {
   flag("seed", "simulator_seed", true);
   flag("decisions", "decisions_path", false);
   flag("snapshot", "snapshot_path", false);
+  flag("replay", "replay_path", false);
+  flag("speedup", "replay_speedup", true);
   // The token from the environment: a command line is visible to every user.
   if (const char* token = std::getenv("VIGIL_AUTH_TOKEN"); token && *token)
     patch["auth_token"] = token;
@@ -101,7 +107,8 @@ int run_command(const arguments& args) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_signal);
-  std::cerr << "vigil: starting " << (cfg.brokers.empty() ? "embedded" : "Kafka") << " pipeline\n";
+  std::cerr << "vigil: starting " << (cfg.brokers.empty() ? "embedded" : "Kafka") << " pipeline"
+            << (cfg.replay_path.empty() ? "" : ", replaying " + cfg.replay_path) << "\n";
   actors::vigil_node node{cfg, config_path};
   node.start();
   std::cerr << "vigil: running; decisions -> "

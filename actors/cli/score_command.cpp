@@ -1,39 +1,57 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
-#include "models/serving/decision_json.h"
-#include "models/serving/batch_scoring.h"
-#include "pipeline/stream/keyed_shards.h"
+#include "actors/cli/input_file.h"
 #include "models/evaluation/classification_metrics.h"
+#include "models/serving/batch_scoring.h"
+#include "models/serving/decision_json.h"
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
-#include "pipeline/features/feature_store.h"
-#include "pipeline/schema/transaction_file.h"
+#include "pipeline/features/labelled_replay.h"
+#include "pipeline/schema/transaction_json.h"
 
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <limits>
+#include <set>
 
 namespace vigil::cli {
 namespace {
 
-constexpr const char* help = R"(usage: vigil score [options]
-Scores JSON-lines transactions in batch, in event-time order, with one model.
+constexpr const char* usage = R"(usage: vigil score [options]
+Scores JSON-lines transactions in batch, in event-time order, with one model,
+through the stream's feature code: each label reaches merchant state at its
+label_time, exactly as /feedback does on a live node.
 
-  --in FILE             transactions (default: stdin)
-  --out FILE            decisions as JSON lines (default: stdout)
+)";
+
+constexpr const char* help = R"(  --out FILE            decisions as JSON lines (default: stdout)
   --registry DIR        model registry (default: ./registry)
   --model-version N     model version (default: the production model)
   --decline P           decline threshold (default 0.9; review = the model's threshold)
-When the input carries labels, PR-AUC and recall are printed to stderr.
+  --score-from TIME     ISO-8601: earlier transactions (and their labels) only build
+                        state, as history; decisions start at TIME
+  --with-features       each decision carries the feature vector it was scored with
+When scored transactions carry labels, PR-AUC, ROC-AUC and recall go to stderr.
 )";
 
 } // namespace
 
 int score_command(const arguments& args) {
-  command_line cl(args, {"in", "out", "registry", "model-version", "decline"}, {"help"});
+  std::set<std::string> options{"out", "registry", "model-version", "decline", "score-from"};
+  options.insert(std::begin(input_file_options), std::end(input_file_options));
+  command_line cl(args, options, {"help", "with-features"});
   if (cl.has("help")) {
-    std::cout << help;
+    std::cout << usage << input_file_help << help;
     return 0;
+  }
+  std::int64_t score_from = std::numeric_limits<std::int64_t>::min();
+  if (cl.has("score-from")) {
+    auto from = pipeline::parse_iso8601_ms(cl.text("score-from", ""));
+    if (!from)
+      throw usage_error("--score-from is not an ISO-8601 timestamp");
+    score_from = *from;
   }
   models::model_registry registry{cl.text("registry", "registry")};
   int version = static_cast<int>(cl.integer("model-version", 0));
@@ -47,47 +65,47 @@ int score_command(const arguments& args) {
   models::decision_thresholds thresholds{model->threshold,
                                          std::max(model->threshold, cl.number("decline", 0.9))};
 
-  pipeline::transaction_file file;
-  if (cl.has("in")) {
-    std::ifstream in(cl.text("in", ""));
-    if (!in)
-      throw usage_error("cannot open --in file");
-    file = pipeline::read_transactions(in);
-  } else {
-    file = pipeline::read_transactions(std::cin);
-  }
-  std::stable_sort(file.records.begin(), file.records.end(), [](const auto& a, const auto& b) {
-    return a.tx.event_time_ms < b.tx.event_time_ms;
-  });
+  auto file = read_input_file(cl);
+  pipeline::sort_by_event_time(file.records);
   std::ofstream out_file;
   std::ostream* out = &std::cout;
   if (cl.has("out")) {
     out_file.open(cl.text("out", ""));
+    if (!out_file)
+      throw usage_error("cannot open --out file");
     out = &out_file;
   }
-  // The stream's scoring and publishing code: same decisions, same reasons,
-  // same JSON as fraud_predictions (without the feature values).
+  // The stream's feature, scoring and publishing code: same features, same
+  // decisions, same reasons, same JSON as fraud_predictions.
+  const bool with_features = cl.has("with-features");
   pipeline::feature_store store;
+  pipeline::delayed_label_replay replay{store};
   std::vector<float> scores, labels;
+  std::size_t scored = 0;
   for (const auto& record : file.records) {
+    auto features = replay.next(record);
+    if (record.tx.event_time_ms < score_from)
+      continue;
     pipeline::work_batch one(1);
     one.front().tx = record.tx;
-    one.front().features = store.features(record.tx, true);
+    one.front().features = features;
     auto decision = models::score_batch(one, *model, thresholds, false).front();
-    *out << models::render_decision(decision, false) << '\n';
+    *out << models::render_decision(decision, with_features) << '\n';
+    ++scored;
     if (record.label) {
       scores.push_back(static_cast<float>(decision.probability));
       labels.push_back(record.label->is_fraud ? 1.0f : 0.0f);
     }
   }
-  std::cerr << "scored " << file.records.size() << " transactions with model v" << version
-            << ", rejected " << file.rejected.size() << " lines\n";
+  std::cerr << "scored " << scored << " transactions with model v" << version << " ("
+            << file.records.size() - scored << " earlier ones as history); " << replay.labels_held()
+            << " labels, each counted from its label_time on\n";
   if (!labels.empty()) {
     auto c = models::confusion_at(scores, labels, thresholds.review);
-    std::cerr << "PR-AUC " << models::pr_auc(scores, labels) << ", recall at threshold "
-              << c.recall() << ", precision " << c.precision() << "\n";
+    std::cerr << "PR-AUC " << models::pr_auc(scores, labels) << ", ROC-AUC " << models::roc_auc(scores, labels)
+              << ", recall at threshold " << c.recall() << ", precision " << c.precision() << "\n";
   }
-  return file.rejected.empty() ? 0 : 3;
+  return 0;
 }
 
 } // namespace vigil::cli

@@ -7,6 +7,7 @@
 #include "pipeline/connectors/scored_history.h"
 #include "http/api_router.h"
 #include "actors/pipeline/predict_gateway.h"
+#include "pipeline/connectors/file_replay_source.h"
 #include "pipeline/connectors/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/drift/label_quality.h"
@@ -26,6 +27,8 @@ namespace {
 
 constexpr std::int64_t bootstrap_transactions = 150'000;
 constexpr std::int64_t embedded_population_basis = 1'000'000;  ///< 10,000 users
+/// A replayed file with more invalid lines than this does not start.
+constexpr double replay_max_invalid_share = 0.01;
 /// Expensive requests (explanations, large arrays, label writes, model
 /// loads) admitted at once; more are answered 503 with Retry-After.
 constexpr int expensive_lane_capacity = 8;
@@ -91,7 +94,11 @@ void vigil_node::start() {
     // The population does not depend on --count, so a longer run extends
     // the same stream (what resuming from a checkpoint relies on).
     so.expected_count = embedded_population_basis;
-    parts.source = std::make_shared<connectors::simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
+    if (cfg->replay_path.empty())
+      parts.source = std::make_shared<connectors::simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
+    else
+      parts.source = std::make_shared<connectors::file_replay_source>(cfg->replay_path, cfg->replay_speedup,
+                                                                      replay_max_invalid_share);
     parts.publisher = std::make_shared<connectors::file_decision_publisher>(cfg->decisions_path);
     parts.snapshots = std::make_shared<connectors::file_snapshot_store>(cfg->snapshot_path);
   } else {

@@ -13,7 +13,8 @@ namespace {
 json params_json(const hyperparameters& p) {
   return {{"max_depth", p.max_depth}, {"eta", p.eta}, {"subsample", p.subsample},
           {"colsample_bytree", p.colsample_bytree},
-          {"min_child_weight", p.min_child_weight}, {"rounds", p.rounds}};
+          {"min_child_weight", p.min_child_weight}, {"class_weighted", p.class_weighted},
+          {"rounds", p.rounds}};
 }
 
 } // namespace
@@ -44,12 +45,25 @@ json report_json(const training_result& r) {
           {"threshold_rule", "max F2 on the validation slice"},
           {"scale_pos_weight", r.scale_pos_weight},
           {"test", evaluation_json(r.test)},
+          {"baseline", {{"what", "XGBoost's default parameters, 100 rounds, no class weight, same rows"},
+                        {"params", params_json(r.baseline.params)},
+                        {"validation_pr_auc", r.baseline.validation_pr_auc},
+                        {"test", evaluation_json(r.baseline.test)},
+                        {"chosen", r.baseline_chosen}}},
           {"trials", trials},
-          {"split", {{"train_rows", r.split.train_end},
-                     {"validation_rows", r.split.validation_end - r.split.train_end},
-                     {"test_rows", r.split.rows - r.split.validation_end},
+          {"split", {{"train_rows", r.split.train_end - r.train_labels_unknown},
+                     {"train_rows_label_unknown_at_fit", r.train_labels_unknown},
+                     {"validation_rows", r.split.validation_end - r.split.validation_begin -
+                                           r.validation_labels_unknown},
+                     {"validation_rows_label_unknown_at_selection", r.validation_labels_unknown},
+                     {"test_rows", r.split.rows - r.split.test_begin},
+                     {"gap_rows", (r.split.validation_begin - r.split.train_end) +
+                                    (r.split.test_begin - r.split.validation_end)},
+                     {"gap_hours", double(r.split.gap_ms) / 3'600'000.0},
                      {"train_window", {format_iso8601_ms(r.train_start_ms), format_iso8601_ms(r.train_end_ms)}},
+                     {"fitted_at", format_iso8601_ms(r.split.fit_time_ms)},
                      {"validation_end", format_iso8601_ms(r.validation_end_ms)},
+                     {"selected_at", format_iso8601_ms(r.split.selection_time_ms)},
                      {"test_end", format_iso8601_ms(r.test_end_ms)}}},
           {"seconds", r.seconds}};
 }

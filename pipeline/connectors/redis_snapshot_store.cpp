@@ -20,7 +20,8 @@ redis_snapshot_store::redis_snapshot_store(std::string address, std::string pref
   : address_(std::move(address)), prefix_(std::move(prefix)), node_name_(std::move(node_name)),
     lost_checkpoints_(pipeline::metrics().get_counter(
       "vigil_checkpoint_store_lost_total",
-      "Saves that found Redis had lost this node's checkpoints (no ownership epoch): partitions claimed again, "
+      "Saves that found Redis had lost this node's checkpoints (no ownership epoch, or an older one): partitions "
+      "claimed again, "
       "the next checkpoint stores all state")) {}
 
 std::string redis_snapshot_store::lease_key() const {
@@ -281,7 +282,7 @@ std::string redis_snapshot_store::reclaim_lost_partitions(redisContext* c,
     auto& list = r->integer == 1 ? taken : lost;
     list += (list.empty() ? "" : ",") + std::to_string(partition);
   }
-  std::string out = "the checkpoints stored so far are gone";
+  std::string out = "the stored checkpoints are gone, or older than this node's claim";
   if (!taken.empty())
     out += "; partitions " + taken + " claimed again, the next checkpoint stores all their state";
   if (!lost.empty())

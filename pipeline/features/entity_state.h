@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace vigil::pipeline {
 
@@ -33,8 +34,23 @@ struct user_state {
   bool operator==(const user_state& o) const;
 };
 
-/// State of one merchant. sizeof(merchant_state) is 3,296 bytes: four
-/// windows (94 buckets x 32 B) plus a ring of 32 user hashes.
+/// A label that travelled with its transaction (a replayed file), waiting
+/// in its merchant's state until the stream's event time reaches the time
+/// it became known.
+struct pending_label {
+  std::int64_t known_at_ms = 0;
+  std::int64_t event_time_ms = 0;  ///< of its transaction
+  bool is_fraud = false;
+};
+
+/// Labels one merchant holds back at most; past that the earliest known is
+/// taken in early (and counted), so a merchant's state stays bounded.
+constexpr std::size_t max_pending_labels = 10'000;
+
+/// State of one merchant. sizeof(merchant_state) is 3,328 bytes: four
+/// windows (94 buckets x 32 B) plus a ring of 32 user hashes, plus labels
+/// waiting for their time (at most max_pending_labels x 24 B more, on the
+/// heap; none on a live node, whose /feedback labels apply at once).
 struct merchant_state {
   window_1h amounts_1h;
   window_24h amounts_24h;
@@ -46,6 +62,9 @@ struct merchant_state {
   std::int64_t max_event_time_ms = std::numeric_limits<std::int64_t>::min();
   std::uint64_t records = 0;
   std::uint64_t late_records = 0;
+  /// Sorted by known_at_ms; labels known at the same instant in arrival order.
+  std::vector<pending_label> pending_labels;
+  std::uint64_t labels_taken_early = 0;  ///< over max_pending_labels
 
   bool operator==(const merchant_state& o) const;
 };

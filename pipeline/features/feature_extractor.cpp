@@ -213,4 +213,60 @@ void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
   s.labels_30d.add(event_time_ms, 0.0, is_fraud);
 }
 
+void hold_label(merchant_state& s, const pending_label& label) {
+  auto& held = s.pending_labels;
+  auto at = std::upper_bound(held.begin(), held.end(), label.known_at_ms,
+                             [](std::int64_t t, const pending_label& l) { return t < l.known_at_ms; });
+  held.insert(at, label);
+  if (held.size() > max_pending_labels) {
+    apply_label_to_merchant(s, held.front().event_time_ms, held.front().is_fraud);
+    held.erase(held.begin());
+    ++s.labels_taken_early;
+  }
+}
+
+bool labels_due(const merchant_state& s, std::int64_t now_ms) {
+  return !s.pending_labels.empty() && s.pending_labels.front().known_at_ms <= now_ms;
+}
+
+void take_in_due_labels(merchant_state& s, std::int64_t now_ms) {
+  auto& held = s.pending_labels;
+  auto end = held.begin();
+  for (; end != held.end() && end->known_at_ms <= now_ms; ++end)
+    apply_label_to_merchant(s, end->event_time_ms, end->is_fraud);
+  held.erase(held.begin(), end);
+}
+
+void restart_merchant_state(merchant_state& s) {
+  auto held = std::move(s.pending_labels);
+  auto early = s.labels_taken_early;
+  s = merchant_state{};
+  s.pending_labels = std::move(held);
+  s.labels_taken_early = early;
+}
+
+bool merchant_features_at(merchant_state* s, const transaction& tx, bool update, feature_vector& out) {
+  static const merchant_state empty{};
+  const auto t = tx.event_time_ms;
+  if (!s || state_expired(s->max_event_time_ms, t)) {
+    fill_merchant_features(empty, tx, out);
+    if (update && s) {
+      take_in_due_labels(*s, t);  // into the state that expires
+      restart_merchant_state(*s);
+    }
+    return false;
+  }
+  if (labels_due(*s, t)) {
+    if (!update) {
+      merchant_state view = *s;
+      take_in_due_labels(view, t);
+      fill_merchant_features(view, tx, out);
+      return true;
+    }
+    take_in_due_labels(*s, t);
+  }
+  fill_merchant_features(*s, tx, out);
+  return true;
+}
+
 } // namespace vigil::pipeline

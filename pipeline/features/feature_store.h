@@ -20,6 +20,9 @@ class feature_store {
 
   /// A label arrives for a transaction of `merchant_id` at `event_time_ms`.
   void apply_label(const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud);
+  /// A label the merchant takes in once a transaction at or after its
+  /// known_at_ms is scored (see hold_label in feature_extractor.h).
+  void hold_label(const std::string& merchant_id, const pending_label& label);
 
   const std::unordered_map<std::string, user_state>& users() const { return users_; }
   const std::unordered_map<std::string, merchant_state>& merchants() const { return merchants_; }

@@ -1,7 +1,8 @@
 #pragma once
-// Offline replay for training: runs a labelled stream through the same
-// feature_store the live path uses, releasing each label to the merchant
-// state only once its label time has passed (delayed feedback).
+// Offline replay of a labelled stream through the same feature code the
+// live path uses. A label reaches merchant state only once the stream's
+// event time has reached its label time (delayed feedback): training,
+// batch scoring and a replayed file on a node all go through this one rule.
 
 #include "pipeline/features/feature_store.h"
 
@@ -10,12 +11,35 @@
 
 namespace vigil::pipeline {
 
+/// Walks a labelled stream in event-time order over one feature_store:
+/// each label is held in its merchant's state until the stream reaches its
+/// label time, exactly as the stream's merchant shards hold labels that
+/// travel with replayed records.
+class delayed_label_replay {
+ public:
+  explicit delayed_label_replay(feature_store& store) : store_(store) {}
+
+  /// The features `record` is scored with (labels known by its time
+  /// count); folds it into state and hands its label (if any) to its
+  /// merchant to hold. Records must come in event-time order.
+  feature_vector next(const labelled_transaction& record);
+  std::size_t labels_held() const { return held_; }
+
+ private:
+  feature_store& store_;
+  std::size_t held_ = 0;
+};
+
+/// Sorts records by event time; ties keep input order.
+void sort_by_event_time(std::vector<labelled_transaction>& stream);
+
 /// Feature rows for training, in event-time order.
 struct feature_table {
   std::vector<float> values;          ///< rows x feature_count, row-major
   std::vector<float> labels;          ///< observed label, 0/1
   std::vector<std::string> patterns;  ///< true pattern, "" when legitimate
   std::vector<std::int64_t> event_times_ms;
+  std::vector<std::int64_t> label_times_ms;  ///< when each label became known
   std::vector<std::string> transaction_ids;
   std::size_t rows() const { return labels.size(); }
   const float* row(std::size_t i) const { return values.data() + i * feature_count; }

@@ -1,6 +1,7 @@
 #include "pipeline/features/state_codec.h"
 
 #include <cstring>
+#include <type_traits>
 
 namespace vigil::pipeline {
 namespace {
@@ -95,25 +96,43 @@ void visit_merchant(State& s, Io& io) {
   io(s.max_event_time_ms); io(s.records); io(s.late_records);
 }
 
+/// Version 2's tail: the labels a merchant holds back.
+template <class State, class Io>
+void visit_pending_labels(State& s, Io& io) {
+  io(s.labels_taken_early);
+  std::uint64_t n = s.pending_labels.size();
+  io(n);
+  if constexpr (!std::is_const_v<State>) {
+    if (n > max_pending_labels)
+      n = 0;  // corrupt: the reader fails on the bytes left over
+    s.pending_labels.resize(n);
+  }
+  for (auto& l : s.pending_labels) {
+    io(l.known_at_ms);
+    io(l.event_time_ms);
+    io(l.is_fraud);
+  }
+}
+
 template <class State, class Visit>
-std::string encode_with(const State& s, Visit visit) {
+std::string encode_with(const State& s, Visit visit, std::uint8_t version = state_codec_version) {
   byte_writer w;
-  w.put(state_codec_version);
+  w.put(version);
   auto io = [&w](const auto& field) { w.put(field); };
-  visit(s, io);
+  visit(s, io, version);
   return w.take();
 }
 
 template <class State, class Visit>
-std::optional<State> decode_with(std::string_view bytes, Visit visit) {
+std::optional<State> decode_with(std::string_view bytes, Visit visit, std::uint8_t newest = state_codec_version) {
   byte_reader r{bytes};
   std::uint8_t version = 0;
   r.get(version);
-  if (version != state_codec_version)
+  if (version < state_codec_version || version > newest)
     return std::nullopt;
   State s;
   auto io = [&r](auto& field) { r.get(field); };
-  visit(s, io);
+  visit(s, io, version);
   if (!r.done())
     return std::nullopt;
   return s;
@@ -122,19 +141,35 @@ std::optional<State> decode_with(std::string_view bytes, Visit visit) {
 } // namespace
 
 std::string encode(const user_state& s) {
-  return encode_with(s, [](const user_state& st, auto& io) { visit_user(st, io); });
+  return encode_with(s, [](const user_state& st, auto& io, std::uint8_t) { visit_user(st, io); });
 }
 
 std::string encode(const merchant_state& s) {
-  return encode_with(s, [](const merchant_state& st, auto& io) { visit_merchant(st, io); });
+  auto version = s.pending_labels.empty() && s.labels_taken_early == 0 ? state_codec_version
+                                                                         : state_codec_version_pending_labels;
+  return encode_with(
+    s,
+    [](const merchant_state& st, auto& io, std::uint8_t v) {
+      visit_merchant(st, io);
+      if (v == state_codec_version_pending_labels)
+        visit_pending_labels(st, io);
+    },
+    version);
 }
 
 std::optional<user_state> decode_user_state(std::string_view bytes) {
-  return decode_with<user_state>(bytes, [](user_state& st, auto& io) { visit_user(st, io); });
+  return decode_with<user_state>(bytes, [](user_state& st, auto& io, std::uint8_t) { visit_user(st, io); });
 }
 
 std::optional<merchant_state> decode_merchant_state(std::string_view bytes) {
-  return decode_with<merchant_state>(bytes, [](merchant_state& st, auto& io) { visit_merchant(st, io); });
+  return decode_with<merchant_state>(
+    bytes,
+    [](merchant_state& st, auto& io, std::uint8_t v) {
+      visit_merchant(st, io);
+      if (v == state_codec_version_pending_labels)
+        visit_pending_labels(st, io);
+    },
+    state_codec_version_pending_labels);
 }
 
 // Equality is field-wise through the same visitor, so a new field cannot be

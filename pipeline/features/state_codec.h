@@ -10,8 +10,11 @@
 
 namespace vigil::pipeline {
 
-/// Format version written in front of every encoded state.
+/// Format version written in front of every encoded state. A merchant
+/// holding labels back is written as version 2 (version 1 plus its pending
+/// labels); every other state as version 1, byte for byte as before.
 constexpr std::uint8_t state_codec_version = 1;
+constexpr std::uint8_t state_codec_version_pending_labels = 2;
 
 std::string encode(const user_state& s);
 std::string encode(const merchant_state& s);

@@ -3,6 +3,7 @@
 // the simulator and training files.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,11 @@ struct transaction {
   std::string device_id;          ///< optional, empty when absent
   std::string channel;            ///< optional: "pos", "online", "atm", "mobile"
 };
+
+/// label_time_ms of a label read without a time: a file reader derives it
+/// from a stated delay or refuses the line (a label is never known at its
+/// transaction's own instant by default: that would leak it into features).
+constexpr std::int64_t label_time_unknown = std::numeric_limits<std::int64_t>::min();
 
 /// Ground truth the simulator attaches to a transaction. Never a feature:
 /// training reads it as the label, serving never sees it.

@@ -279,7 +279,7 @@ bool read_transaction(cursor& in, unknown_fields unknown, labelled_transaction& 
   tx.event_time_ms = *time;
   if (seen.has(m_label)) {
     if (label.label_time.empty()) {
-      label.label.label_time_ms = tx.event_time_ms;
+      label.label.label_time_ms = label_time_unknown;
     } else if (auto ms = parse_iso8601_ms(label.label_time)) {
       label.label.label_time_ms = *ms;
     } else {

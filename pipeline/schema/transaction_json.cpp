@@ -124,7 +124,7 @@ void read_label(const json& j, field_reader& r, labelled_transaction& out) {
   label.pattern = r.text(*it, "pattern", "label.pattern", false, max_id_bytes);
   auto lt = r.text(*it, "label_time", "label.label_time", false, max_id_bytes);
   if (lt.empty()) {
-    label.label_time_ms = out.tx.event_time_ms;
+    label.label_time_ms = label_time_unknown;
   } else if (auto ms = parse_iso8601_ms(lt)) {
     label.label_time_ms = *ms;
   } else {
@@ -424,8 +424,9 @@ json to_json(const transaction& tx) {
 json to_json(const labelled_transaction& ltx) {
   json j = to_json(ltx.tx);
   if (ltx.label) {
-    json label{{"is_fraud", ltx.label->is_fraud},
-               {"label_time", format_iso8601_ms(ltx.label->label_time_ms)}};
+    json label{{"is_fraud", ltx.label->is_fraud}};
+    if (ltx.label->label_time_ms != label_time_unknown)
+      label["label_time"] = format_iso8601_ms(ltx.label->label_time_ms);
     if (!ltx.label->pattern.empty())
       label["pattern"] = ltx.label->pattern;
     j["label"] = std::move(label);

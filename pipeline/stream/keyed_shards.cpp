@@ -120,22 +120,21 @@ std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partiti
 }
 
 void merchant_shard::process(work_batch& items, bool update) {
-  static const pipeline::merchant_state empty{};
   for (auto& item : items) {
     const auto& id = item.tx.merchant_id;
     const auto t = item.tx.event_time_ms;
     auto it = merchants_.find(id);
-    bool live = it != merchants_.end() && !pipeline::state_expired(it->second.max_event_time_ms, t);
-    pipeline::fill_merchant_features(live ? it->second : empty, item.tx, item.features);
+    auto* found = it == merchants_.end() ? nullptr : &it->second;
+    bool live = pipeline::merchant_features_at(found, item.tx, update, item.features);
     if (!update)
       continue;
-    auto& state = merchants_[id];
-    if (!live)
-      state = pipeline::merchant_state{};
+    auto& state = found ? *found : merchants_[id];
     if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
       removed_.erase(id);
     if (!pipeline::apply_to_merchant(state, item.tx, lateness_ms_))
       ++late_;
+    if (item.label)
+      pipeline::hold_label(state, {item.label->known_at_ms, t, item.label->is_fraud});
     changed_.insert(id);
     if (item.position.partition != pipeline::no_partition) {
       http_merchants_.erase(id);

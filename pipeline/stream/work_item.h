@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace vigil::pipeline {
@@ -18,6 +19,13 @@ struct source_position {
   std::int64_t offset = 0;
 };
 
+/// A label travelling with its transaction (a replayed file): the
+/// merchant's state holds it until the stream reaches `known_at_ms`.
+struct travelling_label {
+  std::int64_t known_at_ms = 0;
+  bool is_fraud = false;
+};
+
 /// One record moving through the pipeline; stages fill `features` in turn.
 struct work_item {
   std::uint64_t sequence = 0;       ///< order assigned by the source
@@ -26,6 +34,7 @@ struct work_item {
   source_position position;
   std::int64_t ingest_ns = 0;       ///< steady clock when the source read it
   std::int64_t source_time_ms = 0;  ///< Kafka record timestamp (produce time), 0 if none
+  std::optional<travelling_label> label;  ///< replayed files only; never scored
 };
 
 using work_batch = std::vector<work_item>;

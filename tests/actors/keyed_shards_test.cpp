@@ -76,6 +76,40 @@ TEST_CASE("user shards compute features before applying the record", "[unit][act
   CHECK(shard.users().at("u").records == 2);
 }
 
+TEST_CASE("merchant shards hold the labels travelling with records until their time", "[unit][actors][labels]") {
+  pipeline::merchant_shard shard{600'000};
+  const auto labelled = static_cast<int>(vigil::pipeline::feature::merchant_labelled_30d);
+  const std::int64_t t0 = 1'709'251'200'000;  // 2024-03-01
+  work_batch first{item(0), item(1)};
+  first[0].tx.event_time_ms = t0;
+  first[0].position = {0, 0};
+  first[0].label = pipeline::travelling_label{t0 + 3'600'000, true};
+  first[1].tx.event_time_ms = t0 + 3'599'999;
+  first[1].position = {0, 1};
+  shard.process(first, true);
+  CHECK(first[1].features[labelled] == 0);  // not known yet
+  CHECK(shard.merchants().at("m").pending_labels.size() == 1);
+  work_batch probe{item(2)};
+  probe[0].tx.event_time_ms = t0 + 3'600'000;
+  shard.process(probe, false);  // a read sees it, and changes nothing
+  CHECK(probe[0].features[labelled] == 1);
+  CHECK(shard.merchants().at("m").pending_labels.size() == 1);
+  work_batch second{item(3)};
+  second[0].tx.event_time_ms = t0 + 3'600'000;
+  second[0].position = {0, 2};
+  shard.process(second, true);
+  CHECK(second[0].features[labelled] == 1);
+  CHECK(shard.merchants().at("m").pending_labels.empty());
+  // Held labels are state: the checkpoint carries them.
+  work_batch third{item(4)};
+  third[0].tx.event_time_ms = t0 + 3'600'001;
+  third[0].position = {0, 3};
+  third[0].label = pipeline::travelling_label{t0 + 7'200'000, false};
+  shard.process(third, true);
+  auto copy = shard.copy_state(false);
+  CHECK(copy.merchants.at("m").pending_labels.size() == 1);
+}
+
 TEST_CASE("user shards tag users with their partition, hand them over and forget them",
           "[unit][actors]") {
   pipeline::user_shard shard{600'000};

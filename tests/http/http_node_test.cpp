@@ -125,6 +125,10 @@ TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "
   auto cfg = json::parse(testing::http_call(f.port, "GET", "/config").body);
   CHECK(cfg["version"] == 1);
   CHECK(cfg["config"]["auth_token"] == "***");
+  // A new user's small purchase under version 1 (the model's own thresholds).
+  auto under_v1 = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-3", "u-cfg1", 10).dump()).body);
+  REQUIRE(under_v1["probability"].get<double>() < 0.9);
+  CHECK(under_v1["decision"] != "decline");
   auto applied = testing::http_call(f.port, "PATCH", "/config", R"({"review_threshold": 0.0, "decline_threshold": 0.0})", token);
   REQUIRE(applied.status == 200);
   CHECK(json::parse(applied.body)["version"] == 2);
@@ -137,7 +141,8 @@ TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "
   REQUIRE(back.status == 200);
   CHECK(json::parse(back.body)["version"] == 3);
   auto after = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-5", "u-cfg2", 10).dump()).body);
-  CHECK(after["decision"] == "approve");
+  CHECK(after["probability"] == under_v1["probability"]);  // the same purchase by another new user
+  CHECK(after["decision"] == under_v1["decision"]);        // decided by version 1's thresholds again
   // A feature toggle applies live: the feature is scored as missing.
   REQUIRE(testing::http_call(f.port, "PATCH", "/config", R"({"disabled_features": ["amount"]})", token).status == 200);
   auto masked = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-6", "u-cfg3", 10).dump()).body);

@@ -18,21 +18,6 @@
 using namespace vigil;
 using namespace vigil::testing;
 
-namespace {
-
-// Polls /ready until it answers `status`, for at most `timeout`.
-bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (http_call(port, "GET", "/ready").status == status)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
-} // namespace
-
 TEST_CASE("broker killed mid-stream and restarted on its data: not ready meanwhile, then every transaction "
           "scored and applied exactly once",
           "[chaos][kafka]") {

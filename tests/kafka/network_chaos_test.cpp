@@ -23,18 +23,9 @@ using namespace vigil::testing;
 
 namespace {
 
-bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (http_call(port, "GET", "/ready").status == status)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 // Streams 11,000 transactions through a node whose link to one service
-// (the broker, or Redis) runs through `proxy`, which `node_config` wires.
+// (the broker, or Redis) runs through `proxy`; `wire` points the node's
+// config at it.
 template <class Wire>
 void stream_through_faults(const std::string& name, fault_proxy& proxy, Wire wire) {
   const auto& svc = services();

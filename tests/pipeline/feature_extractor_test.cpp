@@ -184,3 +184,34 @@ TEST_CASE("the feature schema hash is stable and names every feature", "[unit][f
   CHECK(std::string(feature_names()[static_cast<int>(feature::geo_speed_kmh)]) == "geo_speed_kmh");
   CHECK(std::string(feature_names().back()) == "merchant_labelled_30d");
 }
+
+TEST_CASE("a merchant holds labels until their time, in order, and at most a bounded number",
+          "[unit][features][labels]") {
+  merchant_state s;
+  const auto t0 = at("2024-03-01T00:00:00Z");
+  hold_label(s, {t0 + 3 * hour_ms, t0, true});
+  hold_label(s, {t0 + 1 * hour_ms, t0, false});
+  hold_label(s, {t0 + 3 * hour_ms, t0, false});  // same instant: after the first one
+  REQUIRE(s.pending_labels.size() == 3);
+  CHECK(s.pending_labels[0].known_at_ms == t0 + hour_ms);
+  CHECK(s.pending_labels[1].is_fraud);
+  CHECK_FALSE(labels_due(s, t0 + hour_ms - 1));
+  CHECK(labels_due(s, t0 + hour_ms));
+  take_in_due_labels(s, t0 + 2 * hour_ms);
+  CHECK(s.pending_labels.size() == 2);
+  CHECK(s.labels_30d.totals(t0 + 2 * hour_ms).count == 1);
+  take_in_due_labels(s, t0 + 3 * hour_ms);
+  CHECK(s.pending_labels.empty());
+  CHECK(s.labels_30d.totals(t0 + 3 * hour_ms).count == 3);
+  CHECK(s.labels_30d.totals(t0 + 3 * hour_ms).marked == 1);
+  // Past the bound the earliest known is taken in at once, and counted.
+  for (std::size_t i = 0; i <= max_pending_labels; ++i)
+    hold_label(s, {t0 + 10 * hour_ms + static_cast<std::int64_t>(i), t0, false});
+  CHECK(s.pending_labels.size() == max_pending_labels);
+  CHECK(s.labels_taken_early == 1);
+  CHECK(s.pending_labels.front().known_at_ms == t0 + 10 * hour_ms + 1);
+  // An expired merchant starts over but keeps what it still holds.
+  restart_merchant_state(s);
+  CHECK(s.labels_30d.totals(t0 + 3 * hour_ms).count == 0);
+  CHECK(s.pending_labels.size() == max_pending_labels);
+}

@@ -1,12 +1,13 @@
 #include "support/kafka_pipeline_fixture.h"
 
 #include "pipeline/connectors/redis_snapshot_store.h"
-
-#include <catch2/catch.hpp>
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
+#include "support/http_client.h"
 #include "support/kafka_harness.h"
 #include "support/test_registry.h"
+
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -142,6 +143,16 @@ void check_exactly_once_after_fault(const std::string& topic, const std::string&
   for (const auto& [id, state] : replay.merchants())
     undercounted += snap.merchants.count(id) && snap.merchants.at(id).records >= state.records ? 0 : 1;
   CHECK(undercounted == 0);
+}
+
+bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http_call(port, "GET", "/ready").status == status)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
 }
 
 std::string file_text(const std::string& path) {

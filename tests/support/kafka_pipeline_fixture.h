@@ -65,6 +65,9 @@ void check_exactly_once_after_fault(const std::string& topic, const std::string&
                                     const std::map<std::string, std::vector<nlohmann::json>>& got,
                                     bool assignment_lost);
 
+/// Polls GET /ready on `port` until it answers `status`, for at most `timeout`.
+bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout);
+
 std::string file_text(const std::string& path);
 /// Waits until the log at `path` has a line matching `pattern`.
 bool wait_for_log(const std::string& path, const std::regex& pattern, std::chrono::seconds timeout);
