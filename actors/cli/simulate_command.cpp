@@ -24,6 +24,8 @@ Writes simulated, labelled transactions as JSON lines (deterministic per seed).
   --users N             legitimate users (default: count/100)
   --fraud-scale X       multiply every fraud pattern's rate (default 1)
   --label-noise P       probability that a label is flipped (default 0)
+  --label-loss P        probability that a label never arrives (default 0.02: the
+                        record is written without one)
   --label-delay-min H   earliest label delay in hours (default 24)
   --label-delay-max H   latest label delay in hours (default 168)
   --start TIME          first event time, ISO-8601 UTC (default 2024-01-01T00:00:00Z)
@@ -36,7 +38,7 @@ A summary (fraud rate and per-pattern counts) goes to stderr.
 
 int simulate_command(const arguments& args) {
   command_line cl(args,
-                  {"seed", "count", "rate", "out", "users", "fraud-scale", "label-noise",
+                  {"seed", "count", "rate", "out", "users", "fraud-scale", "label-noise", "label-loss",
                    "label-delay-min", "label-delay-max", "start", "brokers", "topic"},
                   {"help"});
   if (cl.has("help")) {
@@ -49,6 +51,7 @@ int simulate_command(const arguments& args) {
   o.users = static_cast<int>(cl.integer("users", 0));
   o.fraud_scale = cl.number("fraud-scale", 1.0);
   o.label_noise = cl.number("label-noise", 0.0);
+  o.label_loss = cl.number("label-loss", 0.02);
   o.label_delay_min_hours = cl.number("label-delay-min", 24);
   o.label_delay_max_hours = cl.number("label-delay-max", 168);
   if (cl.has("start")) {
@@ -57,7 +60,8 @@ int simulate_command(const arguments& args) {
       throw usage_error("--start is not an ISO-8601 timestamp with zone");
     o.start_time_ms = *start;
   }
-  if (o.expected_count < 0 || o.label_noise < 0 || o.label_noise > 1 || o.fraud_scale < 0 ||
+  if (o.expected_count < 0 || o.label_noise < 0 || o.label_noise > 1 || o.label_loss < 0 || o.label_loss > 1 ||
+      o.fraud_scale < 0 ||
       o.label_delay_min_hours < 0 || o.label_delay_max_hours < o.label_delay_min_hours)
     throw usage_error("count, fraud-scale, label-noise and label delays must be in range");
   double rate = cl.number("rate", 0);
@@ -100,7 +104,8 @@ int simulate_command(const arguments& args) {
     throw std::runtime_error("Kafka did not acknowledge every record within 60 s");
   const auto& s = sim.stats();
   std::cerr << "simulated " << s.transactions << " transactions, fraud " << s.fraud << " ("
-            << 100.0 * s.fraud_rate() << "%), flipped labels " << s.flipped_labels << "\n";
+            << 100.0 * s.fraud_rate() << "%), flipped labels " << s.flipped_labels << ", lost labels "
+            << s.lost_labels << "\n";
   for (int p = 0; p < pipeline::fraud_pattern_count; ++p)
     std::cerr << "  " << pipeline::to_string(static_cast<pipeline::fraud_pattern>(p)) << ": "
               << s.by_pattern[p] << " transactions in " << s.episodes[p] << " episodes\n";

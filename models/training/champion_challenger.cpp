@@ -12,6 +12,8 @@ pipeline::feature_table head(const pipeline::feature_table& t, std::size_t n) {
   out.labels.assign(t.labels.begin(), t.labels.begin() + static_cast<std::ptrdiff_t>(n));
   out.patterns.assign(t.patterns.begin(), t.patterns.begin() + static_cast<std::ptrdiff_t>(n));
   out.event_times_ms.assign(t.event_times_ms.begin(), t.event_times_ms.begin() + static_cast<std::ptrdiff_t>(n));
+  if (!t.user_ids.empty())
+    out.user_ids.assign(t.user_ids.begin(), t.user_ids.begin() + static_cast<std::ptrdiff_t>(n));
   if (!t.label_times_ms.empty())
     out.label_times_ms.assign(t.label_times_ms.begin(), t.label_times_ms.begin() + static_cast<std::ptrdiff_t>(n));
   out.transaction_ids.assign(t.transaction_ids.begin(), t.transaction_ids.begin() + static_cast<std::ptrdiff_t>(n));

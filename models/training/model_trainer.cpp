@@ -236,6 +236,7 @@ training_result train_model(const pipeline::feature_table& table,
   baseline.validation_pr_auc = pr_auc(plain_validation, validation_labels);
   double plain_threshold = best_f_beta_threshold(plain_validation, validation_labels, o.f_beta).threshold;
   baseline.test = evaluate_slice(plain.predict(test), table, s.test_begin, s.rows, plain_threshold);
+  baseline.model_json = plain.save_json();
   if (baseline.validation_pr_auc > result.validation_pr_auc) {
     result.baseline_chosen = true;
     result.best = baseline.params;

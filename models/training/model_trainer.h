@@ -66,6 +66,7 @@ struct evaluation {
 /// The plain-XGBoost baseline, scored on the same rows as the chosen model.
 struct baseline_result {
   hyperparameters params;
+  std::string model_json;  ///< XGBoost JSON
   double validation_pr_auc = 0;
   evaluation test;  ///< at its own F2 threshold from validation
 };

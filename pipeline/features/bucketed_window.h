@@ -59,11 +59,14 @@ class bucketed_window {
   }
 
   /// Totals of the buckets in (bucket(t) - Buckets, bucket(t)].
-  window_totals totals(std::int64_t t_ms) const {
+  window_totals totals(std::int64_t t_ms) const { return totals_of_newest(t_ms, Buckets); }
+
+  /// Totals of the newest `buckets` of them: (bucket(t) - buckets, bucket(t)].
+  window_totals totals_of_newest(std::int64_t t_ms, int buckets) const {
     std::int64_t current = floor_div(t_ms, WidthMs);
     window_totals out;
     for (const auto& slot : ring_) {
-      if (slot.index > current - Buckets && slot.index <= current) {
+      if (slot.index > current - buckets && slot.index <= current) {
         out.count += slot.count;
         out.marked += slot.marked;
         out.sum += slot.sum;

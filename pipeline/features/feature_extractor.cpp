@@ -113,11 +113,12 @@ void fill_user_features(const user_state& s, const transaction& tx,
   bool has_history = s.records > 0;
   set(out, feature::is_new_merchant, merchant_seen == 0 ? 1 : 0);
   set(out, feature::user_merchant_count, merchant_seen);
-  std::uint32_t country_seen = s.countries.count(hash_of(tx.country));
-  set(out, feature::is_new_country, country_seen == 0 ? 1 : 0);
+  // A record without a country: both country features are missing.
+  std::uint32_t country_seen = tx.country.empty() ? 0 : s.countries.count(hash_of(tx.country));
+  set(out, feature::is_new_country, tx.country.empty() ? missing : (country_seen == 0 ? 1 : 0));
   std::uint32_t country_total = s.countries.total();
   set(out, feature::country_share,
-      has_history && country_total ? double(country_seen) / country_total : missing);
+      has_history && country_total && !tx.country.empty() ? double(country_seen) / country_total : missing);
   set(out, feature::is_new_device,
       tx.device_id.empty() ? missing : (s.devices.count(hash_of(tx.device_id)) == 0 ? 1 : 0));
 
@@ -167,6 +168,13 @@ void fill_merchant_features(const merchant_state& s, const transaction& tx,
   set(out, feature::merchant_fraud_rate_30d,
       (labels.marked + prior_fraud) / (labels.count + prior_total));
   set(out, feature::merchant_labelled_30d, labels.count);
+  set(out, feature::merchant_frauds_30d, labels.marked);
+  // The same labels over the last 7 days of the merchant's records: a burst
+  // of fraud shows here long before it moves the 30-day rate.
+  auto labels_7d = s.labels_30d.totals_of_newest(t, 7);
+  set(out, feature::merchant_frauds_7d, labels_7d.marked);
+  set(out, feature::merchant_labelled_7d, labels_7d.count);
+  set(out, feature::merchant_fraud_rate_7d, (labels_7d.marked + prior_fraud) / (labels_7d.count + prior_total));
 }
 
 bool apply_to_user(user_state& s, const transaction& tx,
@@ -181,7 +189,8 @@ bool apply_to_user(user_state& s, const transaction& tx,
   s.amounts_7d.add(t, tx.amount);
   s.amounts_30d.add(t, tx.amount);
   s.merchants.touch(hash_of(tx.merchant_id), t);
-  s.countries.touch(hash_of(tx.country), t);
+  if (!tx.country.empty())
+    s.countries.touch(hash_of(tx.country), t);
   if (!tx.device_id.empty())
     s.devices.touch(hash_of(tx.device_id), t);
   if (t >= s.last_time_ms) {

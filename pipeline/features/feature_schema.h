@@ -48,6 +48,10 @@ enum class feature : int {
   merchant_user_diversity,///< distinct users / records over the merchant's last 32
   merchant_fraud_rate_30d,///< smoothed rate over labels known so far (delayed)
   merchant_labelled_30d,
+  merchant_frauds_7d,     ///< fraud labels known, for the merchant's records of the last 7 UTC days
+  merchant_labelled_7d,   ///< labels known, same records
+  merchant_fraud_rate_7d, ///< smoothed like the 30-day rate
+  merchant_frauds_30d,    ///< fraud labels known, last 30 UTC days (a count, not smoothed)
   count_                  ///< number of features; not a feature
 };
 

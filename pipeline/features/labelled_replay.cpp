@@ -36,6 +36,7 @@ feature_table replay_for_training(std::vector<labelled_transaction> stream,
     table.event_times_ms.push_back(record.tx.event_time_ms);
     table.label_times_ms.push_back(record.label->label_time_ms);
     table.transaction_ids.push_back(record.tx.transaction_id);
+    table.user_ids.push_back(record.tx.user_id);
   }
   return table;
 }

@@ -41,6 +41,7 @@ struct feature_table {
   std::vector<std::int64_t> event_times_ms;
   std::vector<std::int64_t> label_times_ms;  ///< when each label became known
   std::vector<std::string> transaction_ids;
+  std::vector<std::string> user_ids;  ///< the card of each row (empty when not kept)
   std::size_t rows() const { return labels.size(); }
   const float* row(std::size_t i) const { return values.data() + i * feature_count; }
 };

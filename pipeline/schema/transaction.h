@@ -17,9 +17,9 @@ struct transaction {
   std::string currency;           ///< ISO-4217 code, 3 upper-case letters
   std::string merchant_id;
   std::string merchant_name;      ///< optional, empty when absent
-  std::string merchant_category;
+  std::string merchant_category;  ///< optional, empty when absent (category_code missing)
   std::int64_t event_time_ms = 0;
-  std::string country;            ///< ISO-3166 alpha-2, upper case
+  std::string country;            ///< optional ISO-3166 alpha-2, upper case; empty when absent
   std::optional<double> latitude;   ///< degrees, [-90, 90]
   std::optional<double> longitude;  ///< degrees, [-180, 180]
   std::string device_id;          ///< optional, empty when absent

@@ -331,13 +331,13 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
   if (merchant != j.end() && merchant->is_object()) {
     tx.merchant_id = r.text(*merchant, "id", "merchant.id", true, max_id_bytes);
     tx.merchant_name = r.text(*merchant, "name", "merchant.name", false, max_name_bytes);
-    tx.merchant_category = r.text(*merchant, "category", "merchant.category", true, max_id_bytes);
+    tx.merchant_category = r.text(*merchant, "category", "merchant.category", false, max_id_bytes);
   } else if (merchant != j.end() && !merchant->is_null()) {
     r.fail("merchant", "must be an object");
   } else {
     tx.merchant_id = r.text(j, "merchant_id", "merchant_id", true, max_id_bytes);
     tx.merchant_name = r.text(j, "merchant_name", "merchant_name", false, max_name_bytes);
-    tx.merchant_category = r.text(j, "merchant_category", "merchant_category", true, max_id_bytes);
+    tx.merchant_category = r.text(j, "merchant_category", "merchant_category", false, max_id_bytes);
   }
 
   auto ts = r.text(j, "timestamp", "timestamp", true, max_id_bytes);
@@ -351,13 +351,13 @@ parse_result transaction_from_json(const json& j, unknown_fields unknown) {
 
   auto location = j.find("location");
   if (location != j.end() && location->is_object()) {
-    tx.country = r.text(*location, "country", "location.country", true, max_id_bytes);
+    tx.country = r.text(*location, "country", "location.country", false, max_id_bytes);
     tx.latitude = r.number(*location, "lat", "location.lat", false);
     tx.longitude = r.number(*location, "lon", "location.lon", false);
   } else if (location != j.end() && !location->is_null()) {
     r.fail("location", "must be an object");
   } else {
-    tx.country = r.text(j, "country", "country", true, max_id_bytes);
+    tx.country = r.text(j, "country", "country", false, max_id_bytes);
   }
   if (!tx.country.empty() && !is_upper_code(tx.country, 2))
     r.fail("location.country", "must be a 2-letter upper-case ISO-3166 code");
@@ -403,17 +403,22 @@ json to_json(const transaction& tx) {
   j["user_id"] = tx.user_id;
   j["amount"] = tx.amount;
   j["currency"] = tx.currency;
-  json merchant{{"id", tx.merchant_id}, {"category", tx.merchant_category}};
+  json merchant{{"id", tx.merchant_id}};
+  if (!tx.merchant_category.empty())
+    merchant["category"] = tx.merchant_category;
   if (!tx.merchant_name.empty())
     merchant["name"] = tx.merchant_name;
   j["merchant"] = std::move(merchant);
   j["timestamp"] = format_iso8601_ms(tx.event_time_ms);
-  json location{{"country", tx.country}};
+  json location = json::object();
+  if (!tx.country.empty())
+    location["country"] = tx.country;
   if (tx.latitude && tx.longitude) {
     location["lat"] = *tx.latitude;
     location["lon"] = *tx.longitude;
   }
-  j["location"] = std::move(location);
+  if (!location.empty())
+    j["location"] = std::move(location);
   if (!tx.device_id.empty())
     j["device_id"] = tx.device_id;
   if (!tx.channel.empty())

@@ -43,7 +43,7 @@ const char* to_string(fraud_pattern p) {
 }
 
 transaction_simulator::transaction_simulator(const simulator_options& options)
-  : options_(options), rng_(options.seed) {
+  : options_(options), rng_(options.seed), label_loss_rng_(options.seed ^ 0x9e3779b97f4a7c15ULL) {
   int users = options.users > 0
                 ? options.users
                 : static_cast<int>(std::clamp<std::int64_t>(options.expected_count / 100, 50, 200'000));
@@ -281,6 +281,10 @@ labelled_transaction transaction_simulator::finish(transaction tx, int pattern) 
   }
   double delay_h = rng_.uniform(options_.label_delay_min_hours, options_.label_delay_max_hours);
   label.label_time_ms = tx.event_time_ms + static_cast<std::int64_t>(delay_h * hour_ms);
+  if (options_.label_loss > 0 && label_loss_rng_.chance(options_.label_loss)) {
+    ++stats_.lost_labels;
+    return labelled_transaction{std::move(tx), std::nullopt};
+  }
   return labelled_transaction{std::move(tx), label};
 }
 

@@ -35,6 +35,9 @@ struct simulator_options {
   double label_noise = 0.0; ///< probability a label is flipped
   double label_delay_min_hours = 24;
   double label_delay_max_hours = 168;
+  /// Probability a label never arrives: the record is written unlabelled.
+  /// Drawn from a stream of its own: the transactions do not change with it.
+  double label_loss = 0.0;
 };
 
 /// Counts of what was generated so far.
@@ -42,6 +45,7 @@ struct simulator_stats {
   std::int64_t transactions = 0;
   std::int64_t fraud = 0;  ///< true fraud (before label noise)
   std::int64_t flipped_labels = 0;
+  std::int64_t lost_labels = 0;
   std::array<std::int64_t, fraud_pattern_count> by_pattern{};
   std::array<std::int64_t, fraud_pattern_count> episodes{};
   double fraud_rate() const { return transactions ? double(fraud) / transactions : 0; }
@@ -81,6 +85,7 @@ class transaction_simulator {
 
   simulator_options options_;
   random_source rng_;
+  random_source label_loss_rng_;
   world world_;
   double legit_rate_per_ms_;
   std::int64_t clock_ms_;

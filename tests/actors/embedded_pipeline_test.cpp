@@ -2,6 +2,7 @@
 // checkpoints in a local file.
 
 #include "actors/node/vigil_node.h"
+#include "pipeline/features/feature_schema.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "support/test_registry.h"
 
@@ -45,7 +46,7 @@ TEST_CASE("every simulated transaction gets exactly one decision", "[integration
   const auto& d = decisions.begin()->second;
   CHECK(d.contains("probability"));
   CHECK(d.contains("feature_snapshot_id"));
-  CHECK(d["features"].size() == 37);
+  CHECK(d["features"].size() == pipeline::feature_count);
   CHECK(d["model_version"].get<int>() >= 1);
 }
 

@@ -147,3 +147,70 @@ TEST_CASE("vigil score and vigil train stop when too many lines are invalid, and
   CHECK(run_vigil("score" + in + " --label-delay 48 --out " + (dir / "out.jsonl").string(), dir / "err.txt") == 0);
   CHECK(testing::read_decisions(dir / "out.jsonl").size() == 100);
 }
+
+TEST_CASE("vigil evaluate writes a prequential report with the plain baseline beside the model",
+          "[integration][cli][evaluation]") {
+  auto dir = testing::scratch_dir("evaluate");
+  pipeline::simulator_options o;
+  o.seed = 8;
+  o.expected_count = 20'000;
+  o.fraud_scale = 2.0;
+  pipeline::transaction_simulator sim{o};
+  {
+    std::ofstream in(dir / "in.jsonl");
+    for (int i = 0; i < 20'000; ++i)
+      in << pipeline::to_json(sim.next()).dump() << '\n';
+  }
+  REQUIRE(run_vigil("evaluate --in " + (dir / "in.jsonl").string() + " --train-days 10 --delay-days 3 " +
+                      "--test-days 7 --folds 2 --k 10 --trials 1 --max-rounds 30 --out " + (dir / "report").string() +
+                      " > " + (dir / "out.txt").string(),
+                    dir / "err.txt") == 0);
+  auto report = nlohmann::json::parse(text_of(dir / "report" / "evaluation.json"));
+  CHECK(report["evaluated_folds"] == 2);
+  CHECK(report["protocol"]["delay_days"] == 3);
+  CHECK(report["folds"][1]["model"]["card_precision_at_k"].is_number());
+  CHECK(report["folds"][1]["baseline"]["average_precision"].is_number());
+  CHECK(text_of(dir / "report" / "evaluation.svg").find("plain XGBoost") != std::string::npos);
+  auto printed = text_of(dir / "out.txt");
+  CHECK(printed.find("mean over 2 folds (k = 10)") != std::string::npos);
+  CHECK(printed.find("plain XGBoost") != std::string::npos);
+  // A file too short for one fold is refused with the reason.
+  CHECK(run_vigil("evaluate --in " + (dir / "in.jsonl").string() + " --train-days 30 --out " +
+                    (dir / "none").string(),
+                  dir / "err.txt") == 2);
+  CHECK(text_of(dir / "err.txt").find("spans less than one training window") != std::string::npos);
+}
+
+TEST_CASE("a CSV file of someone else's data is imported, then scored with a stated label delay",
+          "[integration][cli][import]") {
+  auto dir = testing::scratch_dir("import");
+  {
+    // The columns of a public fraud benchmark: no currency, country, category or device.
+    std::ofstream csv(dir / "tx.csv");
+    csv << "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD\n";
+    for (int i = 0; i < 300; ++i)
+      csv << i << ",2018-04-0" << 1 + i / 100 << " " << 10 + i % 12 << ":" << 10 + i % 50 << ":00," << i % 37
+          << "," << i % 11 << "," << 5 + (i * 7) % 90 << "." << i % 10 << "," << (i % 29 == 0 ? 1 : 0) << "\n";
+    csv << "300,not a time,1,2,3.0,0\n";  // one bad row: under the 1% allowed
+  }
+  const std::string map = "transaction_id=TRANSACTION_ID,timestamp=TX_DATETIME,user_id=CUSTOMER_ID,"
+                          "merchant_id=TERMINAL_ID,amount=TX_AMOUNT,is_fraud=TX_FRAUD";
+  REQUIRE(run_vigil("import --csv " + (dir / "tx.csv").string() + " --map " + map + " --currency EUR --out " +
+                      (dir / "tx.jsonl").string(),
+                    dir / "err.txt") == 0);
+  auto err = text_of(dir / "err.txt");
+  CHECK(err.find("imported 300 of 301 rows, 1 invalid") != std::string::npos);
+  CHECK(err.find("line 302: timestamp: not a time: 'not a time'") != std::string::npos);
+  // Its labels have no times: refused, then scored with a stated delay.
+  const auto score = "score --in " + (dir / "tx.jsonl").string() + " --registry " +
+                     testing::trained_registry().string() + " --out " + (dir / "out.jsonl").string();
+  CHECK(run_vigil(score, dir / "err.txt") == 2);
+  REQUIRE(run_vigil(score + " --label-delay 168", dir / "err.txt") == 0);
+  auto decisions = testing::read_decisions(dir / "out.jsonl");
+  CHECK(decisions.size() == 300);
+  // Too many bad rows: stopped, and no half-converted file is left.
+  CHECK(run_vigil("import --csv " + (dir / "tx.csv").string() + " --map " + map + " --currency EUR " +
+                    "--max-invalid-share 0 --out " + (dir / "strict.jsonl").string(),
+                  dir / "err.txt") == 2);
+  CHECK_FALSE(std::filesystem::exists(dir / "strict.jsonl"));
+}

@@ -106,7 +106,7 @@ TEST_CASE("a retried /feedback is kept once: merchant state counts the label onc
     CHECK(json::parse(r.body)["joined"] == 1);
   }
   double after = before;
-  for (int i = 0; i < 50 && after == before; ++i) {  // the label reaches the merchant shard
+  for (int i = 0; i < 500 && after == before; ++i) {  // the label reaches the merchant shard (10 s at most)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     after = merchant_labelled("h-r2");
   }

@@ -163,7 +163,9 @@ TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-deri
   std::map<std::string, std::string> merchant_of;
   for (const auto& tx : txs)
     merchant_of[tx.transaction_id] = tx.merchant_id;
-  const std::set<std::string> label_features = {"merchant_fraud_rate_30d", "merchant_labelled_30d"};
+  const std::set<std::string> label_features = {"merchant_fraud_rate_30d", "merchant_labelled_30d",
+                                                "merchant_frauds_30d",     "merchant_frauds_7d",
+                                                "merchant_labelled_7d",    "merchant_fraud_rate_7d"};
   std::size_t duplicated = 0, differing = 0;
   for (const auto& [id, all] : got) {
     duplicated += all.size() > 1 ? 1 : 0;

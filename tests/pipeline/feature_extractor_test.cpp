@@ -152,6 +152,42 @@ TEST_CASE("merchant fraud rate uses only labels that have arrived", "[unit][feat
   CHECK(get(after, feature::merchant_fraud_rate_30d) == Approx(2.0 / 52));
 }
 
+TEST_CASE("merchant risk over 7 and 30 days counts the known labels of the records in each", "[unit][features]") {
+  feature_store store;
+  auto old = make_tx("a", "m1", "2024-03-01T10:00:00Z", 10.0);     // 10 days before the probe
+  auto recent = make_tx("b", "m1", "2024-03-08T10:00:00Z", 30.0);  // 3 days before
+  auto recent_ok = make_tx("c", "m1", "2024-03-09T10:00:00Z", 30.0);
+  for (const auto& tx : {old, recent, recent_ok})
+    store.features(tx, true);
+  store.apply_label("m1", old.event_time_ms, true);
+  store.apply_label("m1", recent.event_time_ms, true);
+  store.apply_label("m1", recent_ok.event_time_ms, false);
+  auto v = store.features(make_tx("d", "m1", "2024-03-11T10:00:00Z", 5.0), false);
+  CHECK(get(v, feature::merchant_frauds_30d) == 2);
+  CHECK(get(v, feature::merchant_labelled_30d) == 3);
+  CHECK(get(v, feature::merchant_frauds_7d) == 1);
+  CHECK(get(v, feature::merchant_labelled_7d) == 2);
+  CHECK(get(v, feature::merchant_fraud_rate_7d) == Approx(2.0 / 52));
+  CHECK(get(v, feature::merchant_fraud_rate_30d) == Approx(3.0 / 53));
+}
+
+TEST_CASE("a record without country or category scores them as missing, not as new", "[unit][features]") {
+  feature_store store;
+  store.features(make_tx("a", "m1", "2024-03-04T10:00:00Z", 10.0), true);
+  auto bare = make_tx("a", "m2", "2024-03-04T11:00:00Z", 10.0, "", std::nullopt, std::nullopt);
+  bare.merchant_category.clear();
+  auto v = store.features(bare, true);
+  CHECK(std::isnan(get(v, feature::is_new_country)));
+  CHECK(std::isnan(get(v, feature::country_share)));
+  CHECK(std::isnan(get(v, feature::category_code)));
+  CHECK(std::isnan(get(v, feature::distance_from_last_km)));
+  CHECK(get(v, feature::is_new_merchant) == 1);
+  // It left no empty country behind: the next German record is not new.
+  auto next = store.features(make_tx("a", "m1", "2024-03-04T12:00:00Z", 10.0), false);
+  CHECK(get(next, feature::is_new_country) == 0);
+  CHECK(get(next, feature::country_share) == 1.0f);
+}
+
 TEST_CASE("a late record inside allowed lateness updates the windows", "[unit][features]") {
   feature_store store{10 * minute_ms};
   store.features(make_tx("u", "m1", "2024-03-04T10:20:00Z", 10.0), true);
@@ -182,7 +218,7 @@ TEST_CASE("the feature schema hash is stable and names every feature", "[unit][f
   for (const char* name : feature_names())
     CHECK(std::string(name).size() > 0);
   CHECK(std::string(feature_names()[static_cast<int>(feature::geo_speed_kmh)]) == "geo_speed_kmh");
-  CHECK(std::string(feature_names().back()) == "merchant_labelled_30d");
+  CHECK(std::string(feature_names().back()) == "merchant_frauds_30d");
 }
 
 TEST_CASE("a merchant holds labels until their time, in order, and at most a bounded number",

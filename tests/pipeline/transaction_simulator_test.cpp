@@ -158,3 +158,22 @@ TEST_CASE("training replay releases labels only after their label time", "[unit]
   CHECK(table.labels[0] == 1.0f);
   CHECK(table.patterns[0] == "geo_anomaly");
 }
+
+TEST_CASE("some labels never arrive, and losing them changes no transaction", "[unit][simulator][labels]") {
+  simulator_options with_loss, without;
+  with_loss.seed = without.seed = 17;
+  with_loss.expected_count = without.expected_count = 20'000;
+  with_loss.label_loss = 0.1;
+  transaction_simulator lossy{with_loss}, complete{without};
+  int unlabelled = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    auto a = lossy.next(), b = complete.next();
+    REQUIRE(a.tx.transaction_id == b.tx.transaction_id);
+    REQUIRE(a.tx.event_time_ms == b.tx.event_time_ms);
+    REQUIRE(b.label);
+    unlabelled += a.label ? 0 : 1;
+  }
+  CHECK(unlabelled == lossy.stats().lost_labels);
+  CHECK(unlabelled > 1'700);
+  CHECK(unlabelled < 2'300);
+}

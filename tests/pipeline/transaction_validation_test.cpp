@@ -68,6 +68,24 @@ TEST_CASE("flat merchant and country fields are accepted", "[unit][schema]") {
   CHECK(r.value->tx.country == "FR");
 }
 
+TEST_CASE("country, location and category are optional, and stay absent in a round trip", "[unit][schema]") {
+  auto j = valid_record();
+  j.erase("location");
+  j["merchant"].erase("category");
+  auto r = transaction_from_json(j, unknown_fields::refuse);
+  REQUIRE(r.ok());
+  CHECK(r.value->tx.country.empty());
+  CHECK(r.value->tx.merchant_category.empty());
+  auto back = to_json(*r.value);
+  CHECK_FALSE(back.contains("location"));
+  CHECK_FALSE(back["merchant"].contains("category"));
+  CHECK(transaction_from_json(back, unknown_fields::refuse).ok());
+  j["location"] = {{"lat", 52.5}, {"lon", 13.4}};  // coordinates without a country
+  CHECK(transaction_from_json(j, unknown_fields::refuse).ok());
+  j["location"]["country"] = "de";  // present: still checked
+  CHECK_FALSE(transaction_from_json(j, unknown_fields::refuse).ok());
+}
+
 TEST_CASE("each bad field is named with its reason", "[unit][schema]") {
   SECTION("missing required field") {
     auto j = valid_record();
