@@ -1,5 +1,6 @@
 #include "actors/cli/command_line.h"
 #include "actors/cli/commands.h"
+#include "actors/cli/input_file.h"
 #include "pipeline/schema/csv_import.h"
 #include "pipeline/schema/transaction_json.h"
 
@@ -63,13 +64,7 @@ int import_command(const arguments& args) {
   }
 
   std::ofstream out_file;
-  std::ostream* out = &std::cout;
-  if (cl.has("out")) {
-    out_file.open(cl.text("out", ""));
-    if (!out_file)
-      throw usage_error("cannot open --out file");
-    out = &out_file;
-  }
+  std::ostream* out = &output_of(cl, out_file);
   std::size_t number = 1, rows = 0, written = 0, shown = 0;
   while (std::getline(in, line)) {
     ++number;

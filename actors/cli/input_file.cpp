@@ -39,4 +39,13 @@ pipeline::transaction_file read_input_file(const command_line& cl) {
   return file;
 }
 
+std::ostream& output_of(const command_line& cl, std::ofstream& file) {
+  if (!cl.has("out"))
+    return std::cout;
+  file.open(cl.text("out", ""));
+  if (!file)
+    throw usage_error("cannot open --out file");
+  return file;
+}
+
 } // namespace vigil::cli

@@ -6,6 +6,9 @@
 #include "actors/cli/command_line.h"
 #include "pipeline/schema/transaction_file.h"
 
+#include <fstream>
+#include <ostream>
+
 namespace vigil::cli {
 
 /// Options every command reading a transaction file accepts.
@@ -20,5 +23,9 @@ inline const char* const input_file_options[] = {"in", "label-delay", "max-inval
 /// stderr. Throws usage_error when the file cannot be opened or more than
 /// the allowed share of its lines is invalid (nothing is trained or scored).
 pipeline::transaction_file read_input_file(const command_line& cl);
+
+/// Where --out points (opened into `file`), or stdout without it. Throws
+/// usage_error when the file cannot be opened.
+std::ostream& output_of(const command_line& cl, std::ofstream& file);
 
 } // namespace vigil::cli

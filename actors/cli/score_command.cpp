@@ -6,10 +6,13 @@
 #include "models/serving/decision_json.h"
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
+#include "models/registry/model_registry.h"
 #include "pipeline/features/labelled_replay.h"
+#include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -33,13 +36,15 @@ constexpr const char* help = R"(  --out FILE            decisions as JSON lines 
   --score-from TIME     ISO-8601: earlier transactions (and their labels) only build
                         state, as history; decisions start at TIME
   --with-features       each decision carries the feature vector it was scored with
+  --from-checkpoint F   start from the state in a checkpoint file `vigil run` wrote
+                        (--snapshot), then score --in: the transactions after it
 When scored transactions carry labels, PR-AUC, ROC-AUC and recall go to stderr.
 )";
 
 } // namespace
 
 int score_command(const arguments& args) {
-  std::set<std::string> options{"out", "registry", "model-version", "decline", "score-from"};
+  std::set<std::string> options{"out", "registry", "model-version", "decline", "score-from", "from-checkpoint"};
   options.insert(std::begin(input_file_options), std::end(input_file_options));
   command_line cl(args, options, {"help", "with-features"});
   if (cl.has("help")) {
@@ -68,17 +73,23 @@ int score_command(const arguments& args) {
   auto file = read_input_file(cl);
   pipeline::sort_by_event_time(file.records);
   std::ofstream out_file;
-  std::ostream* out = &std::cout;
-  if (cl.has("out")) {
-    out_file.open(cl.text("out", ""));
-    if (!out_file)
-      throw usage_error("cannot open --out file");
-    out = &out_file;
-  }
+  std::ostream* out = &output_of(cl, out_file);
   // The stream's feature, scoring and publishing code: same features, same
   // decisions, same reasons, same JSON as fraud_predictions.
   const bool with_features = cl.has("with-features");
   pipeline::feature_store store;
+  if (cl.has("from-checkpoint")) {
+    auto path = cl.text("from-checkpoint", "");
+    if (!std::filesystem::is_regular_file(path))
+      throw usage_error("--from-checkpoint: no file " + path);
+    auto checkpoint = pipeline::decode_snapshot(models::read_whole_file(path));
+    if (!checkpoint)
+      throw usage_error("--from-checkpoint: " + path + " is not a Vigil checkpoint (or is corrupt)");
+    store.users() = std::move(checkpoint->users);
+    store.merchants() = std::move(checkpoint->merchants);
+    std::cerr << "state from " << path << ": " << store.users().size() << " users, " << store.merchants().size()
+              << " merchants\n";
+  }
   pipeline::delayed_label_replay replay{store};
   std::vector<float> scores, labels;
   std::size_t scored = 0;

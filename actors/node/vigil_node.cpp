@@ -112,7 +112,7 @@ void vigil_node::start() {
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
-      d.system, retrain_wiring{h.merchant_shards, h.model_owner, cfg, d.drift, d.label_quality});
+      d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift, d.label_quality});
     return std::vector<decision_listener_actor>{d.coordinator};
   };
   d.pipeline = start_pipeline(d.system, parts);

@@ -42,9 +42,11 @@ using merchant_shard_actor = caf::typed_actor<
 /// (predict, batch, update) -> the batch with transaction and user
 /// features; (snapshot, all) -> a copy of the users changed since the last
 /// one, with their partitions; (install, users) adds restored users;
-/// (revoke, partitions) forgets their users; (config, next).
+/// (revoke, partitions) forgets their users; (ulabel, user id, event time
+/// ms, is_fraud): a joined label; (config, next).
 using user_shard_actor = caf::typed_actor<
   caf::reacts_to<user_batch_atom, std::uint64_t, batch_ptr>,
+  caf::reacts_to<user_label_atom, std::string, std::int64_t, bool>,
   caf::replies_to<predict_atom, batch_ptr, bool>::with<batch_ptr>,
   caf::replies_to<snapshot_atom, bool>::with<snapshot_ptr>,
   caf::reacts_to<install_atom, snapshot_ptr>,

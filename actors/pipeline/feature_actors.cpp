@@ -71,6 +71,9 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
     [=](revoke_atom, partition_list_ptr partitions) {
       self->state.shard->drop_partitions(*partitions);
     },
+    [=](user_label_atom, const std::string& user_id, std::int64_t event_time_ms, bool is_fraud) {
+      self->state.shard->apply_label(user_id, event_time_ms, is_fraud);
+    },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
   };
 }

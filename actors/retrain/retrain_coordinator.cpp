@@ -183,6 +183,9 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
         const auto& shards = s.wiring.merchant_shards;
         self->send(shards[pipeline::shard_of(entry->merchant_id, static_cast<int>(shards.size()))], merchant_label_atom::value,
                    entry->merchant_id, entry->event_time_ms, l.is_fraud);
+        if (const auto& users = s.wiring.user_shards; !users.empty() && !entry->user_id.empty())
+          self->send(users[pipeline::shard_of(entry->user_id, static_cast<int>(users.size()))], user_label_atom::value,
+                     entry->user_id, entry->event_time_ms, l.is_fraud);
       }
       pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
         .set(static_cast<double>(s.log->labelled()));

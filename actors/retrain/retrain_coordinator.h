@@ -28,6 +28,7 @@ namespace vigil::actors {
 
 struct retrain_wiring {
   std::vector<merchant_shard_actor> merchant_shards;  ///< receive labels
+  std::vector<user_shard_actor> user_shards;          ///< receive labels too (the user's own risk)
   serving_model_actor model_owner;          ///< the champion; swaps in a promoted model
   config_ptr config;
   /// Live drift of the served model; may be null. Published to /metrics

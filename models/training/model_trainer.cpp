@@ -72,6 +72,21 @@ hyperparameters sample_params(pipeline::random_source& rng, int trial) {
 
 constexpr int plain_rounds = 100;
 
+/// The booster parameters every model Vigil trains shares, with `p`'s.
+void configure(xgb_booster& b, const hyperparameters& p, const training_options& o, double scale_pos_weight,
+               std::uint64_t seed) {
+  b.set_param("objective", "binary:logistic");
+  b.set_param("tree_method", "hist");
+  b.set_param("nthread", std::to_string(o.threads));
+  b.set_param("seed", std::to_string(seed));
+  b.set_param("max_depth", std::to_string(p.max_depth));
+  b.set_param("eta", std::to_string(p.eta));
+  b.set_param("subsample", std::to_string(p.subsample));
+  b.set_param("colsample_bytree", std::to_string(p.colsample_bytree));
+  b.set_param("min_child_weight", std::to_string(p.min_child_weight));
+  b.set_param("scale_pos_weight", std::to_string(p.class_weighted ? scale_pos_weight : 1.0));
+}
+
 struct trial_outcome {
   xgb_booster booster;
   double best_pr_auc = -1;
@@ -85,16 +100,7 @@ trial_outcome run_trial(const hyperparameters& p, const training_options& o,
                         const progress_callback& progress) {
   trial_outcome out{xgb_booster({&train, &validation})};
   auto& b = out.booster;
-  b.set_param("objective", "binary:logistic");
-  b.set_param("tree_method", "hist");
-  b.set_param("nthread", std::to_string(o.threads));
-  b.set_param("seed", std::to_string(o.seed + trial));
-  b.set_param("max_depth", std::to_string(p.max_depth));
-  b.set_param("eta", std::to_string(p.eta));
-  b.set_param("subsample", std::to_string(p.subsample));
-  b.set_param("colsample_bytree", std::to_string(p.colsample_bytree));
-  b.set_param("min_child_weight", std::to_string(p.min_child_weight));
-  b.set_param("scale_pos_weight", std::to_string(p.class_weighted ? scale_pos_weight : 1.0));
+  configure(b, p, o, scale_pos_weight, o.seed + trial);
   b.set_param("eval_metric", "aucpr");
   int since_best = 0;
   for (int round = 1; round <= o.max_rounds; ++round) {
@@ -124,16 +130,7 @@ trial_outcome run_trial(const hyperparameters& p, const training_options& o,
 xgb_booster train_fixed(const hyperparameters& p, const training_options& o, double scale_pos_weight,
                         const xgb_matrix& train) {
   xgb_booster b({&train});
-  b.set_param("objective", "binary:logistic");
-  b.set_param("tree_method", "hist");
-  b.set_param("nthread", std::to_string(o.threads));
-  b.set_param("seed", std::to_string(o.seed));
-  b.set_param("max_depth", std::to_string(p.max_depth));
-  b.set_param("eta", std::to_string(p.eta));
-  b.set_param("subsample", std::to_string(p.subsample));
-  b.set_param("colsample_bytree", std::to_string(p.colsample_bytree));
-  b.set_param("min_child_weight", std::to_string(p.min_child_weight));
-  b.set_param("scale_pos_weight", std::to_string(p.class_weighted ? scale_pos_weight : 1.0));
+  configure(b, p, o, scale_pos_weight, o.seed);
   for (int round = 0; round < p.rounds; ++round)
     b.update_one_iter(round, train);
   return b;

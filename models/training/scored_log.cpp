@@ -8,7 +8,7 @@ namespace vigil::models {
 void scored_log::record(const decision_record& d) {
   auto [it, inserted] = index_.try_emplace(d.transaction_id);
   const bool labelled = it->second.labelled;
-  it->second = {d.features, d.merchant_id, d.event_time_ms, d.decision != decision_kind::approve, labelled};
+  it->second = {d.features, d.merchant_id, d.user_id, d.event_time_ms, d.decision != decision_kind::approve, labelled};
   if (!inserted)
     return;  // a replayed decision: same vector, keep its place
   order_.push_back(d.transaction_id);

@@ -16,6 +16,7 @@ namespace vigil::models {
 struct scored_entry {
   pipeline::feature_vector features{};
   std::string merchant_id;
+  std::string user_id;
   std::int64_t event_time_ms = 0;
   bool flagged = false;   ///< decided review or decline
   bool labelled = false;  ///< a label joined it before (join: before this one)

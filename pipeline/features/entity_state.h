@@ -1,6 +1,7 @@
 #pragma once
-// Per-key behavioural state. Plain data with a fixed size, so memory per key
-// is bounded and known (see the byte counts below), and serialisation is exact.
+// Per-key behavioural state. Plain data with a fixed size (labels waiting
+// for their time aside, bounded in count), so memory per key is bounded and
+// known (see the byte counts below), and serialisation is exact.
 
 #include "pipeline/features/bucketed_window.h"
 #include "pipeline/features/recent_set.h"
@@ -12,9 +13,23 @@
 
 namespace vigil::pipeline {
 
-/// State of one user (card holder). sizeof(user_state) is 4,144 bytes:
-/// five windows (104 buckets x 32 B) plus three recent sets (32 x 24 B) plus
-/// the last-record fields. See the test "state sizes are bounded".
+/// A label that travelled with its transaction (a replayed file), waiting
+/// in its user's and its merchant's state until the stream's event time
+/// reaches the time it became known.
+struct pending_label {
+  std::int64_t known_at_ms = 0;
+  std::int64_t event_time_ms = 0;  ///< of its transaction
+  bool is_fraud = false;
+};
+
+/// Labels one user or merchant holds back at most; past that the earliest
+/// known is taken in early (and counted), so a key's state stays bounded.
+constexpr std::size_t max_pending_labels = 10'000;
+
+/// State of one user (card holder). sizeof(user_state) is 5,136 bytes:
+/// six windows (134 buckets x 32 B) plus three recent sets (32 x 24 B) plus
+/// the last-record fields, plus labels waiting for their time (on the heap,
+/// as for merchants). See the test "state sizes are bounded".
 struct user_state {
   window_10m count_10m;
   window_1h amounts_1h;    ///< marked = small amounts
@@ -30,22 +45,12 @@ struct user_state {
   std::int64_t max_event_time_ms = std::numeric_limits<std::int64_t>::min();
   std::uint64_t records = 0;       ///< records applied to this state
   std::uint64_t late_records = 0;  ///< records beyond allowed lateness (not applied)
+  window_30d labels_30d;           ///< the user's own labelled records: count = labelled, marked = fraud
+  std::vector<pending_label> pending_labels;  ///< as for merchants
+  std::uint64_t labels_taken_early = 0;
 
   bool operator==(const user_state& o) const;
 };
-
-/// A label that travelled with its transaction (a replayed file), waiting
-/// in its merchant's state until the stream's event time reaches the time
-/// it became known.
-struct pending_label {
-  std::int64_t known_at_ms = 0;
-  std::int64_t event_time_ms = 0;  ///< of its transaction
-  bool is_fraud = false;
-};
-
-/// Labels one merchant holds back at most; past that the earliest known is
-/// taken in early (and counted), so a merchant's state stays bounded.
-constexpr std::size_t max_pending_labels = 10'000;
 
 /// State of one merchant. sizeof(merchant_state) is 3,328 bytes: four
 /// windows (94 buckets x 32 B) plus a ring of 32 user hashes, plus labels

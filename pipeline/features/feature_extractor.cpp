@@ -88,6 +88,12 @@ void fill_user_features(const user_state& s, const transaction& tx,
   auto w24h = s.amounts_24h.totals(t);
   auto w7d = s.amounts_7d.totals(t);
   auto w30d = s.amounts_30d.totals(t);
+  // The user's own records known to be fraud: a card once confirmed stolen
+  // stays risky. Labels count from the time they became known.
+  auto labels = s.labels_30d.totals(t);
+  set(out, feature::user_frauds_30d, labels.marked);
+  set(out, feature::user_labelled_30d, labels.count);
+  set(out, feature::user_frauds_7d, s.labels_30d.totals_of_newest(t, 7).marked);
   set(out, feature::user_count_10m, w10m.count);
   set(out, feature::user_count_1h, w1h.count);
   set(out, feature::user_count_24h, w24h.count);
@@ -222,60 +228,102 @@ void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
   s.labels_30d.add(event_time_ms, 0.0, is_fraud);
 }
 
-void hold_label(merchant_state& s, const pending_label& label) {
+
+namespace {
+
+template <class State>
+void take_in_label(State& s, std::int64_t event_time_ms, bool is_fraud) {
+  s.labels_30d.add(event_time_ms, 0.0, is_fraud);
+}
+
+template <class State>
+void hold_label_in(State& s, const pending_label& label) {
   auto& held = s.pending_labels;
   auto at = std::upper_bound(held.begin(), held.end(), label.known_at_ms,
                              [](std::int64_t t, const pending_label& l) { return t < l.known_at_ms; });
   held.insert(at, label);
   if (held.size() > max_pending_labels) {
-    apply_label_to_merchant(s, held.front().event_time_ms, held.front().is_fraud);
+    take_in_label(s, held.front().event_time_ms, held.front().is_fraud);
     held.erase(held.begin());
     ++s.labels_taken_early;
   }
 }
 
-bool labels_due(const merchant_state& s, std::int64_t now_ms) {
+template <class State>
+bool due_in(const State& s, std::int64_t now_ms) {
   return !s.pending_labels.empty() && s.pending_labels.front().known_at_ms <= now_ms;
 }
 
-void take_in_due_labels(merchant_state& s, std::int64_t now_ms) {
+template <class State>
+void take_in_due(State& s, std::int64_t now_ms) {
   auto& held = s.pending_labels;
   auto end = held.begin();
   for (; end != held.end() && end->known_at_ms <= now_ms; ++end)
-    apply_label_to_merchant(s, end->event_time_ms, end->is_fraud);
+    take_in_label(s, end->event_time_ms, end->is_fraud);
   held.erase(held.begin(), end);
 }
 
-void restart_merchant_state(merchant_state& s) {
+template <class State>
+void restart_keeping_held(State& s) {
   auto held = std::move(s.pending_labels);
   auto early = s.labels_taken_early;
-  s = merchant_state{};
+  s = State{};
   s.pending_labels = std::move(held);
   s.labels_taken_early = early;
 }
 
-bool merchant_features_at(merchant_state* s, const transaction& tx, bool update, feature_vector& out) {
-  static const merchant_state empty{};
+/// The one shape of "features from a key's state at tx's time", for users
+/// and merchants alike (see merchant_features_at).
+template <class State, class Fill>
+bool features_at(State* s, const transaction& tx, bool update, feature_vector& out, Fill fill) {
+  static const State empty{};
   const auto t = tx.event_time_ms;
   if (!s || state_expired(s->max_event_time_ms, t)) {
-    fill_merchant_features(empty, tx, out);
+    fill(empty, tx, out);
     if (update && s) {
-      take_in_due_labels(*s, t);  // into the state that expires
-      restart_merchant_state(*s);
+      take_in_due(*s, t);  // into the state that expires
+      restart_keeping_held(*s);
     }
     return false;
   }
-  if (labels_due(*s, t)) {
+  if (due_in(*s, t)) {
     if (!update) {
-      merchant_state view = *s;
-      take_in_due_labels(view, t);
-      fill_merchant_features(view, tx, out);
+      State view = *s;
+      take_in_due(view, t);
+      fill(view, tx, out);
       return true;
     }
-    take_in_due_labels(*s, t);
+    take_in_due(*s, t);
   }
-  fill_merchant_features(*s, tx, out);
+  fill(*s, tx, out);
   return true;
+}
+
+} // namespace
+
+void hold_label(merchant_state& s, const pending_label& label) { hold_label_in(s, label); }
+void hold_label(user_state& s, const pending_label& label) { hold_label_in(s, label); }
+bool labels_due(const merchant_state& s, std::int64_t now_ms) { return due_in(s, now_ms); }
+bool labels_due(const user_state& s, std::int64_t now_ms) { return due_in(s, now_ms); }
+void take_in_due_labels(merchant_state& s, std::int64_t now_ms) { take_in_due(s, now_ms); }
+void take_in_due_labels(user_state& s, std::int64_t now_ms) { take_in_due(s, now_ms); }
+void restart_merchant_state(merchant_state& s) { restart_keeping_held(s); }
+void restart_user_state(user_state& s) { restart_keeping_held(s); }
+
+void apply_label_to_user(user_state& s, std::int64_t event_time_ms, bool is_fraud) {
+  take_in_label(s, event_time_ms, is_fraud);
+}
+
+bool merchant_features_at(merchant_state* s, const transaction& tx, bool update, feature_vector& out) {
+  return features_at(s, tx, update, out, [](const merchant_state& st, const transaction& t, feature_vector& o) {
+    fill_merchant_features(st, t, o);
+  });
+}
+
+bool user_features_at(user_state* s, const transaction& tx, bool update, feature_vector& out) {
+  return features_at(s, tx, update, out, [](const user_state& st, const transaction& t, feature_vector& o) {
+    fill_user_features(st, t, o);
+  });
 }
 
 } // namespace vigil::pipeline

@@ -55,18 +55,24 @@ bool apply_to_merchant(merchant_state& s, const transaction& tx,
 void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
                              bool is_fraud);
 
-/// Labels a merchant holds back (they travelled with their transactions)
-/// and takes in once the stream's event time reaches the time each became
-/// known: the one rule for training, batch scoring and the stream.
-/// Holds `label` until its known_at_ms; over max_pending_labels, takes the
-/// earliest known in at once (counted in labels_taken_early).
+/// Labels a user or merchant holds back (they travelled with their
+/// transactions) and takes in once the stream's event time reaches the time
+/// each became known: the one rule for training, batch scoring and the
+/// stream. Holds `label` until its known_at_ms; over max_pending_labels,
+/// takes the earliest known in at once (counted in labels_taken_early).
 void hold_label(merchant_state& s, const pending_label& label);
+void hold_label(user_state& s, const pending_label& label);
 /// True when a held label is known by `now_ms`.
 bool labels_due(const merchant_state& s, std::int64_t now_ms);
+bool labels_due(const user_state& s, std::int64_t now_ms);
 /// Takes in every held label known by `now_ms`, in the order they became known.
 void take_in_due_labels(merchant_state& s, std::int64_t now_ms);
-/// An expired merchant starts over, keeping the labels it still holds.
+void take_in_due_labels(user_state& s, std::int64_t now_ms);
+/// An expired key starts over, keeping the labels it still holds.
 void restart_merchant_state(merchant_state& s);
+void restart_user_state(user_state& s);
+/// A fraud label for one of the user's own transactions becomes known.
+void apply_label_to_user(user_state& s, std::int64_t event_time_ms, bool is_fraud);
 
 /// The merchant features of `tx` from `s` (nullptr: none yet) brought to
 /// tx's time: held labels known by then count. With `update` they are taken
@@ -74,6 +80,8 @@ void restart_merchant_state(merchant_state& s);
 /// apply_to_merchant; without, `s` is not changed. Returns whether `s` was
 /// live (present and not expired). Every path that scores uses this.
 bool merchant_features_at(merchant_state* s, const transaction& tx, bool update, feature_vector& out);
+/// The same for the user features of `tx` (ready for apply_to_user).
+bool user_features_at(user_state* s, const transaction& tx, bool update, feature_vector& out);
 
 /// Great-circle distance in kilometres.
 double haversine_km(double lat1, double lon1, double lat2, double lon2);

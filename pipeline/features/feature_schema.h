@@ -52,6 +52,9 @@ enum class feature : int {
   merchant_labelled_7d,   ///< labels known, same records
   merchant_fraud_rate_7d, ///< smoothed like the 30-day rate
   merchant_frauds_30d,    ///< fraud labels known, last 30 UTC days (a count, not smoothed)
+  user_frauds_30d,        ///< the user's own records of the last 30 UTC days known to be fraud
+  user_labelled_30d,      ///< the user's own records of the last 30 UTC days with a label known
+  user_frauds_7d,         ///< as user_frauds_30d, last 7 UTC days
   count_                  ///< number of features; not a feature
 };
 

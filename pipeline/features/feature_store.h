@@ -18,11 +18,16 @@ class feature_store {
   /// folds `tx` into the user's and merchant's state.
   feature_vector features(const transaction& tx, bool update);
 
-  /// A label arrives for a transaction of `merchant_id` at `event_time_ms`.
+  /// A label arrives for a transaction of `merchant_id` at `event_time_ms`
+  /// (merchant state only).
   void apply_label(const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud);
-  /// A label the merchant takes in once a transaction at or after its
-  /// known_at_ms is scored (see hold_label in feature_extractor.h).
-  void hold_label(const std::string& merchant_id, const pending_label& label);
+  /// A label arrives for a transaction of this user at this merchant.
+  void apply_label(const std::string& user_id, const std::string& merchant_id, std::int64_t event_time_ms,
+                   bool is_fraud);
+  /// `tx`'s label, which its user and its merchant take in once a
+  /// transaction at or after `known_at_ms` is scored (see hold_label in
+  /// feature_extractor.h). `tx` must have been folded into state.
+  void hold_label(const transaction& tx, std::int64_t known_at_ms, bool is_fraud);
 
   const std::unordered_map<std::string, user_state>& users() const { return users_; }
   const std::unordered_map<std::string, merchant_state>& merchants() const { return merchants_; }

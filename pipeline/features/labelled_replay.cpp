@@ -8,7 +8,7 @@ feature_vector delayed_label_replay::next(const labelled_transaction& record) {
   const auto& [tx, label] = record;
   feature_vector row = store_.features(tx, true);
   if (label) {
-    store_.hold_label(tx.merchant_id, {label->label_time_ms, tx.event_time_ms, label->is_fraud});
+    store_.hold_label(tx, label->label_time_ms, label->is_fraud);
     ++held_;
   }
   return row;

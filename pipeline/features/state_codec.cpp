@@ -140,8 +140,21 @@ std::optional<State> decode_with(std::string_view bytes, Visit visit, std::uint8
 
 } // namespace
 
+/// A user's version 2 fields: its labelled-records window and held labels.
+template <class State, class Io>
+void visit_user_labels(State& s, Io& io) {
+  io(s.labels_30d);
+  visit_pending_labels(s, io);
+}
+
 std::string encode(const user_state& s) {
-  return encode_with(s, [](const user_state& st, auto& io, std::uint8_t) { visit_user(st, io); });
+  return encode_with(
+    s,
+    [](const user_state& st, auto& io, std::uint8_t) {
+      visit_user(st, io);
+      visit_user_labels(st, io);
+    },
+    state_codec_version_pending_labels);
 }
 
 std::string encode(const merchant_state& s) {
@@ -158,7 +171,14 @@ std::string encode(const merchant_state& s) {
 }
 
 std::optional<user_state> decode_user_state(std::string_view bytes) {
-  return decode_with<user_state>(bytes, [](user_state& st, auto& io, std::uint8_t) { visit_user(st, io); });
+  return decode_with<user_state>(
+    bytes,
+    [](user_state& st, auto& io, std::uint8_t v) {
+      visit_user(st, io);
+      if (v == state_codec_version_pending_labels)
+        visit_user_labels(st, io);
+    },
+    state_codec_version_pending_labels);
 }
 
 std::optional<merchant_state> decode_merchant_state(std::string_view bytes) {

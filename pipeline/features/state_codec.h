@@ -10,9 +10,10 @@
 
 namespace vigil::pipeline {
 
-/// Format version written in front of every encoded state. A merchant
-/// holding labels back is written as version 2 (version 1 plus its pending
-/// labels); every other state as version 1, byte for byte as before.
+/// Format version written in front of every encoded state. Version 2 adds
+/// the labels a key holds back (and, for a user, its labelled-records
+/// window). Users are written as version 2; a merchant holding no labels
+/// back as version 1, byte for byte as before. Both versions are read.
 constexpr std::uint8_t state_codec_version = 1;
 constexpr std::uint8_t state_codec_version_pending_labels = 2;
 

@@ -26,23 +26,22 @@ std::vector<std::string> idle_keys(const Map& states, std::int64_t stream_time_m
 } // namespace
 
 void user_shard::process(work_batch& items, bool update) {
-  static const pipeline::user_state empty{};
   for (auto& item : items) {
     const auto& id = item.tx.user_id;
     const auto t = item.tx.event_time_ms;
     pipeline::fill_transaction_features(item.tx, item.features);
     auto it = users_.find(id);
-    bool live = it != users_.end() && !pipeline::state_expired(it->second.max_event_time_ms, t);
-    pipeline::fill_user_features(live ? it->second : empty, item.tx, item.features);
+    auto* found = it == users_.end() ? nullptr : &it->second;
+    pipeline::user_features_at(found, item.tx, update, item.features);  // an expired user starts over
     if (!update)
       continue;
-    auto& state = users_[id];
-    if (!live)
-      state = pipeline::user_state{};  // new, or expired: starts over
+    auto& state = found ? *found : users_[id];
     if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
       removed_.erase(id);
     if (!pipeline::apply_to_user(state, item.tx, lateness_ms_))
       ++late_;
+    if (item.label)
+      pipeline::hold_label(state, {item.label->known_at_ms, t, item.label->is_fraud});
     changed_.insert(id);
     if (item.position.partition != pipeline::no_partition) {
       partitions_[id] = item.position.partition;
@@ -52,6 +51,15 @@ void user_shard::process(work_batch& items, bool update) {
       http_users_.touch_within(id, bounds_.max_http_keys, [this](const std::string& old) { forget(old); });
     }
   }
+}
+
+bool user_shard::apply_label(const std::string& user_id, std::int64_t event_time_ms, bool is_fraud) {
+  auto it = users_.find(user_id);
+  if (it == users_.end())
+    return false;
+  pipeline::apply_label_to_user(it->second, event_time_ms, is_fraud);
+  changed_.insert(user_id);
+  return true;
 }
 
 void user_shard::forget(const std::string& id) {

@@ -48,6 +48,10 @@ class user_shard {
   void install(pipeline::store_snapshot&& restored);
   /// Forgets the users of these partitions; returns how many.
   std::size_t drop_partitions(const std::vector<std::int32_t>& partitions);
+  /// A label for one of the user's transactions became known (/feedback).
+  /// A user this shard does not hold is left alone (false): no state is
+  /// created for a label alone.
+  bool apply_label(const std::string& user_id, std::int64_t event_time_ms, bool is_fraud);
   std::uint64_t late_records() const { return late_; }
   void set_allowed_lateness(std::int64_t ms) { lateness_ms_ = ms; }
   /// Users forgotten so far (expired or pushed out of the HTTP bound).

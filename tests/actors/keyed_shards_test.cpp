@@ -108,6 +108,21 @@ TEST_CASE("merchant shards hold the labels travelling with records until their t
   shard.process(third, true);
   auto copy = shard.copy_state(false);
   CHECK(copy.merchants.at("m").pending_labels.size() == 1);
+  // The user shard holds the same label for the user's own risk.
+  pipeline::user_shard users{600'000};
+  work_batch with_label{item(5)};
+  with_label[0].tx.event_time_ms = t0;
+  with_label[0].position = {0, 4};
+  with_label[0].label = pipeline::travelling_label{t0 + 3'600'000, true};
+  users.process(with_label, true);
+  CHECK(users.users().at("u").pending_labels.size() == 1);
+  work_batch next{item(6)};
+  next[0].tx.event_time_ms = t0 + 3'600'000;
+  next[0].position = {0, 5};
+  users.process(next, true);
+  CHECK(next[0].features[static_cast<int>(vigil::pipeline::feature::user_frauds_30d)] == 1);
+  CHECK(users.apply_label("u", t0 + 1, false));
+  CHECK_FALSE(users.apply_label("nobody", t0, true));  // no state for a label alone
 }
 
 TEST_CASE("user shards tag users with their partition, hand them over and forget them",

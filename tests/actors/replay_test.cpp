@@ -138,3 +138,43 @@ TEST_CASE("a replay killed with -9 and restarted from its checkpoint still equal
   CHECK(lines < 2 * static_cast<std::size_t>(replay_records));  // resumed, not started over
   CHECK(labelled > replay_records / 2);
 }
+
+TEST_CASE("vigil score from a replay's checkpoint goes on exactly where the stream would",
+          "[integration][cli][labels]") {
+  auto dir = testing::scratch_dir("replay-checkpoint");
+  auto whole = write_replay_file(dir);
+  // The first 12,000 records (in event-time order, as the file is) in a file of their own.
+  auto first = dir / "first.jsonl", rest = dir / "rest.jsonl";
+  {
+    std::ifstream in(whole);
+    std::ofstream a(first), b(rest);
+    std::string line;
+    for (int i = 0; std::getline(in, line); ++i)
+      (i < 12'000 ? a : b) << line << '\n';
+  }
+  auto stream_dir = dir / "stream", part_dir = dir / "part";
+  std::filesystem::create_directories(stream_dir);
+  std::filesystem::create_directories(part_dir);
+  REQUIRE(exit_code(std::system((run_arguments(stream_dir, whole) + " 2> " + (dir / "a.txt").string()).c_str())) == 0);
+  REQUIRE(exit_code(std::system((run_arguments(part_dir, first) + " 2> " + (dir / "b.txt").string()).c_str())) == 0);
+  auto command = std::string(VIGIL_BINARY) + " score --with-features --from-checkpoint " +
+                 (part_dir / "state").string() + " --in " + rest.string() + " --registry " +
+                 testing::trained_registry().string() + " --out " + (dir / "rest-decisions.jsonl").string() + " 2> " +
+                 (dir / "c.txt").string();
+  REQUIRE(exit_code(std::system(command.c_str())) == 0);
+  auto streamed = testing::read_decisions(stream_dir / "decisions.jsonl");
+  std::size_t labelled = 0;
+  auto lines = check_every_line(dir / "rest-decisions.jsonl", streamed, labelled);
+  CHECK(lines == replay_records - 12'000);
+  CHECK(labelled > lines / 2);
+  // Without the checkpoint the same records score differently: the state mattered.
+  auto cold = std::string(VIGIL_BINARY) + " score --with-features --in " + rest.string() + " --registry " +
+              testing::trained_registry().string() + " --out " + (dir / "cold.jsonl").string() + " 2> " +
+              (dir / "d.txt").string();
+  REQUIRE(exit_code(std::system(cold.c_str())) == 0);
+  auto cold_decisions = testing::read_decisions(dir / "cold.jsonl");
+  std::size_t differ = 0;
+  for (const auto& [id, d] : cold_decisions)
+    differ += d["features"] != streamed.at(id)["features"] ? 1 : 0;
+  CHECK(differ > lines / 2);
+}

@@ -18,18 +18,31 @@
 
 using namespace vigil;
 
+namespace {
+
+/// `count` simulated labelled transactions, written to `file` as JSON lines.
+std::vector<pipeline::labelled_transaction> write_simulated(const std::filesystem::path& file, std::uint64_t seed,
+                                                            int count, double fraud_scale = 1.0) {
+  pipeline::simulator_options o;
+  o.seed = seed;
+  o.expected_count = count;
+  o.fraud_scale = fraud_scale;
+  pipeline::transaction_simulator sim{o};
+  std::vector<pipeline::labelled_transaction> records;
+  std::ofstream out(file);
+  for (int i = 0; i < count; ++i) {
+    records.push_back(sim.next());
+    out << pipeline::to_json(records.back()).dump() << '\n';
+  }
+  return records;
+}
+
+} // namespace
+
 TEST_CASE("vigil score writes one decision per transaction with the shared scoring code",
           "[integration][cli]") {
   auto dir = testing::scratch_dir("score");
-  {
-    pipeline::simulator_options o;
-    o.seed = 4;
-    o.expected_count = 2'000;
-    pipeline::transaction_simulator sim{o};
-    std::ofstream in(dir / "in.jsonl");
-    for (int i = 0; i < 2'000; ++i)
-      in << pipeline::to_json(sim.next()).dump() << '\n';
-  }
+  write_simulated(dir / "in.jsonl", 4, 2'000);
   auto command = std::string(VIGIL_BINARY) + " score --in " + (dir / "in.jsonl").string() +
                  " --out " + (dir / "out.jsonl").string() + " --registry " +
                  testing::trained_registry().string() + " 2> " + (dir / "err.txt").string();
@@ -73,18 +86,7 @@ std::string text_of(const std::filesystem::path& file) {
 TEST_CASE("vigil score applies each label at its label time, through the training replay's code",
           "[integration][cli][labels]") {
   auto dir = testing::scratch_dir("score-labels");
-  pipeline::simulator_options o;
-  o.seed = 9;
-  o.expected_count = 20'000;
-  pipeline::transaction_simulator sim{o};
-  std::vector<pipeline::labelled_transaction> stream;
-  {
-    std::ofstream in(dir / "in.jsonl");
-    for (int i = 0; i < 20'000; ++i) {
-      stream.push_back(sim.next());
-      in << pipeline::to_json(stream.back()).dump() << '\n';
-    }
-  }
+  auto stream = write_simulated(dir / "in.jsonl", 9, 20'000);
   const auto from = stream[12'000].tx.event_time_ms;
   REQUIRE(run_vigil("score --with-features --in " + (dir / "in.jsonl").string() + " --out " +
                       (dir / "out.jsonl").string() + " --registry " + testing::trained_registry().string() +
@@ -151,16 +153,7 @@ TEST_CASE("vigil score and vigil train stop when too many lines are invalid, and
 TEST_CASE("vigil evaluate writes a prequential report with the plain baseline beside the model",
           "[integration][cli][evaluation]") {
   auto dir = testing::scratch_dir("evaluate");
-  pipeline::simulator_options o;
-  o.seed = 8;
-  o.expected_count = 20'000;
-  o.fraud_scale = 2.0;
-  pipeline::transaction_simulator sim{o};
-  {
-    std::ofstream in(dir / "in.jsonl");
-    for (int i = 0; i < 20'000; ++i)
-      in << pipeline::to_json(sim.next()).dump() << '\n';
-  }
+  write_simulated(dir / "in.jsonl", 8, 20'000, 2.0);
   REQUIRE(run_vigil("evaluate --in " + (dir / "in.jsonl").string() + " --train-days 10 --delay-days 3 " +
                       "--test-days 7 --folds 2 --k 10 --trials 1 --max-rounds 30 --out " + (dir / "report").string() +
                       " > " + (dir / "out.txt").string(),

@@ -167,7 +167,7 @@ TEST_CASE("a label joined live while the read-back runs is not joined again from
   models::model_registry registry{testing::trained_registry()};
   auto owner = actors::spawn_serving_model(
     sys, models::load_scoring_model(registry, registry.production()->version), {});
-  auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, owner, config, nullptr, nullptr});
+  auto coordinator = actors::spawn_retrain_coordinator(sys, {{merchant_shard}, {}, owner, config, nullptr, nullptr});
   caf::scoped_actor self{sys};
   auto status = [&] {
     actors::retrain_status out;

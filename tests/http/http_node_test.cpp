@@ -113,6 +113,12 @@ TEST_CASE("a retried /feedback is kept once: merchant state counts the label onc
   CHECK(after == before + 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(merchant_labelled("h-r3") == before + 1);  // and no more
+  // The user's own risk counts it once too.
+  auto user_frauds = [&] {
+    auto r = testing::http_call(f.port, "POST", "/predict", tx("h-r4", "u-retry", 30).dump());
+    return json::parse(r.body)["features"]["user_frauds_30d"].get<double>();
+  };
+  CHECK(user_frauds() == 1);
   auto metrics = testing::http_call(f.port, "GET", "/metrics").body;
   CHECK(metrics.find("vigil_labels_repeated_total") != std::string::npos);
 }

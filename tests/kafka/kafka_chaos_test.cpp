@@ -96,12 +96,12 @@ TEST_CASE("kill -9 mid-stream: no transaction lost or double-counted, replay rep
   CHECK(identical == txs.size());
 }
 
-TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-derived merchant features",
+TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-derived features",
           "[chaos][kafka]") {
-  // README ("Output"): labels applied to merchant state after the last
-  // checkpoint are not in it, so a transaction re-scored after a crash may
-  // see fewer labels. This pins exactly what may differ: the two label
-  // features of a merchant that got labels, and what follows from them.
+  // README ("Output"): labels applied to merchant and user state after the
+  // last checkpoint are not in it, so a transaction re-scored after a crash
+  // may see fewer labels. This pins exactly what may differ: the label
+  // features of a merchant or a user that got labels, and what follows.
   const auto& svc = testing::services();
   auto topic = unique("chaos-labels");
   testing::create_topic(svc.kafka, topic, 1);
@@ -134,9 +134,12 @@ TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-deri
       labelled.insert(merchant);
   REQUIRE(labelled.size() == 5);
   json batch = json::array();
+  std::set<std::string> labelled_users;
   for (const auto& tx : first)
-    if (labelled.count(tx.merchant_id))
+    if (labelled.count(tx.merchant_id)) {
       batch.push_back({{"transaction_id", tx.transaction_id}, {"is_fraud", true}});
+      labelled_users.insert(tx.user_id);
+    }
   auto fed = testing::http_call(http_port, "POST", "/feedback", batch.dump(), token);
   REQUIRE(fed.status == 200);
   CHECK(json::parse(fed.body)["joined"] == batch.size());
@@ -165,7 +168,12 @@ TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-deri
     merchant_of[tx.transaction_id] = tx.merchant_id;
   const std::set<std::string> label_features = {"merchant_fraud_rate_30d", "merchant_labelled_30d",
                                                 "merchant_frauds_30d",     "merchant_frauds_7d",
-                                                "merchant_labelled_7d",    "merchant_fraud_rate_7d"};
+                                                "merchant_labelled_7d",    "merchant_fraud_rate_7d",
+                                                "user_frauds_30d",         "user_labelled_30d",
+                                                "user_frauds_7d"};
+  std::map<std::string, std::string> user_of;
+  for (const auto& tx : txs)
+    user_of[tx.transaction_id] = tx.user_id;
   std::size_t duplicated = 0, differing = 0;
   for (const auto& [id, all] : got) {
     duplicated += all.size() > 1 ? 1 : 0;
@@ -180,7 +188,8 @@ TEST_CASE("kill -9 with feedback in flight: duplicates differ only in label-deri
       if (!same) {
         ++differing;
         INFO(id << " differs");
-        CHECK(labelled.count(merchant_of[id]) == 1);  // only where labels were applied
+        // only where labels were applied: the merchant's, or the user's own
+        CHECK((labelled.count(merchant_of[id]) == 1 || labelled_users.count(user_of[id]) == 1));
       }
     }
   }

@@ -171,6 +171,31 @@ TEST_CASE("merchant risk over 7 and 30 days counts the known labels of the recor
   CHECK(get(v, feature::merchant_fraud_rate_30d) == Approx(3.0 / 53));
 }
 
+TEST_CASE("a user's own fraud, once known, counts for the user's later records", "[unit][features][labels]") {
+  feature_store store;
+  auto stolen = make_tx("a", "m1", "2024-03-01T10:00:00Z", 900.0);
+  store.features(stolen, true);
+  store.hold_label(stolen, at("2024-03-03T10:00:00Z"), true);  // a chargeback two days later
+  auto before = store.features(make_tx("a", "m2", "2024-03-02T10:00:00Z", 20.0), true);
+  CHECK(get(before, feature::user_frauds_30d) == 0);
+  CHECK(get(before, feature::user_labelled_30d) == 0);
+  auto after = store.features(make_tx("a", "m3", "2024-03-03T10:00:00Z", 20.0), true);
+  CHECK(get(after, feature::user_frauds_30d) == 1);
+  CHECK(get(after, feature::user_frauds_7d) == 1);
+  CHECK(get(after, feature::user_labelled_30d) == 1);
+  // Another card is not touched; a label applied at once (/feedback) counts at once.
+  auto other = store.features(make_tx("b", "m1", "2024-03-03T11:00:00Z", 20.0), true);
+  CHECK(get(other, feature::user_frauds_30d) == 0);
+  store.apply_label("b", "m1", at("2024-03-03T11:00:00Z"), false);
+  auto b_next = store.features(make_tx("b", "m1", "2024-03-03T12:00:00Z", 20.0), false);
+  CHECK(get(b_next, feature::user_labelled_30d) == 1);
+  CHECK(get(b_next, feature::user_frauds_30d) == 0);
+  // Ten days on, the 7-day count has let it go, the 30-day one has not.
+  auto later = store.features(make_tx("a", "m3", "2024-03-11T10:00:00Z", 20.0), false);
+  CHECK(get(later, feature::user_frauds_7d) == 0);
+  CHECK(get(later, feature::user_frauds_30d) == 1);
+}
+
 TEST_CASE("a record without country or category scores them as missing, not as new", "[unit][features]") {
   feature_store store;
   store.features(make_tx("a", "m1", "2024-03-04T10:00:00Z", 10.0), true);
@@ -218,7 +243,7 @@ TEST_CASE("the feature schema hash is stable and names every feature", "[unit][f
   for (const char* name : feature_names())
     CHECK(std::string(name).size() > 0);
   CHECK(std::string(feature_names()[static_cast<int>(feature::geo_speed_kmh)]) == "geo_speed_kmh");
-  CHECK(std::string(feature_names().back()) == "merchant_frauds_30d");
+  CHECK(std::string(feature_names().back()) == "user_frauds_7d");
 }
 
 TEST_CASE("a merchant holds labels until their time, in order, and at most a bounded number",
