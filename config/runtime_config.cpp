@@ -60,6 +60,7 @@ void for_each_field(Config& c, F&& f) {
   f("simulator_seed", c.simulator_seed);
   f("simulator_count", c.simulator_count);
   f("simulator_users", c.simulator_users);
+  f("simulator_labels", c.simulator_labels);
   f("replay_path", c.replay_path);
   f("replay_speedup", c.replay_speedup);
 }
@@ -127,7 +128,8 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "replay_path", "replay_speedup", "body_limit_bytes",
+    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "simulator_labels",
+    "replay_path", "replay_speedup", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
     "max_event_time_skew_ms", "max_http_keys"};
   return fields;

@@ -80,6 +80,7 @@ struct runtime_config {
   std::uint64_t simulator_seed = 1;
   std::int64_t simulator_count = 0;        ///< 0 = unbounded
   std::int64_t simulator_users = 0;        ///< legitimate users; 0 = 10,000 (merchants: a tenth)
+  bool simulator_labels = true;            ///< simulated labels reach state at their label time
   // Embedded feed from a labelled file instead of the simulator.
   std::string replay_path;                 ///< "" = the simulator
   double replay_speedup = 0;               ///< event-time seconds per wall second, 0 = as fast as it goes

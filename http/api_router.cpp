@@ -259,7 +259,7 @@ http_response config_change_response(const std::vector<config::config_error>& er
 // talks to are an attacker's map, so they are shown as "(redacted)".
 json redact_locations(json view) {
   static const char* locations[] = {"registry_dir", "snapshot_path", "decisions_path", "labels_path",
-                                    "brokers", "redis", "auth_token_path"};
+                                    "replay_path", "brokers", "redis", "auth_token_path"};
   auto& config = view["config"];
   for (const char* field : locations)
     if (config.contains(field) && config[field] != "")

@@ -95,7 +95,8 @@ void vigil_node::start() {
     // the same stream (what resuming from a checkpoint relies on).
     so.expected_count = embedded_population_basis;
     if (cfg->replay_path.empty())
-      parts.source = std::make_shared<connectors::simulator_source>(so, cfg->simulator_rate, cfg->simulator_count);
+      parts.source = std::make_shared<connectors::simulator_source>(so, cfg->simulator_rate, cfg->simulator_count,
+                                                                    cfg->simulator_labels);
     else
       parts.source = std::make_shared<connectors::file_replay_source>(cfg->replay_path, cfg->replay_speedup,
                                                                       replay_max_invalid_share);

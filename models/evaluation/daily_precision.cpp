@@ -19,7 +19,9 @@ std::int64_t day_of(std::int64_t t_ms) {
 double precision_of_top(std::vector<std::pair<float, bool>> scored, std::size_t k) {
   auto top = std::min(k, scored.size());
   std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(top), scored.end(),
-                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
   std::size_t hits = 0;
   for (std::size_t i = 0; i < top; ++i)
     hits += scored[i].second ? 1 : 0;

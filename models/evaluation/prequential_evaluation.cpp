@@ -81,7 +81,8 @@ prequential_result evaluate_prequential(const pipeline::feature_table& table, co
   // windows hold whole UTC days (the per-day measures count whole days).
   constexpr std::int64_t day = 86'400'000;
   const std::int64_t first = times.front();
-  const std::int64_t end_of_data = (times.back() >= 0 ? times.back() / day : (times.back() - day + 1) / day) * day + day;
+  const std::int64_t last_day = times.back() >= 0 ? times.back() / day : (times.back() - day + 1) / day;
+  const std::int64_t end_of_data = (last_day + 1) * day;
   for (int f = 0; f < o.folds; ++f) {
     fold_result fold;
     fold.test_end_ms = end_of_data - f * o.test_ms;

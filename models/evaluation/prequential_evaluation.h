@@ -52,8 +52,8 @@ struct prequential_result {
 
 /// Evaluates on `table` (rows in event-time order, with label times and
 /// cards). The newest test window ends at the UTC midnight after the last
-/// row. Folds whose training window starts before the data are not made; a fold that cannot be trained (no fraud known in time) carries
-/// its error.
+/// row. Folds whose training window starts before the data are not made; a
+/// fold that cannot be trained (no fraud known in time) carries its error.
 prequential_result evaluate_prequential(const pipeline::feature_table& table, const prequential_options& options,
                                         const progress_callback& progress = {});
 

@@ -3,8 +3,9 @@
 namespace vigil::connectors {
 
 simulator_source::simulator_source(const pipeline::simulator_options& options, double rate,
-                                   std::int64_t count)
-  : simulator_(options), rate_(rate), count_(count), started_(std::chrono::steady_clock::now()) {}
+                                   std::int64_t count, bool with_labels)
+  : simulator_(options), rate_(rate), count_(count), with_labels_(with_labels),
+    started_(std::chrono::steady_clock::now()) {}
 
 std::size_t simulator_source::poll(work_batch& out, std::size_t max) {
   std::int64_t allowed = max;
@@ -19,7 +20,12 @@ std::size_t simulator_source::poll(work_batch& out, std::size_t max) {
   auto now = steady_now_ns();
   for (std::int64_t i = 0; i < allowed; ++i) {
     work_item item;
-    item.tx = simulator_.next().tx;
+    auto record = simulator_.next();
+    item.tx = std::move(record.tx);
+    // The simulated chargebacks: each label travels with its transaction
+    // and counts from its label time, as the bootstrap model was trained.
+    if (with_labels_ && record.label)
+      item.label = pipeline::travelling_label{record.label->label_time_ms, record.label->is_fraud};
     item.sequence = static_cast<std::uint64_t>(produced_);
     item.position = {0, produced_};
     item.ingest_ns = now;

@@ -11,8 +11,10 @@ namespace vigil::connectors {
 class simulator_source final : public record_source {
  public:
   /// `rate` transactions per second of wall time (0 = unthrottled);
-  /// `count` 0 = unbounded.
-  simulator_source(const pipeline::simulator_options& options, double rate, std::int64_t count);
+  /// `count` 0 = unbounded; `with_labels`: each record carries its simulated
+  /// label, which user and merchant state take in at its label time.
+  simulator_source(const pipeline::simulator_options& options, double rate, std::int64_t count,
+                   bool with_labels = true);
 
   std::size_t poll(work_batch& out, std::size_t max) override;
   partition_positions positions() const override;
@@ -25,6 +27,7 @@ class simulator_source final : public record_source {
   pipeline::transaction_simulator simulator_;
   double rate_;
   std::int64_t count_;
+  bool with_labels_;
   std::int64_t produced_ = 0;
   std::int64_t paced_from_ = 0;  ///< produced_ when pacing (re)started
   std::chrono::steady_clock::time_point started_;

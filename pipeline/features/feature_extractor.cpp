@@ -228,7 +228,6 @@ void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
   s.labels_30d.add(event_time_ms, 0.0, is_fraud);
 }
 
-
 namespace {
 
 template <class State>

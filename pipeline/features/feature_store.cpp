@@ -1,6 +1,5 @@
 #include "pipeline/features/feature_store.h"
 
-
 namespace vigil::pipeline {
 
 feature_vector feature_store::features(const transaction& tx, bool update) {

@@ -4,11 +4,13 @@
 #include "actors/node/vigil_node.h"
 #include "pipeline/features/feature_schema.h"
 #include "pipeline/metrics/metrics_registry.h"
+#include "pipeline/schema/transaction_json.h"
 #include "support/test_registry.h"
 
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <limits>
 #include <thread>
 
 using namespace vigil;
@@ -48,6 +50,39 @@ TEST_CASE("every simulated transaction gets exactly one decision", "[integration
   CHECK(d.contains("feature_snapshot_id"));
   CHECK(d["features"].size() == pipeline::feature_count);
   CHECK(d["model_version"].get<int>() >= 1);
+}
+
+TEST_CASE("the embedded simulator's labels reach user and merchant state at their label time",
+          "[integration][pipeline][labels]") {
+  // 45,000 records span more than a simulated day: the first labels (1 to 7
+  // days late) are known by the end, none at the start.
+  auto count_labelled = [](const fs::path& dir, bool labels) {
+    auto c = node_config(dir, 45'000);
+    c.simulator_labels = labels;
+    run_to_end(c);
+    auto decisions = testing::read_decisions(dir / "decisions.jsonl");
+    REQUIRE(decisions.size() == 45'000);
+    std::size_t merchants = 0, users = 0;
+    std::int64_t first_known = std::numeric_limits<std::int64_t>::max(), start = std::numeric_limits<std::int64_t>::max();
+    for (const auto& [id, d] : decisions) {
+      auto t = *pipeline::parse_iso8601_ms(d["event_time"].get<std::string>());
+      start = std::min(start, t);
+      if (d["features"]["merchant_labelled_30d"].get<double>() > 0) {
+        ++merchants;
+        first_known = std::min(first_known, t);
+      }
+      users += d["features"]["user_labelled_30d"].get<double>() > 0 ? 1 : 0;
+    }
+    if (merchants > 0)
+      CHECK(first_known - start >= 24 * 3'600'000LL);  // never before the shortest delay
+    return std::make_pair(merchants, users);
+  };
+  auto with = count_labelled(testing::scratch_dir("sim-labels"), true);
+  CHECK(with.first > 1'000);
+  CHECK(with.second > 0);
+  auto without = count_labelled(testing::scratch_dir("sim-no-labels"), false);
+  CHECK(without.first == 0);
+  CHECK(without.second == 0);
 }
 
 TEST_CASE("a restart from the checkpoint reproduces the uninterrupted run exactly",

@@ -37,7 +37,7 @@ class fake_node final : public node_api {
     done(json{{"accepted", l.size()}});
   }
   json config() override {
-    return {{"version", 1}, {"config", {{"snapshot_path", "/var/lib/vigil/state"}, {"redis", ""}, {"batch_size", 256}}}};
+    return {{"version", 1}, {"config", {{"snapshot_path", "/var/lib/vigil/state"}, {"replay_path", "/data/history.jsonl"}, {"redis", ""}, {"batch_size", 256}}}};
   }
   std::vector<config::config_error> update_config(const json& patch) override {
     last_patch = patch;

@@ -111,6 +111,7 @@ TEST_CASE("GET /config hides file paths and hosts unless the token is given", "[
   fake_node node;
   auto anonymous = body_of(route(req("GET", "/config"), node));
   CHECK(anonymous["config"]["snapshot_path"] == "(redacted)");
+  CHECK(anonymous["config"]["replay_path"] == "(redacted)");
   CHECK(anonymous["config"]["batch_size"] == 256);
   CHECK(anonymous["redacted"] == true);
   auto owner = body_of(route(req("GET", "/config", "", "Bearer secret-token"), node));
