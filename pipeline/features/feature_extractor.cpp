@@ -109,6 +109,7 @@ void fill_user_features(const user_state& s, const transaction& tx,
       w30d.count >= 2 ? (tx.amount - w30d.mean()) / std::max(std30, 1.0) : missing);
   set(out, feature::amount_to_mean_30d,
       w30d.count ? tx.amount / std::max(w30d.mean(), 0.01) : missing);
+  set(out, feature::amount_to_mean_7d, w7d.count ? tx.amount / std::max(w7d.mean(), 0.01) : missing);
   bool has_last = s.last_time_ms != std::numeric_limits<std::int64_t>::min() &&
                   t >= s.last_time_ms;
   double hours_since = has_last ? (t - s.last_time_ms) / 3'600'000.0 : 0.0;

@@ -20,7 +20,8 @@ const std::array<const char*, feature_count>& feature_names() {
     "amount_to_merchant_mean_7d", "merchant_burst_ratio",
     "merchant_user_diversity", "merchant_fraud_rate_30d",
     "merchant_labelled_30d", "merchant_frauds_7d", "merchant_labelled_7d", "merchant_fraud_rate_7d",
-    "merchant_frauds_30d", "user_frauds_30d", "user_labelled_30d", "user_frauds_7d"};
+    "merchant_frauds_30d", "user_frauds_30d", "user_labelled_30d", "user_frauds_7d",
+    "amount_to_mean_7d"};
   return names;
 }
 

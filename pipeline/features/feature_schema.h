@@ -55,6 +55,7 @@ enum class feature : int {
   user_frauds_30d,        ///< the user's own records of the last 30 UTC days known to be fraud
   user_labelled_30d,      ///< the user's own records of the last 30 UTC days with a label known
   user_frauds_7d,         ///< as user_frauds_30d, last 7 UTC days
+  amount_to_mean_7d,      ///< amount / the user's 7-day mean, NaN with no 7-day history
   count_                  ///< number of features; not a feature
 };
 

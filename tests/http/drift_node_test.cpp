@@ -174,7 +174,8 @@ TEST_CASE("amounts scaled by 3 show drift on amount features only, and retrain w
   CHECK(month["features"][0]["psi"].get<double>() >= psi["amount"]);  // ranked by drift
   // Ratios to the user's own (equally scaled) history and behaviour do not move.
   for (const char* unrelated : {"hour_of_day", "is_weekend", "channel_code", "category_code", "user_count_24h",
-                                "distance_from_last_km", "is_new_device", "amount_to_mean_30d"}) {
+                                "distance_from_last_km", "is_new_device", "amount_to_mean_30d",
+                                "amount_to_mean_7d"}) {
     INFO(unrelated);
     CHECK(psi[unrelated] < 0.1);
   }

@@ -79,6 +79,7 @@ TEST_CASE("user history features match a hand computation", "[unit][features]") 
   CHECK(get(v, feature::user_std_30d) == Approx(10.0));
   CHECK(get(v, feature::amount_zscore_30d) == Approx(8.0));  // (100 - 20) / 10
   CHECK(get(v, feature::amount_to_mean_30d) == Approx(5.0));
+  CHECK(get(v, feature::amount_to_mean_7d) == Approx(5.0));
   CHECK(get(v, feature::seconds_since_last) == 1800.0f);
   CHECK(get(v, feature::user_small_count_1h) == 0);
   CHECK(get(v, feature::is_new_merchant) == 1);
@@ -243,7 +244,7 @@ TEST_CASE("the feature schema hash is stable and names every feature", "[unit][f
   for (const char* name : feature_names())
     CHECK(std::string(name).size() > 0);
   CHECK(std::string(feature_names()[static_cast<int>(feature::geo_speed_kmh)]) == "geo_speed_kmh");
-  CHECK(std::string(feature_names().back()) == "user_frauds_7d");
+  CHECK(std::string(feature_names().back()) == "amount_to_mean_7d");
 }
 
 TEST_CASE("a merchant holds labels until their time, in order, and at most a bounded number",
