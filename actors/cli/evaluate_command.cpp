@@ -63,12 +63,15 @@ int evaluate_command(const arguments& args) {
   o.delay_ms = days_option(cl, "delay-days", 7);
   o.test_ms = days_option(cl, "test-days", 7);
   o.folds = static_cast<int>(cl.integer("folds", 3));
-  o.k = static_cast<std::size_t>(cl.integer("k", 100));
+  const long long k = cl.integer("k", 100);
+  if (k < 1 || k > 1'000'000)
+    throw usage_error("--k must be between 1 and 1000000");
+  o.k = static_cast<std::size_t>(k);
   o.training.trials = static_cast<int>(cl.integer("trials", 3));
   o.training.max_rounds = static_cast<int>(cl.integer("max-rounds", 200));
-  if (o.train_ms <= 0 || o.test_ms <= 0 || o.folds < 1 || o.folds > 100 || o.k < 1 || o.training.trials < 1 ||
+  if (o.train_ms <= 0 || o.test_ms <= 0 || o.folds < 1 || o.folds > 100 || o.training.trials < 1 ||
       o.training.max_rounds < 1)
-    throw usage_error("windows must be positive; folds in [1, 100]; k, trials and max-rounds at least 1");
+    throw usage_error("windows must be positive; folds in [1, 100]; trials and max-rounds at least 1");
   auto file = read_input_file(cl);
   pipeline::feature_store store;
   auto table = pipeline::replay_for_training(std::move(file.records), store);

@@ -172,6 +172,8 @@ TEST_CASE("vigil evaluate writes a prequential report with the plain baseline be
                     (dir / "none").string(),
                   dir / "err.txt") == 2);
   CHECK(text_of(dir / "err.txt").find("spans less than one training window") != std::string::npos);
+  CHECK(run_vigil("evaluate --in " + (dir / "in.jsonl").string() + " --k -5", dir / "err.txt") == 2);
+  CHECK(text_of(dir / "err.txt").find("--k must be between 1 and 1000000") != std::string::npos);
 }
 
 TEST_CASE("a CSV file of someone else's data is imported, then scored with a stated label delay",
