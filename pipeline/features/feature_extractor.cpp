@@ -224,11 +224,6 @@ bool apply_to_merchant(merchant_state& s, const transaction& tx,
   return true;
 }
 
-void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms,
-                             bool is_fraud) {
-  s.labels_30d.add(event_time_ms, 0.0, is_fraud);
-}
-
 namespace {
 
 template <class State>
@@ -311,6 +306,10 @@ void restart_merchant_state(merchant_state& s) { restart_keeping_held(s); }
 void restart_user_state(user_state& s) { restart_keeping_held(s); }
 
 void apply_label_to_user(user_state& s, std::int64_t event_time_ms, bool is_fraud) {
+  take_in_label(s, event_time_ms, is_fraud);
+}
+
+void apply_label_to_merchant(merchant_state& s, std::int64_t event_time_ms, bool is_fraud) {
   take_in_label(s, event_time_ms, is_fraud);
 }
 
