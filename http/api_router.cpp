@@ -207,6 +207,7 @@ void handle_predict(http_request r, node_api& node, responder& respond) {
   if (call.update)  // folds the transaction into shared state: a change like any other
     require_token(r, node);
   call.explain = query_flag(r, "explain");
+  call.features = query_flag(r, "features");
   auto* lane = node.lane();
   if (!lane || (!call.explain && r.body.size() <= expensive_body_bytes))
     return submit_predict(r, std::move(call), node, respond);

@@ -32,6 +32,7 @@ struct predict_call {
   std::vector<pipeline::transaction> transactions;
   bool update = false;   ///< also fold each transaction into stream state
   bool explain = false;  ///< reasons for approved decisions too (flagged ones always get them)
+  bool features = false; ///< the scored feature vector in each decision (about 1 kB more each)
   /// Finish on the expensive lane (explanations, rendering): set for
   /// requests admitted to it.
   bool expensive = false;

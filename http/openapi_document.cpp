@@ -73,7 +73,9 @@ json document() {
         {"summary", "Score one transaction or an array; ?update=true also folds it into stream state "
                     "and needs the bearer token"},
         {"parameters", {{{"name", "update"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}},
-                        {{"name", "explain"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}}},
+                        {{"name", "explain"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}},
+                        {{"name", "features"}, {"in", "query"}, {"schema", {{"type", "boolean"}}},
+                         {"description", "include the scored feature vector in each decision"}}}},
         {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", one_or_many}}}}}}},
         {"responses", responses({{"200", "decision(s)"}, {"400", "malformed"}, {"401", "update=true without token"},
                                  {"403", "bad token"}, {"413", "body too large"}, {"415", "not application/json"},

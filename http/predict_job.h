@@ -14,6 +14,7 @@ struct predict_job {
   std::vector<pipeline::transaction> transactions;
   bool update = false;     ///< fold into stream state as well
   bool explain = false;    ///< reasons for approved decisions too
+  bool features = false;   ///< the scored vector in each decision
   bool expensive = false;  ///< reasons and rendering on the expensive lane
   std::int64_t received_ns = 0;  ///< steady clock, for latency_us
   /// Called exactly once with one rendered decision per transaction.

@@ -58,6 +58,7 @@ void node_http_api::predict(http::predict_call call, http::decisions_continuatio
   job->transactions = std::move(call.transactions);
   job->update = call.update;
   job->explain = call.explain;
+  job->features = call.features;
   job->expensive = call.expensive;
   job->received_ns = steady_now_ns();
   job->done = std::move(done);

@@ -18,7 +18,7 @@ struct state_bounds;
 
 namespace vigil::actors {
 
-using merchant_map = std::unordered_map<std::string, pipeline::merchant_state>;
+using merchant_map = pipeline::merchant_map;
 
 /// A user shard (see user_shard_actor) that starts with `restored` users.
 user_shard_actor spawn_user_feature_actor(caf::actor_system& sys, int shard_index,

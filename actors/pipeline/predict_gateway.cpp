@@ -85,7 +85,7 @@ void answer_jobs(gateway_ptr self, const http::predict_pass& pass, std::size_t f
     decision_batch mine(std::make_move_iterator(begin),
                         std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(job->transactions.size())));
     auto finish = [job, model = scored.model, mine = std::move(mine)]() mutable {
-      job->done(models::finish_decisions(mine, *model, job->explain, job->received_ns));
+      job->done(models::finish_decisions(mine, *model, job->explain, job->features, job->received_ns));
     };
     if (job->expensive && self->state.wiring.lane)
       self->state.wiring.lane->post(std::move(finish));

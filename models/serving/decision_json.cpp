@@ -209,7 +209,7 @@ std::optional<decision_record> decision_from_json(const nlohmann::json& j) {
 }
 
 std::vector<std::string> finish_decisions(decision_batch& decisions, const scoring_model& model,
-                                          bool explain, std::int64_t received_ns) {
+                                          bool explain, bool with_features, std::int64_t received_ns) {
   for (auto& d : decisions)
     if (d.reasons.empty() && (explain || d.decision != decision_kind::approve))
       d.reasons = model.top_reasons(d.features);
@@ -218,7 +218,7 @@ std::vector<std::string> finish_decisions(decision_batch& decisions, const scori
   out.reserve(decisions.size());
   for (auto& d : decisions) {
     d.latency_us = latency_us;
-    out.push_back(render_decision(d, true));
+    out.push_back(render_decision(d, with_features));
   }
   return out;
 }

@@ -29,8 +29,9 @@ std::string feature_snapshot_id(const pipeline::feature_vector& features);
 
 /// Fills reasons (for flagged decisions, or all with `explain`) with the
 /// model that scored them, sets latency, and renders each decision as the
-/// JSON object /predict answers with.
+/// JSON object /predict answers with (the scored vector in it when
+/// `with_features`; its feature_snapshot_id always).
 std::vector<std::string> finish_decisions(decision_batch& decisions, const scoring_model& model,
-                                          bool explain, std::int64_t received_ns);
+                                          bool explain, bool with_features, std::int64_t received_ns);
 
 } // namespace vigil::models

@@ -8,7 +8,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace vigil::pipeline {
@@ -73,5 +77,14 @@ struct merchant_state {
 
   bool operator==(const merchant_state& o) const;
 };
+
+/// Hashes state keys. Being noexcept and not std::hash<std::string>, it
+/// makes libstdc++ keep no hash code in each node: that code would sit after
+/// the kilobytes of state, one more cache miss on every lookup.
+struct state_key_hash {
+  std::size_t operator()(const std::string& key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+using user_map = std::unordered_map<std::string, user_state, state_key_hash>;
+using merchant_map = std::unordered_map<std::string, merchant_state, state_key_hash>;
 
 } // namespace vigil::pipeline

@@ -160,13 +160,17 @@ void fill_merchant_features(const merchant_state& s, const transaction& tx,
   set(out, feature::merchant_burst_ratio,
       w24h.count ? w1h.count / (w24h.count / 24.0) : missing);
   if (s.recent_users_size > 0) {
-    std::array<std::uint64_t, 32> users{};
-    std::copy_n(s.recent_users.begin(), s.recent_users_size, users.begin());
-    std::sort(users.begin(), users.begin() + s.recent_users_size);
-    auto distinct = std::unique(users.begin(), users.begin() + s.recent_users_size) -
-                    users.begin();
-    set(out, feature::merchant_user_diversity,
-        double(distinct) / s.recent_users_size);
+    // Distinct users among at most 32: counting first occurrences is
+    // cheaper than sorting a copy (it was 1.7% of /predict's CPU).
+    const auto n = s.recent_users_size;
+    std::uint32_t distinct = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      bool seen = false;
+      for (std::uint32_t j = 0; j < i; ++j)
+        seen |= s.recent_users[j] == s.recent_users[i];
+      distinct += seen ? 0 : 1;
+    }
+    set(out, feature::merchant_user_diversity, double(distinct) / n);
   } else {
     set(out, feature::merchant_user_diversity, missing);
   }
@@ -283,9 +287,14 @@ bool features_at(State* s, const transaction& tx, bool update, feature_vector& o
   }
   if (due_in(*s, t)) {
     if (!update) {
-      State view = *s;
-      take_in_due(view, t);
-      fill(view, tx, out);
+      // A read sees the due labels without taking them in: only the label
+      // window changes, so that alone is set aside and put back (a copy of
+      // the whole state, held labels included, cost more than the read).
+      auto kept = s->labels_30d;
+      for (auto l = s->pending_labels.begin(); l != s->pending_labels.end() && l->known_at_ms <= t; ++l)
+        take_in_label(*s, l->event_time_ms, l->is_fraud);
+      fill(*s, tx, out);
+      s->labels_30d = kept;
       return true;
     }
     take_in_due(*s, t);

@@ -29,17 +29,17 @@ class feature_store {
   /// feature_extractor.h). `tx` must have been folded into state.
   void hold_label(const transaction& tx, std::int64_t known_at_ms, bool is_fraud);
 
-  const std::unordered_map<std::string, user_state>& users() const { return users_; }
-  const std::unordered_map<std::string, merchant_state>& merchants() const { return merchants_; }
-  std::unordered_map<std::string, user_state>& users() { return users_; }
-  std::unordered_map<std::string, merchant_state>& merchants() { return merchants_; }
+  const user_map& users() const { return users_; }
+  const merchant_map& merchants() const { return merchants_; }
+  user_map& users() { return users_; }
+  merchant_map& merchants() { return merchants_; }
   /// Records not applied because they were later than the allowed lateness.
   std::uint64_t late_records() const { return late_records_; }
 
  private:
   std::int64_t allowed_lateness_ms_;
-  std::unordered_map<std::string, user_state> users_;
-  std::unordered_map<std::string, merchant_state> merchants_;
+  user_map users_;
+  merchant_map merchants_;
   std::uint64_t late_records_ = 0;
 };
 

@@ -27,10 +27,10 @@ constexpr std::int32_t no_partition = -1;
 struct store_snapshot {
   /// Input partition -> next offset to read.
   std::map<std::int32_t, std::int64_t> positions;
-  std::unordered_map<std::string, user_state> users;
+  user_map users;
   /// User -> the partition that owns its state (absent = no_partition).
   std::unordered_map<std::string, std::int32_t> user_partitions;
-  std::unordered_map<std::string, merchant_state> merchants;
+  merchant_map merchants;
   /// Keys forgotten since the last checkpoint (expired, or pushed out of the
   /// bound on keys created over HTTP): a save deletes them from the store.
   /// Users with the partition that owned them. Never encoded: a saved

@@ -191,7 +191,7 @@ pipeline::store_snapshot merchant_shard::copy_state(bool all) {
   return out;
 }
 
-void merchant_shard::install(std::unordered_map<std::string, pipeline::merchant_state>&& restored) {
+void merchant_shard::install(pipeline::merchant_map&& restored) {
   for (auto& [id, state] : restored) {
     changed_.erase(id);
     removed_.erase(id);

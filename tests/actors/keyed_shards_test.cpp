@@ -91,9 +91,11 @@ TEST_CASE("merchant shards hold the labels travelling with records until their t
   CHECK(shard.merchants().at("m").pending_labels.size() == 1);
   work_batch probe{item(2)};
   probe[0].tx.event_time_ms = t0 + 3'600'000;
+  const auto before = shard.merchants().at("m");
   shard.process(probe, false);  // a read sees it, and changes nothing
   CHECK(probe[0].features[labelled] == 1);
   CHECK(shard.merchants().at("m").pending_labels.size() == 1);
+  CHECK(shard.merchants().at("m") == before);
   work_batch second{item(3)};
   second[0].tx.event_time_ms = t0 + 3'600'000;
   second[0].position = {0, 2};

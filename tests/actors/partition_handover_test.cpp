@@ -178,7 +178,7 @@ bool wait_until(Predicate done, std::chrono::seconds timeout) {
 }
 
 // Users of partition `p` after a replay of its first `offset` records.
-std::unordered_map<std::string, pipeline::user_state>
+pipeline::user_map
 replayed_users(const std::vector<pipeline::transaction>& txs, std::int32_t p, std::int64_t offset) {
   pipeline::feature_store replay;
   std::int64_t seen = 0;

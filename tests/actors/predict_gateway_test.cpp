@@ -43,6 +43,7 @@ predict_job_ptr make_job(std::vector<pipeline::transaction> txs, bool update) {
   auto job = std::make_shared<predict_job>();
   job->transactions = std::move(txs);
   job->update = update;
+  job->features = true;  // the tests compare the scored vectors
   return job;
 }
 

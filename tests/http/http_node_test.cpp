@@ -39,9 +39,15 @@ json tx(const std::string& id, const std::string& user, double amount) {
 
 TEST_CASE("POST /predict over HTTP returns a full decision", "[integration][http]") {
   node_fixture f;
-  auto r = testing::http_call(f.port, "POST", "/predict", tx("h-1", "u-http", 120).dump());
+  // The scored vector only when asked for; its id always.
+  auto lean = testing::http_call(f.port, "POST", "/predict", tx("h-1", "u-http", 120).dump());
+  REQUIRE(lean.status == 200);
+  CHECK_FALSE(json::parse(lean.body).contains("features"));
+  CHECK(testing::http_call(f.port, "POST", "/predict?features=yes", tx("h-1", "u-http", 120).dump()).status == 400);
+  auto r = testing::http_call(f.port, "POST", "/predict?features=true", tx("h-1", "u-http", 120).dump());
   REQUIRE(r.status == 200);
   auto d = json::parse(r.body);
+  CHECK(d["feature_snapshot_id"] == json::parse(lean.body)["feature_snapshot_id"]);
   CHECK(d["transaction_id"] == "h-1");
   CHECK(d["probability"].get<double>() >= 0);
   CHECK(d["probability"].get<double>() <= 1);
@@ -60,15 +66,15 @@ TEST_CASE("/predict reads stream state and updates it only when asked", "[integr
     REQUIRE(r.status == 200);
     return json::parse(r.body)["features"]["user_count_24h"].get<double>();
   };
-  CHECK(count_of("") == 0);
-  CHECK(count_of("") == 0);            // a pure read changes nothing
+  CHECK(count_of("?features=true") == 0);
+  CHECK(count_of("?features=true") == 0);  // a pure read changes nothing
   // Folding into state changes it: without the token, refused, and nothing changes.
   CHECK(testing::http_call(f.port, "POST", "/predict?update=true", tx("h-2", "u-state", 50).dump()).status == 401);
   CHECK(testing::http_call(f.port, "POST", "/predict?update=true", tx("h-2", "u-state", 50).dump(), "wrong-token")
           .status == 403);
-  CHECK(count_of("") == 0);
-  CHECK(count_of("?update=true") == 0);
-  CHECK(count_of("") == 1);            // the update is visible to the next call
+  CHECK(count_of("?features=true") == 0);
+  CHECK(count_of("?update=true&features=true") == 0);
+  CHECK(count_of("?features=true") == 1);  // the update is visible to the next call
 }
 
 TEST_CASE("feedback is stored durably and unknown ids are reported", "[integration][http]") {
@@ -92,7 +98,7 @@ TEST_CASE("feedback is stored durably and unknown ids are reported", "[integrati
 TEST_CASE("a retried /feedback is kept once: merchant state counts the label once", "[integration][http]") {
   node_fixture f;
   auto merchant_labelled = [&](const std::string& id) {
-    auto r = testing::http_call(f.port, "POST", "/predict", tx(id, "u-retry-2", 30).dump());
+    auto r = testing::http_call(f.port, "POST", "/predict?features=true", tx(id, "u-retry-2", 30).dump());
     REQUIRE(r.status == 200);
     return json::parse(r.body)["features"]["merchant_labelled_30d"].get<double>();
   };
@@ -115,7 +121,7 @@ TEST_CASE("a retried /feedback is kept once: merchant state counts the label onc
   CHECK(merchant_labelled("h-r3") == before + 1);  // and no more
   // The user's own risk counts it once too.
   auto user_frauds = [&] {
-    auto r = testing::http_call(f.port, "POST", "/predict", tx("h-r4", "u-retry", 30).dump());
+    auto r = testing::http_call(f.port, "POST", "/predict?features=true", tx("h-r4", "u-retry", 30).dump());
     return json::parse(r.body)["features"]["user_frauds_30d"].get<double>();
   };
   CHECK(user_frauds() == 1);
@@ -151,7 +157,8 @@ TEST_CASE("config over HTTP: validated, versioned, rolled back, applied live", "
   CHECK(after["decision"] == under_v1["decision"]);        // decided by version 1's thresholds again
   // A feature toggle applies live: the feature is scored as missing.
   REQUIRE(testing::http_call(f.port, "PATCH", "/config", R"({"disabled_features": ["amount"]})", token).status == 200);
-  auto masked = json::parse(testing::http_call(f.port, "POST", "/predict", tx("h-6", "u-cfg3", 10).dump()).body);
+  auto masked =
+    json::parse(testing::http_call(f.port, "POST", "/predict?features=true", tx("h-6", "u-cfg3", 10).dump()).body);
   CHECK(masked["features"]["amount"].is_null());
 }
 
