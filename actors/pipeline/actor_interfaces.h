@@ -78,8 +78,9 @@ using sink_actor = caf::typed_actor<
 
 /// Takes /predict jobs, coalesces them into passes through the user shards,
 /// merchant shards and scorers (the stream's code path), and answers each
-/// through its job's continuation.
-using predict_gateway_actor = caf::typed_actor<caf::reacts_to<predict_atom, http::predict_job_ptr>>;
+/// through its job's continuation; (tick) drives its watchdog.
+using predict_gateway_actor =
+  caf::typed_actor<caf::reacts_to<predict_atom, http::predict_job_ptr>, caf::reacts_to<tick_atom>>;
 
 /// Owns the model being served, the one place that swaps it: (get) -> the
 /// model now served; (model, next) -> swaps it into every scorer (taking

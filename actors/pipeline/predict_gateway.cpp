@@ -10,21 +10,42 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+
 namespace vigil::actors {
 namespace {
 
-constexpr auto hop_timeout = std::chrono::seconds(5);
+/// Hops wait without a CAF timeout: a finite one costs the clock thread two
+/// wake-ups per hop (set, then cancel), and took 12% of the node's CPU per
+/// single /predict. A pass still cannot hang: the watchdog tick fails what
+/// outlives its deadline (predict_gateway_wiring::pass_deadline), and any
+/// answer arriving after that is dropped. A shard or scorer that exits
+/// fails its hop at once (CAF answers pending requests to a dead actor).
+const caf::duration no_hop_timeout{caf::infinite};
 /// Below this many items per scorer a pass is not split across scorers.
 constexpr std::size_t min_items_per_scorer = 64;
+
+/// A pass on its way. Its jobs are answered, and its slot released, only
+/// through here, so each happens once whoever comes first: the pass's own
+/// answers, a failed hop, or the watchdog.
+struct pass_run {
+  std::shared_ptr<const http::predict_pass> pass;
+  std::vector<bool> answered;  ///< per job
+  std::int64_t deadline_ns = 0;
+  bool over = false;  ///< the slot is released; late answers are dropped
+};
+using run_ptr = std::shared_ptr<pass_run>;
 
 struct gateway_state {
   predict_gateway_wiring wiring;
   std::unique_ptr<http::predict_coalescer> coalescer;
+  std::vector<run_ptr> running;  ///< at most max_in_flight
   std::size_t next_scorer = 0;
   pipeline::counter* passes = nullptr;
   pipeline::counter* requests = nullptr;
   pipeline::counter* refused = nullptr;
   pipeline::gauge* queued = nullptr;
+  pipeline::counter* expired = nullptr;
 };
 
 using gateway_ptr = predict_gateway_actor::stateful_pointer<gateway_state>;
@@ -56,7 +77,7 @@ void through_shards(gateway_ptr self, const std::vector<Shard>& shards, batch_pt
     if (!parts[s])
       continue;
     auto positions = where[s];
-    self->request(shards[s], hop_timeout, predict_atom::value, parts[s], update)
+    self->request(shards[s], no_hop_timeout, predict_atom::value, parts[s], update)
       .then(
         [=](batch_ptr answered) {
           if (*failed)
@@ -77,9 +98,13 @@ void through_shards(gateway_ptr self, const std::vector<Shard>& shards, batch_pt
 
 // Answers the jobs of a pass: reasons and rendering inline for cheap jobs,
 // on the expensive lane for the others.
-void answer_jobs(gateway_ptr self, const http::predict_pass& pass, std::size_t first_job, std::size_t end_job,
+void answer_jobs(gateway_ptr self, pass_run& run, std::size_t first_job, std::size_t end_job,
                  scored_batch& scored, std::size_t first_item) {
+  const auto& pass = *run.pass;
   for (std::size_t j = first_job; j < end_job; ++j) {
+    if (run.answered[j])
+      continue;
+    run.answered[j] = true;
     auto job = pass.jobs[j];
     auto begin = scored.decisions.begin() + static_cast<std::ptrdiff_t>(pass.offsets[j] - first_item);
     decision_batch mine(std::make_move_iterator(begin),
@@ -96,25 +121,49 @@ void answer_jobs(gateway_ptr self, const http::predict_pass& pass, std::size_t f
 
 void pump(gateway_ptr self);
 
-void end_pass(gateway_ptr self) {
+void end_pass(gateway_ptr self, pass_run& run) {
+  if (run.over)
+    return;
+  run.over = true;
+  auto& running = self->state.running;
+  running.erase(std::remove_if(running.begin(), running.end(), [&](const run_ptr& r) { return r.get() == &run; }),
+                running.end());
   self->state.coalescer->finished();
   pump(self);
 }
 
-void fail_jobs(const http::predict_pass& pass, std::size_t first_job, std::size_t end_job, const caf::error& e) {
+void fail_jobs(pass_run& run, std::size_t first_job, std::size_t end_job, const caf::error& e) {
   for (std::size_t j = first_job; j < end_job; ++j)
-    pass.jobs[j]->done(to_vigil_error(e));
+    if (!run.answered[j]) {
+      run.answered[j] = true;
+      run.pass->jobs[j]->done(to_vigil_error(e));
+    }
 }
 
-void fail_pass(gateway_ptr self, const http::predict_pass& pass, const caf::error& e) {
-  fail_jobs(pass, 0, pass.jobs.size(), e);
-  end_pass(self);
+void fail_pass(gateway_ptr self, pass_run& run, const caf::error& e) {
+  fail_jobs(run, 0, run.pass->jobs.size(), e);
+  end_pass(self, run);
+}
+
+// Fails the passes past their deadline, then looks again a while later.
+void watch(gateway_ptr self) {
+  auto now = pipeline::steady_now_ns();
+  auto late = self->state.running;  // failing one changes the list
+  for (const auto& run : late)
+    if (!run->over && run->deadline_ns <= now) {
+      self->state.expired->add();
+      fail_pass(self, *run, caf::make_error(caf::sec::request_timeout));
+    }
+  auto every = std::clamp<std::chrono::milliseconds>(self->state.wiring.pass_deadline / 4, std::chrono::milliseconds(10),
+                                                     std::chrono::milliseconds(1000));
+  self->delayed_send(self, every, tick_atom::value);
 }
 
 // Splits the pass at job boundaries over the scorers (each job is scored by
 // one scorer, so by one model), then answers every job.
-void through_scorers(gateway_ptr self, std::shared_ptr<const http::predict_pass> pass, batch_ptr items) {
+void through_scorers(gateway_ptr self, run_ptr run, batch_ptr items) {
   auto& s = self->state;
+  const auto& pass = run->pass;
   const auto& scorers = s.wiring.scorers;
   auto chunks = std::max<std::size_t>(1, std::min(scorers.size(), items->size() / min_items_per_scorer));
   auto target = (items->size() + chunks - 1) / chunks;
@@ -139,22 +188,24 @@ void through_scorers(gateway_ptr self, std::shared_ptr<const http::predict_pass>
     // stream does; expensive ones get every reason on the lane.
     bool flagged_reasons = !(pass->expensive && s.wiring.lane);
     // Each chunk answers (or fails) its own jobs; the pass ends with the last.
-    self->request(scorer, hop_timeout, predict_atom::value, chunk, flagged_reasons)
+    self->request(scorer, no_hop_timeout, predict_atom::value, chunk, flagged_reasons)
       .then(
         [=, first = first, end = end](scored_batch_ptr scored) {
-          if (pass->update && self->state.wiring.coordinator)  // labels join what was scored
+          // State took these in even when the watchdog already failed the
+          // pass, so labels can still join what was scored.
+          if (pass->update && self->state.wiring.coordinator)
             self->send(self->state.wiring.coordinator, decisions_atom::value, std::uint64_t{0},
                        decision_batch_ptr{std::make_shared<decision_batch>(scored->decisions)});
           if (pass->update && self->state.wiring.drift)  // live traffic, as the stream's
             self->state.wiring.drift->add(scored->decisions, *scored->model);
-          answer_jobs(self, *pass, first, end, *scored, begin_item);
+          answer_jobs(self, *run, first, end, *scored, begin_item);
           if (--*remaining == 0)
-            end_pass(self);
+            end_pass(self, *run);
         },
         [=, first = first, end = end](caf::error& e) {
-          fail_jobs(*pass, first, end, e);
+          fail_jobs(*run, first, end, e);
           if (--*remaining == 0)
-            end_pass(self);
+            end_pass(self, *run);
         });
   }
 }
@@ -173,16 +224,26 @@ void run_pass(gateway_ptr self, http::predict_pass pass) {
       w.ingest_ns = job->received_ns;
       items->push_back(std::move(w));
     }
-  auto shared_pass = std::make_shared<const http::predict_pass>(std::move(pass));
-  failure fail = [self, shared_pass](const caf::error& e) { fail_pass(self, *shared_pass, e); };
-  bool update = shared_pass->update;
+  auto run = std::make_shared<pass_run>();
+  run->answered.assign(pass.jobs.size(), false);
+  run->pass = std::make_shared<const http::predict_pass>(std::move(pass));
+  run->deadline_ns = pipeline::steady_now_ns() +
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(s.wiring.pass_deadline).count();
+  s.running.push_back(run);
+  failure fail = [self, run](const caf::error& e) { fail_pass(self, *run, e); };
+  bool update = run->pass->update;
   through_shards(
     self, s.wiring.user_shards, items, update, [](const work_item& w) -> const std::string& { return w.tx.user_id; },
     [=](batch_ptr with_users) {
+      if (run->over)  // failed meanwhile: no further hop
+        return;
       through_shards(
         self, self->state.wiring.merchant_shards, with_users, update,
         [](const work_item& w) -> const std::string& { return w.tx.merchant_id; },
-        [=](batch_ptr with_merchants) { through_scorers(self, shared_pass, with_merchants); },
+        [=](batch_ptr with_merchants) {
+          if (!run->over)
+            through_scorers(self, run, with_merchants);
+        },
         fail);
     },
     fail);
@@ -205,6 +266,9 @@ predict_gateway_actor::behavior_type predict_gateway(gateway_ptr self, predict_g
   s.requests = &m.get_counter("vigil_predict_requests_total", "/predict requests answered through the gateway");
   s.refused = &m.get_counter("vigil_predict_refused_total", "/predict requests refused because the gateway queue was full");
   s.queued = &m.get_gauge("vigil_predict_queued_items", "/predict transactions waiting for a pass");
+  s.expired = &m.get_counter("vigil_predict_passes_expired_total",
+                             "/predict passes failed by the gateway's watchdog for outliving their deadline");
+  watch(self);
   return {
     [=](predict_atom, http::predict_job_ptr job) {
       auto& st = self->state;
@@ -215,6 +279,7 @@ predict_gateway_actor::behavior_type predict_gateway(gateway_ptr self, predict_g
       }
       pump(self);
     },
+    [=](tick_atom) { watch(self); },
   };
 }
 

@@ -10,6 +10,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct predict_gateway_wiring {
   std::size_t max_in_flight = 2;           ///< passes at once (measured: 2 beat 1 and 4)
   std::size_t max_pass_items = 1024;       ///< per pass (a larger job goes whole)
   std::size_t max_queued_items = 100'000;  ///< beyond: refused, overloaded
+  /// A pass not answered by then fails its jobs (pipeline_unavailable) and
+  /// frees its slot; checked a few times per deadline.
+  std::chrono::milliseconds pass_deadline{5000};
 };
 
 predict_gateway_actor spawn_predict_gateway(caf::actor_system& sys, predict_gateway_wiring wiring);

@@ -183,3 +183,62 @@ TEST_CASE("expensive jobs get every reason, finished on the lane", "[integration
   CHECK(d["transaction_id"] == "x-1");
   CHECK_FALSE(d["reasons"].empty());  // approved or not: explained
 }
+
+namespace {
+
+// A user shard that hangs on its first /predict hop (never answers it) and
+// passes later batches through untouched.
+user_shard_actor::behavior_type hangs_once(user_shard_actor::pointer self) {
+  auto held = std::make_shared<std::vector<caf::typed_response_promise<batch_ptr>>>();
+  return {
+    [](user_batch_atom, std::uint64_t, batch_ptr) {},
+    [](user_label_atom, const std::string&, std::int64_t, bool) {},
+    [=](predict_atom, batch_ptr batch, bool) {
+      auto promise = self->make_response_promise<batch_ptr>();
+      if (held->empty())
+        held->push_back(promise);
+      else
+        promise.deliver(std::move(batch));
+      return promise;
+    },
+    [](snapshot_atom, bool) { return snapshot_ptr{}; },
+    [](install_atom, snapshot_ptr) {},
+    [](revoke_atom, partition_list_ptr) {},
+    [](config_atom, config_ptr) {},
+  };
+}
+
+} // namespace
+
+TEST_CASE("a pass that outlives its deadline fails its jobs and frees its slot", "[integration][actors]") {
+  gateway_fixture f(1);
+  auto hung = f.sys->spawn(hangs_once);
+  predict_gateway_wiring wiring{{hung}, f.merchants, f.scorers, decision_listener_actor{}, nullptr, nullptr};
+  wiring.max_in_flight = 1;  // a pass that kept its slot would stall every later job
+  wiring.pass_deadline = std::chrono::milliseconds(200);
+  auto gateway = spawn_predict_gateway(*f.sys, wiring);
+  struct stop_at_end {  // even when a check fails, or the system waits forever
+    caf::actor a, b;
+    ~stop_at_end() {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+    }
+  } stop{caf::actor_cast<caf::actor>(gateway), caf::actor_cast<caf::actor>(hung)};
+  auto& expired = pipeline::metrics().get_counter("vigil_predict_passes_expired_total", "");
+  const auto expired_before = expired.value();
+  answers got;
+  for (int i = 0; i < 2; ++i) {
+    auto job = make_job({make_tx("d-" + std::to_string(i), "u-1", "m-1", 1'700'000'000'000)}, false);
+    job->done = got.for_job(i);
+    caf::anon_send(gateway, predict_atom::value, job);
+  }
+  REQUIRE(got.wait_for(2));
+  {
+    std::lock_guard<std::mutex> lock(got.mutex);
+    auto* failed = std::get_if<vigil_error>(&got.by_job.at(0));
+    REQUIRE(failed);
+    CHECK(failed->code == vigil_errc::pipeline_unavailable);
+  }
+  CHECK(got.decision(1)["transaction_id"] == "d-1");  // the next pass ran
+  CHECK(expired.value() == expired_before + 1);
+}
