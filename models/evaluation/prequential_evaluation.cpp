@@ -15,16 +15,8 @@ namespace {
 /// The rows of `table` listed, as a table of their own. Without label
 /// times: every label in it counts as known (they were chosen so).
 pipeline::feature_table rows_of(const pipeline::feature_table& t, const std::vector<std::size_t>& rows) {
-  pipeline::feature_table out;
-  out.values.reserve(rows.size() * pipeline::feature_count);
-  for (auto i : rows) {
-    out.values.insert(out.values.end(), t.row(i), t.row(i) + pipeline::feature_count);
-    out.labels.push_back(t.labels[i]);
-    out.patterns.push_back(t.patterns[i]);
-    out.event_times_ms.push_back(t.event_times_ms[i]);
-    out.transaction_ids.push_back(t.transaction_ids[i]);
-    out.user_ids.push_back(t.user_ids[i]);
-  }
+  auto out = t.select(rows);
+  out.label_times_ms.clear();
   return out;
 }
 

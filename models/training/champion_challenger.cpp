@@ -6,20 +6,6 @@
 namespace vigil::models {
 namespace {
 
-pipeline::feature_table head(const pipeline::feature_table& t, std::size_t n) {
-  pipeline::feature_table out;
-  out.values.assign(t.values.begin(), t.values.begin() + static_cast<std::ptrdiff_t>(n * pipeline::feature_count));
-  out.labels.assign(t.labels.begin(), t.labels.begin() + static_cast<std::ptrdiff_t>(n));
-  out.patterns.assign(t.patterns.begin(), t.patterns.begin() + static_cast<std::ptrdiff_t>(n));
-  out.event_times_ms.assign(t.event_times_ms.begin(), t.event_times_ms.begin() + static_cast<std::ptrdiff_t>(n));
-  if (!t.user_ids.empty())
-    out.user_ids.assign(t.user_ids.begin(), t.user_ids.begin() + static_cast<std::ptrdiff_t>(n));
-  if (!t.label_times_ms.empty())
-    out.label_times_ms.assign(t.label_times_ms.begin(), t.label_times_ms.begin() + static_cast<std::ptrdiff_t>(n));
-  out.transaction_ids.assign(t.transaction_ids.begin(), t.transaction_ids.begin() + static_cast<std::ptrdiff_t>(n));
-  return out;
-}
-
 std::vector<float> score_rows(const forest_evaluator& f, const pipeline::feature_table& t,
                               std::size_t begin) {
   std::vector<double> p(t.rows() - begin);
@@ -42,7 +28,7 @@ challenge_result challenge(const pipeline::feature_table& rows, const forest_eva
     r.recent_positives += l > 0.5f ? 1 : 0;
   if (r.recent_positives == 0)
     throw std::invalid_argument("the recent labelled slice has no fraud label to evaluate on");
-  r.training_rows = head(rows, cut);
+  r.training_rows = rows.first(cut);
   r.challenger = train_model(r.training_rows, options);
   std::string error;
   auto challenger = forest_evaluator::from_xgboost_json(r.challenger.model_json, &error);

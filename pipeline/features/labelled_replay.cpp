@@ -20,6 +20,35 @@ void sort_by_event_time(std::vector<labelled_transaction>& stream) {
   });
 }
 
+feature_table feature_table::select(const std::vector<std::size_t>& chosen) const {
+  feature_table out;
+  out.values.reserve(chosen.size() * feature_count);
+  // Optional columns (label times, user ids) are copied when this table has them.
+  auto copy = [&](const auto& from, auto& to) {
+    if (from.empty())
+      return;
+    to.reserve(chosen.size());
+    for (auto i : chosen)
+      to.push_back(from[i]);
+  };
+  for (auto i : chosen)
+    out.values.insert(out.values.end(), row(i), row(i) + feature_count);
+  copy(labels, out.labels);
+  copy(patterns, out.patterns);
+  copy(event_times_ms, out.event_times_ms);
+  copy(label_times_ms, out.label_times_ms);
+  copy(transaction_ids, out.transaction_ids);
+  copy(user_ids, out.user_ids);
+  return out;
+}
+
+feature_table feature_table::first(std::size_t n) const {
+  std::vector<std::size_t> chosen(std::min(n, rows()));
+  for (std::size_t i = 0; i < chosen.size(); ++i)
+    chosen[i] = i;
+  return select(chosen);
+}
+
 feature_table replay_for_training(std::vector<labelled_transaction> stream,
                                   feature_store& store) {
   sort_by_event_time(stream);

@@ -44,6 +44,10 @@ struct feature_table {
   std::vector<std::string> user_ids;  ///< the card of each row (empty when not kept)
   std::size_t rows() const { return labels.size(); }
   const float* row(std::size_t i) const { return values.data() + i * feature_count; }
+  /// The listed rows, in the order listed, with every column this table has.
+  feature_table select(const std::vector<std::size_t>& rows) const;
+  /// Its first `n` rows.
+  feature_table first(std::size_t n) const;
 };
 
 /// Replays `stream` (sorted by event time here; ties keep input order).

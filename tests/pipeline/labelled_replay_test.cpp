@@ -112,3 +112,33 @@ TEST_CASE("a labelled file needs each label's time, or a stated delay", "[unit][
   // A label written back without a time stays without one.
   CHECK_FALSE(to_json(make_record("a", "m-1", "2024-03-01T10:00:00Z", true))["label"].contains("label_time"));
 }
+
+TEST_CASE("a feature table's selected rows keep every column, in the order listed", "[unit][features]") {
+  feature_table t;
+  for (int i = 0; i < 4; ++i) {
+    t.values.insert(t.values.end(), feature_count, float(i));
+    t.labels.push_back(i % 2 ? 1.0f : 0.0f);
+    t.patterns.push_back(i % 2 ? "card_testing" : "");
+    t.event_times_ms.push_back(1000 + i);
+    t.label_times_ms.push_back(2000 + i);
+    t.transaction_ids.push_back("tx-" + std::to_string(i));
+    t.user_ids.push_back("u-" + std::to_string(i));
+  }
+  auto s = t.select({3, 1});
+  REQUIRE(s.rows() == 2);
+  CHECK(s.row(0)[0] == 3.0f);
+  CHECK(s.row(1)[feature_count - 1] == 1.0f);
+  CHECK(s.values.size() == 2 * feature_count);
+  CHECK(s.patterns == std::vector<std::string>{"card_testing", "card_testing"});
+  CHECK(s.event_times_ms == std::vector<std::int64_t>{1003, 1001});
+  CHECK(s.label_times_ms == std::vector<std::int64_t>{2003, 2001});
+  CHECK(s.transaction_ids == std::vector<std::string>{"tx-3", "tx-1"});
+  CHECK(s.user_ids == std::vector<std::string>{"u-3", "u-1"});
+  // A column the table does not have stays absent; first(n) stops at the end.
+  t.user_ids.clear();
+  auto head = t.first(10);
+  CHECK(head.rows() == 4);
+  CHECK(head.user_ids.empty());
+  CHECK(head.transaction_ids.back() == "tx-3");
+  CHECK(t.first(1).labels == std::vector<float>{0.0f});
+}
