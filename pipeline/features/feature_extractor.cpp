@@ -253,13 +253,19 @@ bool due_in(const State& s, std::int64_t now_ms) {
   return !s.pending_labels.empty() && s.pending_labels.front().known_at_ms <= now_ms;
 }
 
+/// Takes the held labels known by `now_ms` into the label window, leaving
+/// them held; returns the end of those labels.
+template <class State>
+std::vector<pending_label>::const_iterator add_due_to_window(State& s, std::int64_t now_ms) {
+  auto end = s.pending_labels.cbegin();
+  for (; end != s.pending_labels.cend() && end->known_at_ms <= now_ms; ++end)
+    take_in_label(s, end->event_time_ms, end->is_fraud);
+  return end;
+}
+
 template <class State>
 void take_in_due(State& s, std::int64_t now_ms) {
-  auto& held = s.pending_labels;
-  auto end = held.begin();
-  for (; end != held.end() && end->known_at_ms <= now_ms; ++end)
-    take_in_label(s, end->event_time_ms, end->is_fraud);
-  held.erase(held.begin(), end);
+  s.pending_labels.erase(s.pending_labels.cbegin(), add_due_to_window(s, now_ms));
 }
 
 template <class State>
@@ -291,8 +297,7 @@ bool features_at(State* s, const transaction& tx, bool update, feature_vector& o
       // window changes, so that alone is set aside and put back (a copy of
       // the whole state, held labels included, cost more than the read).
       auto kept = s->labels_30d;
-      for (auto l = s->pending_labels.begin(); l != s->pending_labels.end() && l->known_at_ms <= t; ++l)
-        take_in_label(*s, l->event_time_ms, l->is_fraud);
+      add_due_to_window(*s, t);
       fill(*s, tx, out);
       s->labels_30d = kept;
       return true;
