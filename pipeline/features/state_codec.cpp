@@ -138,58 +138,40 @@ std::optional<State> decode_with(std::string_view bytes, Visit visit, std::uint8
   return s;
 }
 
+// The fields of each codec version, written and read by the same rule: from
+// version 2 on, a user adds its labelled-records window and held labels, a
+// merchant its held labels.
+const auto user_fields = [](auto& st, auto& io, std::uint8_t version) {
+  visit_user(st, io);
+  if (version == state_codec_version_pending_labels) {
+    io(st.labels_30d);
+    visit_pending_labels(st, io);
+  }
+};
+const auto merchant_fields = [](auto& st, auto& io, std::uint8_t version) {
+  visit_merchant(st, io);
+  if (version == state_codec_version_pending_labels)
+    visit_pending_labels(st, io);
+};
+
 } // namespace
 
-/// A user's version 2 fields: its labelled-records window and held labels.
-template <class State, class Io>
-void visit_user_labels(State& s, Io& io) {
-  io(s.labels_30d);
-  visit_pending_labels(s, io);
-}
-
 std::string encode(const user_state& s) {
-  return encode_with(
-    s,
-    [](const user_state& st, auto& io, std::uint8_t) {
-      visit_user(st, io);
-      visit_user_labels(st, io);
-    },
-    state_codec_version_pending_labels);
+  return encode_with(s, user_fields, state_codec_version_pending_labels);
 }
 
 std::string encode(const merchant_state& s) {
   auto version = s.pending_labels.empty() && s.labels_taken_early == 0 ? state_codec_version
                                                                          : state_codec_version_pending_labels;
-  return encode_with(
-    s,
-    [](const merchant_state& st, auto& io, std::uint8_t v) {
-      visit_merchant(st, io);
-      if (v == state_codec_version_pending_labels)
-        visit_pending_labels(st, io);
-    },
-    version);
+  return encode_with(s, merchant_fields, version);
 }
 
 std::optional<user_state> decode_user_state(std::string_view bytes) {
-  return decode_with<user_state>(
-    bytes,
-    [](user_state& st, auto& io, std::uint8_t v) {
-      visit_user(st, io);
-      if (v == state_codec_version_pending_labels)
-        visit_user_labels(st, io);
-    },
-    state_codec_version_pending_labels);
+  return decode_with<user_state>(bytes, user_fields, state_codec_version_pending_labels);
 }
 
 std::optional<merchant_state> decode_merchant_state(std::string_view bytes) {
-  return decode_with<merchant_state>(
-    bytes,
-    [](merchant_state& st, auto& io, std::uint8_t v) {
-      visit_merchant(st, io);
-      if (v == state_codec_version_pending_labels)
-        visit_pending_labels(st, io);
-    },
-    state_codec_version_pending_labels);
+  return decode_with<merchant_state>(bytes, merchant_fields, state_codec_version_pending_labels);
 }
 
 // Equality is field-wise through the same visitor, so a new field cannot be
