@@ -50,6 +50,9 @@ void for_each_field(Config& c, F&& f) {
   f("labels_path", c.labels_path);
   f("http_address", c.http_address);
   f("http_port", c.http_port);
+  f("cluster_port", c.cluster_port);
+  f("cluster_address", c.cluster_address);
+  f("cluster_advertise", c.cluster_advertise);
   f("auth_token", c.auth_token);
   f("auth_token_path", c.auth_token_path);
   f("max_connections_per_client", c.max_connections_per_client);
@@ -124,11 +127,16 @@ bool is_loopback_address(const std::string& address) {
   return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
+bool clustered(const runtime_config& c) {
+  return !c.brokers.empty() && !c.redis.empty() && c.cluster_port >= 0;
+}
+
 const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "registry_dir", "simulator_seed", "simulator_rate", "simulator_count", "simulator_users", "simulator_labels",
+    "cluster_port", "cluster_address", "cluster_advertise", "registry_dir", "simulator_seed", "simulator_rate",
+    "simulator_count", "simulator_users", "simulator_labels",
     "replay_path", "replay_speedup", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
     "max_event_time_skew_ms", "max_http_keys"};
@@ -174,6 +182,11 @@ std::vector<config_error> validate(const runtime_config& c) {
        "auth_token", "must be 8 to 256 visible ASCII characters (no spaces)");
   need(c.auth_token != default_auth_token || is_loopback_address(c.http_address), "auth_token",
        "the default token is refused when http_address is not loopback: set a secret of your own");
+  need(c.cluster_port >= -1 && c.cluster_port <= 65'535, "cluster_port",
+       "must be in [0, 65535], or -1 for a node outside any cluster");
+  need(!c.cluster_address.empty(), "cluster_address", "must name an interface (0.0.0.0 for all)");
+  need(!clustered(c) || c.auth_token != default_auth_token || is_loopback_address(c.cluster_address),
+       "auth_token", "the default token is refused when cluster_address is not loopback: set a secret of your own");
   need(c.max_connections_per_client >= 1 && c.max_connections_per_client <= c.max_connections,
        "max_connections_per_client", "must be in [1, max_connections]");
   need(c.body_limit_bytes >= 1024, "body_limit_bytes", "must be at least 1024");

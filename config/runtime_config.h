@@ -67,6 +67,14 @@ struct runtime_config {
   std::string labels_path = "labels.jsonl";
   std::string http_address = "127.0.0.1";
   int http_port = 8080;
+  // Cluster (restart only): nodes with brokers and redis that share the
+  // consumer group and input topic register in Redis and link through
+  // CAF's middleman; a node joins only with the cluster's auth_token.
+  int cluster_port = 0;                        ///< 0 = any free port, -1 = not clustered
+  std::string cluster_address = "127.0.0.1";   ///< interface the cluster port listens on
+  /// Host peers dial; "" = cluster_address, or the host name when that
+  /// listens on every interface (0.0.0.0, ::).
+  std::string cluster_advertise;
   std::string auth_token = default_auth_token;  ///< the initial token; see auth_token_path
   /// Where a token rotated with PATCH /config is kept (mode 0600), so it
   /// survives restarts; when the file exists it wins over auth_token.
@@ -85,6 +93,10 @@ struct runtime_config {
   std::string replay_path;                 ///< "" = the simulator
   double replay_speedup = 0;               ///< event-time seconds per wall second, 0 = as fast as it goes
 };
+
+/// True when this config makes the node a cluster member: brokers and
+/// redis set, cluster_port not -1.
+bool clustered(const runtime_config& c);
 
 /// One refusal reason: the field and what is wrong.
 struct config_error {

@@ -53,4 +53,13 @@ runtime_config with_persisted_token(runtime_config c) {
   return c;
 }
 
+bool same_secret(const std::string& given, const std::string& expected) {
+  if (given.size() != expected.size())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  return diff == 0;
+}
+
 } // namespace vigil::config

@@ -19,6 +19,11 @@ std::optional<std::string> read_token_file(const std::string& path);
 /// 0600. Throws std::runtime_error naming the path on failure.
 void write_token_file(const std::string& path, const std::string& token);
 
+/// Compares every byte whatever the first difference, so the answer time
+/// does not tell an attacker how much of a guess was right. (The length is
+/// not secret: it is checked first.)
+bool same_secret(const std::string& given, const std::string& expected);
+
 /// `c` with the persisted token, when there is one.
 runtime_config with_persisted_token(runtime_config c);
 

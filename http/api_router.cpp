@@ -1,5 +1,6 @@
 #include "http/api_router.h"
 
+#include "config/token_file.h"
 #include "http/expensive_lane.h"
 #include "http/http_errors.h"
 #include "pipeline/schema/strict_json.h"
@@ -76,24 +77,12 @@ json config_errors_json(const std::vector<config::config_error>& errors) {
   return out;
 }
 
-// Compares every byte whatever the first difference, so the answer time
-// does not tell an attacker how much of a guess was right. (The length is
-// not secret: it is checked first.)
-bool same_secret(const std::string& given, const std::string& expected) {
-  if (given.size() != expected.size())
-    return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  return diff == 0;
-}
-
 void require_token(const http_request& r, node_api& node) {
   const std::string prefix = "Bearer ";
   if (r.authorization.empty())
     throw vigil_error(vigil_errc::unauthenticated, "missing bearer token");
   if (r.authorization.compare(0, prefix.size(), prefix) != 0 ||
-      !same_secret(r.authorization.substr(prefix.size()), node.auth_token()))
+      !config::same_secret(r.authorization.substr(prefix.size()), node.auth_token()))
     throw vigil_error(vigil_errc::forbidden, "invalid bearer token");
 }
 
@@ -260,7 +249,8 @@ http_response config_change_response(const std::vector<config::config_error>& er
 // talks to are an attacker's map, so they are shown as "(redacted)".
 json redact_locations(json view) {
   static const char* locations[] = {"registry_dir", "snapshot_path", "decisions_path", "labels_path",
-                                    "replay_path", "brokers", "redis", "auth_token_path"};
+                                    "replay_path", "brokers", "redis", "auth_token_path",
+                                    "cluster_address", "cluster_advertise"};
   auto& config = view["config"];
   for (const char* field : locations)
     if (config.contains(field) && config[field] != "")
@@ -269,10 +259,22 @@ json redact_locations(json view) {
   return view;
 }
 
+// GET /cluster without a token: who the members are and how their links
+// are, but not where they listen.
+json redact_member_addresses(json view) {
+  if (view.contains("members"))
+    for (auto& member : view["members"])
+      for (const char* field : {"host", "cluster_port", "http_address"})
+        if (member.contains(field))
+          member[field] = "(redacted)";
+  view["redacted"] = true;
+  return view;
+}
+
 const std::vector<std::string>& known_paths() {
   static const std::vector<std::string> known = {"/predict", "/feedback", "/config", "/health",
                                                  "/ready", "/metrics", "/models", "/retrain",
-                                                 "/openapi.json", "/"};
+                                                 "/cluster", "/openapi.json", "/"};
   return known;
 }
 
@@ -317,6 +319,17 @@ void dispatch(http_request r, node_api& node, responder& respond) {
         response.body.clear();
       respond(std::move(response));
     });
+  if (p == "/cluster" && r.method == "GET") {
+    bool full = !r.authorization.empty();
+    if (full)
+      require_token(r, node);
+    return node.cluster([full, respond = std::move(respond)](outcome<json> result) {
+      if (auto* e = std::get_if<vigil_error>(&result))
+        return respond(error_response(*e));
+      auto& view = std::get<json>(result);
+      respond(json_response(200, full ? std::move(view) : redact_member_addresses(std::move(view))));
+    });
+  }
   if (p == "/metrics" && r.method == "GET")
     return respond({200, "text/plain; version=0.0.4", node.metrics_text()});
   if (p == "/models" && r.method == "GET")

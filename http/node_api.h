@@ -65,6 +65,11 @@ class node_api {
   /// caller's thread).
   virtual void readiness(json_continuation done) = 0;
   virtual std::string metrics_text() = 0;
+  /// This node's view of its cluster: members, links, what each reads
+  /// and serves; {"enabled": false, "reason"} for a node outside any.
+  virtual void cluster(json_continuation done) {
+    done(nlohmann::json{{"enabled", false}, {"reason", "not clustered"}});
+  }
   /// The bearer token mutating endpoints require.
   virtual std::string auth_token() = 0;
   /// How far ahead of this server's clock an event time may be.

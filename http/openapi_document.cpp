@@ -105,6 +105,10 @@ json document() {
                   {"head", {{"summary", "Readiness, status only"}, {"responses", responses({{"200", "ready"}, {"503", "not ready"}})}}}}},
       {"/metrics", {{"get", {{"summary", "Prometheus metrics"}, {"responses", responses({{"200", "text"}})}}}}},
       {"/models", {{"get", {{"summary", "Registered models"}, {"responses", responses({{"200", "models"}})}}}}},
+      {"/cluster", {{"get", {{"summary", "This node's view of its cluster: members, link states, the partitions "
+                                          "each reads, config and model versions; hosts and ports redacted "
+                                          "without the token"},
+                             {"responses", responses({{"200", "cluster view"}, {"403", "bad token"}})}}}}},
       {"/models/{version}/promote", {{"post", {{"summary", "Promote to production and hot-swap"}, {"security", bearer},
         {"parameters", {{{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}}},
         {"responses", responses({{"200", "promoted"}, {"404", "unknown version"}, {"422", "failed the equality check"}})}}}}},

@@ -185,6 +185,23 @@ std::string node_http_api::metrics_text() {
   return pipeline::metrics().render();
 }
 
+void node_http_api::cluster(http::json_continuation done) {
+  if (!d_.cluster.membership)
+    return done(nlohmann::json{
+      {"enabled", false},
+      {"reason", "not clustered: a cluster needs brokers, redis and a cluster_port other than -1"}});
+  async_request<cluster_view_ptr>(
+    d_.system, d_.cluster.membership, actor_timeout,
+    reply_as_json<cluster_view_ptr>(std::move(done),
+                                    [](const cluster_view_ptr& view) {
+                                      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count();
+                                      return cluster::to_json(*view, now);
+                                    }),
+    members_atom::value);
+}
+
 std::int64_t node_http_api::max_event_time_skew_ms() {
   return max_event_time_skew_ms_;
 }

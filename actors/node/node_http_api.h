@@ -28,6 +28,7 @@ class node_http_api final : public http::node_api {
   std::vector<config::config_error> rollback_config(int version) override;
   void readiness(http::json_continuation done) override;
   std::string metrics_text() override;
+  void cluster(http::json_continuation done) override;
   std::string auth_token() override;
   std::int64_t max_event_time_skew_ms() override;
   http::expensive_lane* lane() override { return lane_.get(); }

@@ -4,6 +4,7 @@
 // headers that do not need it.
 
 #include "pipeline/connectors/readiness_probe.h"
+#include "actors/cluster/cluster_membership.h"
 #include "actors/node/vigil_node.h"
 #include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/pipeline_topology.h"
@@ -54,6 +55,9 @@ struct vigil_node::impl {
   bool ask_source(Atom atom, std::chrono::milliseconds timeout);
   /// Fills Kafka source/publisher and the Redis (or file) snapshot store.
   void attach_kafka(pipeline_parts& parts, const config::runtime_config& cfg);
+  /// Publishes this node on its cluster port and starts its membership
+  /// (clustered configs only, after the pipeline and the HTTP server).
+  void join_cluster(const config_ptr& cfg);
 
   // Declared first, destroyed last: responders and lane tasks held by
   // actors may still run while the actor system winds down.
@@ -77,6 +81,10 @@ struct vigil_node::impl {
   std::unique_ptr<connectors::label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends
   std::shared_ptr<const connectors::node_name_lease> lease;        ///< with Redis checkpoints
+  std::string node_name;  ///< this node's name in Redis (attach_kafka)
+  /// The config version in force, for peers' status requests.
+  std::shared_ptr<std::atomic<std::int32_t>> config_version = std::make_shared<std::atomic<std::int32_t>>(0);
+  cluster_handles cluster;  ///< empty unless clustered
   std::unique_ptr<http::node_api> api;
   std::atomic<bool> started{false};
   bool stopped = false;

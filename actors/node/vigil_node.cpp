@@ -33,9 +33,12 @@ constexpr double replay_max_invalid_share = 0.01;
 /// loads) admitted at once; more are answered 503 with Retry-After.
 constexpr int expensive_lane_capacity = 8;
 
-caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
+caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads,
+                                   const config::runtime_config& c) {
   cfg.set("scheduler.max-threads", threads);
   cfg.set("logger.console", caf::atom("none"));
+  if (config::clustered(c))
+    configure_cluster(cfg);
   return cfg;
 }
 
@@ -66,7 +69,7 @@ void refuse_or_warn_default_token(const config::runtime_config& c) {
 } // namespace
 
 vigil_node::impl::impl(config::runtime_config c, std::string path)
-  : system(configure(system_config, 2)), history(config::with_persisted_token(std::move(c))),
+  : system(configure(system_config, 2, c)), history(config::with_persisted_token(std::move(c))),
     config_path(std::move(path)),
     registry(history.current().config.registry_dir) {}
 
@@ -160,6 +163,8 @@ void vigil_node::start() {
       http::route(std::move(r), *api, std::move(respond));
     });
   d.started = true;
+  *d.config_version = d.history.current().version;
+  d.join_cluster(cfg);
   publish_startup_metrics(d);
 }
 
@@ -196,6 +201,8 @@ void vigil_node::stop() {
     return;
   d.stopped = true;
   d.started = false;
+  if (d.cluster.membership)  // peers see it leave now, not after its registration expires
+    caf::anon_send_exit(d.cluster.membership, caf::exit_reason::user_shutdown);
   if (d.server)
     d.server->stop();
   if (d.lane)
@@ -209,6 +216,9 @@ void vigil_node::stop() {
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
   if (d.gateway)
     caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
+  for (const auto& part : {caf::actor_cast<caf::actor>(d.cluster.gate), caf::actor_cast<caf::actor>(d.cluster.peer)})
+    if (part)  // published or handed to peers: pinned until they exit
+      caf::anon_send_exit(part, caf::exit_reason::user_shutdown);
 }
 
 std::vector<config::config_error> vigil_node::impl::switch_to(const config::runtime_config& next,
@@ -325,9 +335,14 @@ void vigil_node::impl::publish_config() {
   if (started) {
     broadcast_config(pipeline, next);
     caf::anon_send(coordinator, config_atom::value, next);
+    if (cluster.gate) {
+      caf::anon_send(cluster.gate, config_atom::value, next);
+      caf::anon_send(cluster.membership, config_atom::value, next);
+    }
   }
   pipeline::metrics().get_gauge("vigil_config_version", "Version of the live config")
     .set(history.current().version);
+  *config_version = history.current().version;
 }
 
 model_ptr vigil_node::impl::load_stage_model(const std::string& stage) {

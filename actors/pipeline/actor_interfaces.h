@@ -57,9 +57,11 @@ using user_shard_actor = caf::typed_actor<
 /// (saved, error) from its checkpoint writer ("" = stored); (snapshot) ->
 /// true once a checkpoint taken after the request is stored; (quiesce) ->
 /// the same, reading nothing after it; (drained) -> true once a finite
-/// input is delivered and checkpointed; (tick) drives it; (config, next).
+/// input is delivered and checkpointed; (partitions) -> the partitions it
+/// reads now; (tick) drives it; (config, next).
 using source_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
+  caf::replies_to<partitions_atom>::with<partition_list_ptr>,
   caf::reacts_to<batch_done_atom, std::uint64_t>,
   caf::reacts_to<saved_atom, std::string>,
   caf::replies_to<snapshot_atom>::with<bool>,
@@ -103,5 +105,23 @@ using retrain_coordinator_actor = decision_listener_actor::extend<
   caf::reacts_to<retrained_atom, retrain_report_ptr>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<config_atom, config_ptr>>;
+
+/// A node's answer to its peers, handed out only by its gate:
+/// (nstatus) -> what it reads and serves now.
+using cluster_peer_actor = caf::typed_actor<caf::replies_to<node_status_atom>::with<cluster::node_status>>;
+
+/// The one actor a node publishes on its cluster port, so the one thing a
+/// stranger who reaches the port can do is ask to join: (join, token) ->
+/// the node's peer handle, or an invalid handle when the token is not the
+/// cluster's (auth_token). (config, next): a rotated token.
+using cluster_gate_actor = caf::typed_actor<caf::replies_to<join_atom, std::string>::with<cluster_peer_actor>,
+                                            caf::reacts_to<config_atom, config_ptr>>;
+
+/// Keeps this node registered and linked to every registered member:
+/// (tick) announces, reads the registry, connects, asks each peer's status;
+/// (members) -> the view; (config, next): a rotated token.
+using membership_actor = caf::typed_actor<caf::reacts_to<tick_atom>,
+                                          caf::replies_to<members_atom>::with<cluster_view_ptr>,
+                                          caf::reacts_to<config_atom, config_ptr>>;
 
 } // namespace vigil::actors

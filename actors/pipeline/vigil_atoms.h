@@ -1,10 +1,13 @@
 #pragma once
 // Every atom and message type of Vigil's actors, declared once.
 // Data-plane batches are shared pointers that never leave their node, so they
-// are whitelisted as local-only message types.
+// are whitelisted as local-only message types. What crosses nodes (the
+// cluster's join and status) is plain values with inspect(), registered by
+// name in cluster_message_types.
 
 #include "actors/pipeline/pipeline_messages.h"
 #include "http/predict_job.h"
+#include "pipeline/cluster/cluster_view.h"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -35,7 +38,19 @@ typename Inspector::result_type inspect(Inspector& f, retrain_status& x) {
            x.labelled_rows_restored, x.champion_version, x.last_run);
 }
 
+using cluster_view_ptr = std::shared_ptr<const cluster::cluster_view>;
+
 } // namespace vigil::actors
+
+namespace vigil::cluster {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+  return f(caf::meta::type_name("vigil::cluster::node_status"), x.node_name, x.incarnation, x.partitions,
+           x.config_version, x.model_version);
+}
+
+} // namespace vigil::cluster
 
 CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, user_batch_atom, "ubatch")
@@ -62,6 +77,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, install_atom, "install")
   CAF_ADD_ATOM(vigil, vigil::actors, revoke_atom, "revoke")
   CAF_ADD_ATOM(vigil, vigil::actors, quiesce_atom, "quiesce")
+  CAF_ADD_ATOM(vigil, vigil::actors, partitions_atom, "partitions")
+  CAF_ADD_ATOM(vigil, vigil::actors, join_atom, "join")
+  CAF_ADD_ATOM(vigil, vigil::actors, node_status_atom, "nstatus")
+  CAF_ADD_ATOM(vigil, vigil::actors, members_atom, "members")
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::label_receipt))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_start))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))
@@ -78,3 +97,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_list_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::retrain_report_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::scored_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http::predict_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::cluster_view_ptr)

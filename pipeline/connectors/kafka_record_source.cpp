@@ -17,6 +17,8 @@ class kafka_record_source::rebalance_handler final : public RdKafka::RebalanceCb
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     pipeline::metrics().get_counter("vigil_rebalances_total", "Partition assignments and revocations").add();
     auto& o = owner_;
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS)
+      o.ever_assigned_ = true;
     std::vector<std::int32_t> listed;
     for (auto* tp : partitions)
       listed.push_back(tp->partition());
@@ -107,6 +109,8 @@ kafka_record_source::~kafka_record_source() {
   closing_ = true;
   if (consumer_)
     consumer_->close();
+  if (!ever_assigned_)
+    consumer_.release();  // deliberately leaked: destroying it would abort (see ever_assigned_)
 }
 
 bool kafka_record_source::reading(std::int32_t partition) const {

@@ -36,7 +36,7 @@ class kafka_record_source final : public record_source {
   std::vector<std::int32_t> pending_revocation() const override;
   bool revocation_lost() const override { return revocation_lost_; }
   void complete_revocation() override;
-  std::size_t owned_partitions() const override { return assigned_.size(); }
+  std::vector<std::int32_t> owned_partition_list() const override { return {assigned_.begin(), assigned_.end()}; }
 
  private:
   class rebalance_handler;
@@ -72,6 +72,10 @@ class kafka_record_source final : public record_source {
   std::set<std::int32_t> pending_assignment_, pending_revocation_;
   bool revocation_lost_ = false;
   bool closing_ = false;  ///< in close(): rebalances apply at once
+  /// An assignment arrived (even an empty one): librdkafka 2.0.2 aborts when
+  /// a cooperative-sticky consumer is destroyed before its first one
+  /// (librdkafka issue 4312, fixed in 2.3.0).
+  bool ever_assigned_ = false;
   std::deque<std::unique_ptr<RdKafka::Message>> held_;
   bool paused_ = false;
 };

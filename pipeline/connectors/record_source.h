@@ -47,9 +47,15 @@ class record_source {
   virtual bool revocation_lost() const { return false; }
   /// Lets the revoked partitions go.
   virtual void complete_revocation() {}
-  /// How many partitions this source reads now (assigned and started,
-  /// revoked ones until they are let go): the one record of ownership.
-  virtual std::size_t owned_partitions() const { return positions().size(); }
+  /// The partitions this source reads now (assigned and started, revoked
+  /// ones until they are let go): the one record of ownership.
+  virtual std::vector<std::int32_t> owned_partition_list() const {
+    std::vector<std::int32_t> out;
+    for (const auto& [partition, offset] : positions())
+      out.push_back(partition);
+    return out;
+  }
+  std::size_t owned_partitions() const { return owned_partition_list().size(); }
 };
 
 } // namespace vigil::connectors

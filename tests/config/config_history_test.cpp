@@ -166,6 +166,32 @@ TEST_CASE("the default token only with a loopback address; tokens are visible AS
     CHECK(apply_patch(runtime_config{}, {{"auth_token", bad}}, true, out).front().field == "auth_token");
 }
 
+TEST_CASE("cluster settings: a port or -1, an interface, no default token off loopback",
+          "[unit][config][cluster]") {
+  runtime_config out;
+  const json cluster = {{"brokers", "k:9092"}, {"redis", "r:6379"}};
+  CHECK_FALSE(clustered(runtime_config{}));  // embedded: no brokers, no Redis
+  REQUIRE(apply_patch(runtime_config{}, cluster, false, out).empty());
+  CHECK(clustered(out));
+  REQUIRE(apply_patch(out, {{"cluster_port", -1}}, false, out).empty());
+  CHECK_FALSE(clustered(out));
+  auto field_of = [](const std::vector<config_error>& e) { return e.size() == 1 ? e[0].field : "(" + std::to_string(e.size()) + " errors)"; };
+  CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_port", 65536}}, false, out)) == "cluster_port");
+  CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_port", -2}}, false, out)) == "cluster_port");
+  CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_address", ""}}, false, out)) == "cluster_address");
+  json everywhere = cluster;
+  everywhere["cluster_address"] = "0.0.0.0";
+  everywhere["cluster_advertise"] = "node-a.internal";
+  everywhere["auth_token"] = "a-real-secret";
+  CHECK(apply_patch(runtime_config{}, everywhere, false, out).empty());
+  // The default token joins no cluster off loopback.
+  everywhere.erase("auth_token");
+  CHECK(field_of(apply_patch(runtime_config{}, everywhere, false, out)) == "auth_token");
+  // Restart only.
+  for (const char* field : {"cluster_port", "cluster_address", "cluster_advertise"})
+    CHECK(std::find(restart_only_fields().begin(), restart_only_fields().end(), field) != restart_only_fields().end());
+}
+
 TEST_CASE("the token file: written atomically with mode 0600, read back, refused when broken", "[unit][config]") {
   auto dir = std::filesystem::temp_directory_path() / ("vigil-token-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -77,6 +77,28 @@ TEST_CASE("mutating endpoints require the bearer token", "[unit][http]") {
   CHECK(node.labels[0].is_fraud);
 }
 
+TEST_CASE("GET /cluster: members and links for anyone, where they listen only with the token",
+          "[unit][http][cluster]") {
+  fake_node node;
+  auto alone = route(req("GET", "/cluster"), node);
+  CHECK(alone.status == 200);
+  CHECK(body_of(alone)["enabled"] == false);
+  node.cluster_view = {{"enabled", true},
+                       {"members", {{{"node_name", "a"}, {"host", "10.1.2.3"}, {"cluster_port", 4000},
+                                     {"http_address", "10.1.2.3:8080"}, {"link", "self"}}}}};
+  auto anonymous = body_of(route(req("GET", "/cluster"), node));
+  CHECK(anonymous["redacted"] == true);
+  CHECK(anonymous["members"][0]["node_name"] == "a");
+  CHECK(anonymous["members"][0]["link"] == "self");
+  for (const char* field : {"host", "cluster_port", "http_address"})
+    CHECK(anonymous["members"][0][field] == "(redacted)");
+  auto full = body_of(route(req("GET", "/cluster", "", "Bearer secret-token"), node));
+  CHECK(full["members"][0]["host"] == "10.1.2.3");
+  CHECK_FALSE(full.contains("redacted"));
+  CHECK(route(req("GET", "/cluster", "", "Bearer wrong"), node).status == 403);
+  CHECK(route(req("POST", "/cluster"), node).status == 405);
+}
+
 TEST_CASE("feedback validation names the bad field", "[unit][http]") {
   fake_node node;
   auto r = route(req("POST", "/feedback", R"([{"transaction_id":"a","is_fraud":"yes"}])",

@@ -57,6 +57,13 @@ class fake_node final : public node_api {
     done(json{{"ready", false}, {"checks", {{"kafka", false}}}});
   }
   std::string metrics_text() override { return "vigil_records_in_total 3\n"; }
+  /// What GET /cluster answers; null: the default (not clustered).
+  json cluster_view;
+  void cluster(json_continuation done) override {
+    if (cluster_view.is_null())
+      return node_api::cluster(std::move(done));
+    done(cluster_view);
+  }
   std::string auth_token() override { return "secret-token"; }
 };
 

@@ -1,0 +1,29 @@
+#pragma once
+// The gate (published on the cluster port) and the peer actor it hands out;
+// see cluster_gate_actor and cluster_peer_actor in actor_interfaces.h.
+
+#include "actors/pipeline/actor_interfaces.h"
+
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace vigil::actors {
+
+/// Who this node is to its peers.
+struct peer_identity {
+  std::string node_name, incarnation;
+  std::shared_ptr<const std::atomic<std::int32_t>> config_version;
+};
+
+/// Answers status requests from the source's partitions, the served
+/// model's version and the config version.
+cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
+                                      serving_model_actor model_owner);
+
+/// Hands `peer` to whoever presents `config`'s auth_token (or a rotated one).
+cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, cluster_peer_actor peer, config_ptr config);
+
+} // namespace vigil::actors
