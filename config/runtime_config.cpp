@@ -53,6 +53,7 @@ void for_each_field(Config& c, F&& f) {
   f("cluster_port", c.cluster_port);
   f("cluster_address", c.cluster_address);
   f("cluster_advertise", c.cluster_advertise);
+  f("input_partitioner", c.input_partitioner);
   f("auth_token", c.auth_token);
   f("auth_token_path", c.auth_token_path);
   f("max_connections_per_client", c.max_connections_per_client);
@@ -135,8 +136,8 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "cluster_port", "cluster_address", "cluster_advertise", "registry_dir", "simulator_seed", "simulator_rate",
-    "simulator_count", "simulator_users", "simulator_labels",
+    "cluster_port", "cluster_address", "cluster_advertise", "input_partitioner", "registry_dir", "simulator_seed",
+    "simulator_rate", "simulator_count", "simulator_users", "simulator_labels",
     "replay_path", "replay_speedup", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
     "max_event_time_skew_ms", "max_http_keys"};
@@ -185,6 +186,8 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.cluster_port >= -1 && c.cluster_port <= 65'535, "cluster_port",
        "must be in [0, 65535], or -1 for a node outside any cluster");
   need(!c.cluster_address.empty(), "cluster_address", "must name an interface (0.0.0.0 for all)");
+  need(c.input_partitioner == "consistent_random" || c.input_partitioner == "murmur2_random", "input_partitioner",
+       "must be \"consistent_random\" (librdkafka's default) or \"murmur2_random\" (the Java client's)");
   need(!clustered(c) || c.auth_token != default_auth_token || is_loopback_address(c.cluster_address),
        "auth_token", "the default token is refused when cluster_address is not loopback: set a secret of your own");
   need(c.max_connections_per_client >= 1 && c.max_connections_per_client <= c.max_connections,
@@ -204,6 +207,13 @@ std::vector<config_error> validate(const runtime_config& c) {
          "unknown feature name");
   }
   return e;
+}
+
+json live_fields(const runtime_config& c) {
+  auto j = to_json(c);
+  for (const auto& field : restart_only_fields())
+    j.erase(field);
+  return j;
 }
 
 json to_json(const runtime_config& c) {

@@ -71,6 +71,10 @@ struct runtime_config {
   // consumer group and input topic register in Redis and link through
   // CAF's middleman; a node joins only with the cluster's auth_token.
   int cluster_port = 0;                        ///< 0 = any free port, -1 = not clustered
+  /// The partitioner of the input topic's producers (keyed by user_id), so
+  /// /predict reaches the node reading a user's partition:
+  /// "consistent_random" (librdkafka's default) or "murmur2_random" (Java's).
+  std::string input_partitioner = "consistent_random";
   std::string cluster_address = "127.0.0.1";   ///< interface the cluster port listens on
   /// Host peers dial; "" = cluster_address, or the host name when that
   /// listens on every interface (0.0.0.0, ::).
@@ -118,5 +122,9 @@ std::vector<config_error> apply_patch(const runtime_config& base, const nlohmann
 
 /// Fields that need a restart to change.
 const std::vector<std::string>& restart_only_fields();
+
+/// to_json(c) without the restart-only fields: what a live change may set,
+/// and what a cluster's nodes share.
+nlohmann::json live_fields(const runtime_config& c);
 
 } // namespace vigil::config

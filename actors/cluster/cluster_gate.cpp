@@ -1,5 +1,5 @@
-// The gate a node publishes on its cluster port, and the peer actor it hands
-// to members that join with the cluster's token.
+// The gate a node publishes on its cluster port: it hands the node's peer
+// actor to members that join with the cluster's token.
 
 #include "actors/cluster/cluster_gate.h"
 
@@ -14,8 +14,6 @@
 
 namespace vigil::actors {
 namespace {
-
-constexpr auto local_timeout = std::chrono::seconds(1);
 
 struct gate_state {
   std::string token;
@@ -43,36 +41,6 @@ cluster_gate_actor::behavior_type run_gate(cluster_gate_actor::stateful_pointer<
 }
 
 } // namespace
-
-cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
-                                      serving_model_actor model_owner) {
-  return sys.spawn([who = std::move(who), source, model_owner](
-                     cluster_peer_actor::pointer self) -> cluster_peer_actor::behavior_type {
-    return {
-      [=](node_status_atom) -> caf::result<cluster::node_status> {
-        auto promise = self->make_response_promise<cluster::node_status>();
-        auto status = std::make_shared<cluster::node_status>();
-        status->node_name = who.node_name;
-        status->incarnation = who.incarnation;
-        status->config_version = who.config_version->load();
-        self->request(source, local_timeout, partitions_atom::value)
-          .then(
-            [=](partition_list_ptr partitions) mutable {
-              status->partitions = *partitions;
-              self->request(model_owner, local_timeout, caf::get_atom::value)
-                .then(
-                  [=](model_ptr model) mutable {
-                    status->model_version = model ? model->version : 0;
-                    promise.deliver(*status);
-                  },
-                  [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-            },
-            [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-        return promise;
-      },
-    };
-  });
-}
 
 cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, cluster_peer_actor peer, config_ptr config) {
   return sys.spawn(run_gate, std::move(peer), std::move(config));

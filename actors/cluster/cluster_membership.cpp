@@ -24,8 +24,10 @@ void configure_cluster(caf::actor_system_config& cfg) {
 
 cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring w) {
   cluster_handles h;
-  h.peer = spawn_cluster_peer(sys, peer_identity{w.self.node_name, w.self.incarnation, w.config_version},
-                              w.source, w.model_owner);
+  h.peer = spawn_cluster_peer(sys,
+                              peer_identity{w.self.node_name, w.self.incarnation, w.config->input_partitioner,
+                                            w.config_version, w.settings_version},
+                              w.source, w.model_owner, w.gateway);
   h.gate = spawn_cluster_gate(sys, h.peer, w.config);
   auto bound = caf::io::publish(h.gate, w.port, w.bind_address.c_str(), true);
   if (!bound) {
@@ -36,7 +38,8 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
   }
   h.port = *bound;
   w.self.cluster_port = h.port;
-  h.membership = spawn_membership(sys, std::move(w.self), std::move(w.registry), h.peer, std::move(w.config));
+  h.membership = spawn_membership(sys, std::move(w.self), std::move(w.registry), h.peer, std::move(w.config),
+                                  std::move(w.routes), shared_settings_feed{std::move(w.settings), std::move(w.adopt)});
   return h;
 }
 

@@ -4,15 +4,19 @@
 // nodes that join with the cluster's token, and the membership actor that
 // keeps this node registered in Redis and linked to every other member.
 
+#include "actors/cluster/predict_router.h"
 #include "actors/pipeline/actor_interfaces.h"
 
 #include <caf/fwd.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace vigil::connectors {
 class cluster_registry;
+class cluster_settings_store;
+struct shared_settings;
 }
 
 namespace vigil::actors {
@@ -29,8 +33,14 @@ struct cluster_wiring {
   config_ptr config;             ///< the token peers must present
   source_actor source;           ///< asked for the partitions it reads
   serving_model_actor model_owner;
+  predict_gateway_actor gateway;  ///< answers forwarded /predict calls
   std::shared_ptr<const std::atomic<std::int32_t>> config_version;
+  std::shared_ptr<const std::atomic<std::int64_t>> settings_version;  ///< the shared settings this node runs
   std::shared_ptr<connectors::cluster_registry> registry;
+  std::shared_ptr<predict_route_board> routes;  ///< where membership publishes /predict's routes
+  std::shared_ptr<connectors::cluster_settings_store> settings;
+  /// Adopts a newer version of the shared settings; "" or why not.
+  std::function<std::string(const connectors::shared_settings&)> adopt;
 };
 
 struct cluster_handles {

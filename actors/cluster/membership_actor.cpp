@@ -2,7 +2,9 @@
 
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
+#include "pipeline/cluster/partition_owners.h"
 #include "pipeline/connectors/cluster_registry.h"
+#include "pipeline/connectors/cluster_settings.h"
 #include "pipeline/metrics/metrics_registry.h"
 
 #include <caf/all.hpp>
@@ -50,6 +52,11 @@ struct membership_state {
   std::shared_ptr<connectors::cluster_registry> registry;
   cluster_peer_actor local_peer;
   std::string token;
+  std::string partitioner;
+  std::shared_ptr<predict_route_board> routes;
+  shared_settings_feed settings;
+  std::int64_t settings_seen = 0;  ///< the newest shared settings version taken in
+  std::string settings_error;      ///< why it was not adopted whole ("" = it was)
   std::map<std::string, peer_handle> links;
   cluster::node_status self_status;
   std::size_t registered = 1;
@@ -77,6 +84,22 @@ membership_metrics& metrics() {
   return m;
 }
 
+// Who answers which partition's users now: this node's own partitions and
+// its linked peers' (their last status answers).
+void publish_routes(membership_ptr self) {
+  auto& s = self->state;
+  auto routes = std::make_shared<predict_routes>();
+  routes->self = s.self.node_name;
+  routes->partitioner = s.partitioner;
+  std::vector<cluster::peer_link> peers;
+  for (const auto& [name, link] : s.table->peers())
+    peers.push_back(link);
+  routes->partitions = cluster::partition_owners(s.self_status, peers);
+  for (const auto& [name, link] : s.links)
+    routes->peers.emplace(name, link.actor);
+  s.routes->publish(std::move(routes));
+}
+
 void drop_link(membership_ptr self, const std::string& name) {
   auto it = self->state.links.find(name);
   if (it == self->state.links.end())
@@ -84,6 +107,7 @@ void drop_link(membership_ptr self, const std::string& name) {
   self->demonitor(it->second.actor.address());
   self->state.links.erase(it);
   metrics().link_changes.add(1);
+  publish_routes(self);
 }
 
 void connect_failed(membership_ptr self, const member_record& r, const std::string& reason, bool refused) {
@@ -162,6 +186,10 @@ void on_tick(membership_ptr self) {
     }
     for (const auto& r : outcome.connect)
       connect(self, r);
+    if (auto shared = s.settings.store->read(); shared && shared->version > s.settings_seen) {
+      s.settings_seen = shared->version;
+      s.settings_error = s.settings.adopt(*shared);
+    }
   } catch (const std::exception& e) {
     // Without the registry, links stay as the middleman reports them.
     if (s.registry_error.empty())
@@ -174,18 +202,24 @@ void on_tick(membership_ptr self) {
   self->request(s.local_peer, status_timeout, node_status_atom::value)
     .then([=](cluster::node_status& status) { self->state.self_status = std::move(status); },
           [](caf::error&) {});
+  publish_routes(self);
   publish_metrics(self);
 }
 
 membership_actor::behavior_type run_membership(membership_ptr self, member_record me,
                                                std::shared_ptr<connectors::cluster_registry> registry,
-                                               cluster_peer_actor local_peer, config_ptr config) {
+                                               cluster_peer_actor local_peer, config_ptr config,
+                                               std::shared_ptr<predict_route_board> routes,
+                                               shared_settings_feed settings) {
   auto& s = self->state;
   s.table = std::make_unique<cluster::member_table>(me.node_name);
   s.self = std::move(me);
   s.registry = std::move(registry);
   s.local_peer = std::move(local_peer);
   s.token = config->auth_token;
+  s.partitioner = config->input_partitioner;
+  s.routes = std::move(routes);
+  s.settings = std::move(settings);
   self->set_down_handler([=](caf::down_msg& down) {
     auto& links = self->state.links;
     for (auto it = links.begin(); it != links.end(); ++it) {
@@ -197,6 +231,7 @@ membership_actor::behavior_type run_membership(membership_ptr self, member_recor
                                  wall_ms());
       links.erase(it);
       metrics().link_changes.add(1);
+      publish_routes(self);
       return;
     }
   });
@@ -219,6 +254,7 @@ membership_actor::behavior_type run_membership(membership_ptr self, member_recor
       view->registered_members = s.registered;
       view->registry_error = s.registry_error;
       view->registry_ok_at_ms = s.registry_ok_at_ms;
+      view->settings_error = s.settings_error;
       return cluster_view_ptr{std::move(view)};
     },
     [=](config_atom, config_ptr next) { self->state.token = next->auth_token; },
@@ -229,9 +265,10 @@ membership_actor::behavior_type run_membership(membership_ptr self, member_recor
 
 membership_actor spawn_membership(caf::actor_system& sys, member_record self,
                                   std::shared_ptr<connectors::cluster_registry> registry,
-                                  cluster_peer_actor local_peer, config_ptr config) {
+                                  cluster_peer_actor local_peer, config_ptr config,
+                                  std::shared_ptr<predict_route_board> routes, shared_settings_feed settings) {
   return sys.spawn<caf::detached>(run_membership, std::move(self), std::move(registry), std::move(local_peer),
-                                  std::move(config));
+                                  std::move(config), std::move(routes), std::move(settings));
 }
 
 } // namespace vigil::actors

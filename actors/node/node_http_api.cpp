@@ -2,6 +2,7 @@
 
 #include "actors/node/async_request.h"
 #include "actors/pipeline/actor_errors.h"
+#include "pipeline/connectors/cluster_settings.h"
 #include "pipeline/connectors/readiness_probe.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "http/expensive_lane.h"
@@ -54,6 +55,20 @@ nlohmann::json to_json(const retrain_start& s) {
 } // namespace
 
 void node_http_api::predict(http::predict_call call, http::decisions_continuation done) {
+  if (!d_.routes)
+    return predict_here(std::move(call), std::move(done));
+  auto routes = d_.routes->current();
+  if (!routes)
+    return done(vigil_error(vigil_errc::pipeline_unavailable,
+                            "this node has not learned which node reads which partition yet; retry"));
+  route_predict(d_.system, *routes, std::move(call),
+                [this](http::predict_call share, http::decisions_continuation answer) {
+                  predict_here(std::move(share), std::move(answer));
+                },
+                std::move(done));
+}
+
+void node_http_api::predict_here(http::predict_call call, http::decisions_continuation done) {
   auto job = std::make_shared<http::predict_job>();
   job->transactions = std::move(call.transactions);
   job->update = call.update;
@@ -139,6 +154,17 @@ void node_http_api::promote(int version, http::json_continuation done) {
       model = models::load_scoring_model(d_.registry, version);  // checks before anything changes
     } catch (const std::exception& e) {
       return done(vigil_error(vigil_errc::invalid_field, e.what()));
+    }
+    // In a cluster every node serves it: shared first, or nothing changes.
+    if (d_.shared) {
+      try {
+        std::lock_guard<std::mutex> lock(d_.config_mutex);
+        *d_.settings_version = d_.shared->publish_model(version, d_.node_name + ": promote");
+        d_.adopted_model = version;
+      } catch (const std::exception& e) {
+        return done(vigil_error(vigil_errc::store_unavailable,
+                                std::string("not promoted: the cluster's settings could not be stored: ") + e.what()));
+      }
     }
     d_.registry.set_stage(version, models::model_stage::production);
     async_request<std::int32_t>(

@@ -39,6 +39,9 @@ class node_http_api final : public http::node_api {
   /// Runs `work` on the expensive lane, or answers `overloaded` when the
   /// lane admits no more requests.
   void on_lane(http::json_continuation done, std::function<void(http::json_continuation&)> work);
+  /// Scores through this node's gateway (the share of a call whose users'
+  /// partitions it reads, or all of it outside a cluster).
+  void predict_here(http::predict_call call, http::decisions_continuation done);
 
   predict_gateway_actor gateway_;
   std::shared_ptr<http::expensive_lane> lane_;

@@ -25,6 +25,8 @@
 
 namespace vigil::connectors {
 class node_name_lease;
+class cluster_settings_store;
+struct shared_settings;
 }
 namespace vigil::models {
 class drift_tracker;
@@ -32,6 +34,9 @@ class label_quality;
 }
 
 namespace vigil::actors {
+
+/// This machine's host name ("localhost" when it has none).
+std::string host_name();
 
 struct vigil_node::impl {
   impl(config::runtime_config c, std::string path);
@@ -41,10 +46,18 @@ struct vigil_node::impl {
   /// When `next` serves another stage: loads its model into `model`, or
   /// says why it cannot (then nothing may change).
   std::vector<config::config_error> switch_to(const config::runtime_config& next, model_ptr& model);
-  /// Runs a history change; when it made a new version, publishes it and
-  /// hands `model` (if any) to the serving-model owner.
-  std::vector<config::config_error> commit(const std::function<std::vector<config::config_error>()>& change,
-                                           model_ptr model);
+  /// Runs a history change that makes `next`; when it made a new version,
+  /// publishes it to the actors and hands `model` (if any) to the
+  /// serving-model owner. With `share` (a change made on this node) in a
+  /// cluster, the live fields of `next` are published to the cluster's
+  /// settings first: when that fails, nothing changes. A rotated token is
+  /// written to its file before it is in force.
+  std::vector<config::config_error> commit(const config::runtime_config& next,
+                                           const std::function<std::vector<config::config_error>()>& change,
+                                           model_ptr model, bool share);
+  /// A newer version of the cluster's settings (membership thread): its
+  /// live config and promoted model are adopted; "" or why not.
+  std::string adopt(const connectors::shared_settings& settings);
   /// The model of `stage` (the newest such), else the production version.
   model_ptr load_served_model(const std::string& stage, int production_version);
   /// The newest model in `stage`, nullptr when none. Throws registry_error.
@@ -85,6 +98,14 @@ struct vigil_node::impl {
   /// The config version in force, for peers' status requests.
   std::shared_ptr<std::atomic<std::int32_t>> config_version = std::make_shared<std::atomic<std::int32_t>>(0);
   cluster_handles cluster;  ///< empty unless clustered
+  /// The cluster's shared settings (clustered configs only), and the
+  /// version of them this node runs, for peers' status requests.
+  std::shared_ptr<connectors::cluster_settings_store> shared;
+  std::shared_ptr<std::atomic<std::int64_t>> settings_version = std::make_shared<std::atomic<std::int64_t>>(0);
+  std::int32_t adopted_model = 0;  ///< the cluster-wide promotion last adopted (config_mutex)
+  /// Where /predict's transactions are answered (set before the HTTP
+  /// server starts, clustered configs only; empty until the first round).
+  std::shared_ptr<predict_route_board> routes;
   std::unique_ptr<http::node_api> api;
   std::atomic<bool> started{false};
   bool stopped = false;

@@ -1,6 +1,8 @@
 #include "actors/node/vigil_node.h"
 
+#include "pipeline/connectors/cluster_settings.h"
 #include "pipeline/connectors/node_name_lease.h"
+#include "pipeline/connectors/redis_snapshot_store.h"
 #include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
 #include "actors/retrain/retrain_coordinator.h"
@@ -150,6 +152,11 @@ void vigil_node::start() {
                             d.coordinator, d.lane, d.drift};
   d.gateway = spawn_predict_gateway(d.system, std::move(gw));
   d.probe = std::make_unique<connectors::readiness_probe>(cfg->brokers, cfg->redis);
+  if (config::clustered(*cfg)) {
+    d.routes = std::make_shared<predict_route_board>();
+    d.shared = std::make_shared<connectors::cluster_settings_store>(
+      cfg->redis, connectors::checkpoint_prefix(cfg->consumer_group, cfg->input_topic));
+  }
   d.api = std::make_unique<node_http_api>(*this, d.gateway, d.lane);
   http::server_settings hs;
   hs.address = cfg->http_address;
@@ -237,9 +244,26 @@ std::vector<config::config_error> vigil_node::impl::switch_to(const config::runt
   return {};
 }
 
-std::vector<config::config_error> vigil_node::impl::commit(const std::function<std::vector<config::config_error>()>& change,
-                                                           model_ptr model) {
+std::vector<config::config_error> vigil_node::impl::commit(const config::runtime_config& next,
+                                                           const std::function<std::vector<config::config_error>()>& change,
+                                                           model_ptr model, bool share) {
   int before = history.current().version;
+  if (share && shared && config::live_fields(next) != config::live_fields(history.current().config)) {
+    try {
+      *settings_version = shared->publish_config(config::live_fields(next), node_name + ": config");
+    } catch (const std::exception& e) {
+      return {{"$", std::string("not applied: the cluster's settings could not be stored: ") + e.what()}};
+    }
+  }
+  // A rotated token is written down before it is in force, so a restart
+  // never brings back the old one.
+  if (next.auth_token != history.current().config.auth_token) {
+    try {
+      config::write_token_file(next.auth_token_path, next.auth_token);
+    } catch (const std::exception& e) {
+      return {{"auth_token", e.what()}};
+    }
+  }
   auto errors = change();
   if (!errors.empty() || history.current().version == before)
     return errors;
@@ -259,16 +283,7 @@ std::vector<config::config_error> vigil_node::update_config(const nlohmann::json
   model_ptr model;
   if (auto errors = d.switch_to(next, model); !errors.empty())
     return errors;
-  // A rotated token is written down before it is in force, so a restart
-  // never brings back the old one.
-  if (next.auth_token != d.history.current().config.auth_token) {
-    try {
-      config::write_token_file(next.auth_token_path, next.auth_token);
-    } catch (const std::exception& e) {
-      return {{"auth_token", e.what()}};
-    }
-  }
-  return d.commit([&] { return d.history.update(patch, source); }, model);
+  return d.commit(next, [&] { return d.history.update(patch, source); }, model, true);
 }
 
 std::vector<config::config_error> vigil_node::rollback_config(int version) {
@@ -276,11 +291,15 @@ std::vector<config::config_error> vigil_node::rollback_config(int version) {
   auto& d = *impl_;
   // The whole effective state comes back, the served model included.
   model_ptr model;
+  auto next = d.history.current().config;
   for (const auto& v : d.history.versions())
-    if (v.version == version)
+    if (v.version == version) {
       if (auto errors = d.switch_to(v.config, model); !errors.empty())
         return errors;
-  return d.commit([&] { return d.history.rollback(version); }, model);
+      next = v.config;
+      next.auth_token = d.history.current().config.auth_token;  // a rollback keeps the token
+    }
+  return d.commit(next, [&] { return d.history.rollback(version); }, model, true);
 }
 
 std::vector<config::config_error> vigil_node::reload_config_file() {
@@ -297,7 +316,8 @@ std::vector<config::config_error> vigil_node::reload_config_file() {
   model_ptr model;
   if (auto errors = d.switch_to(next, model); !errors.empty())
     return errors;
-  return d.commit([&] { return d.history.replace(next, "sighup"); }, model);
+  next.auth_token = d.history.current().config.auth_token;  // a reload keeps the token
+  return d.commit(next, [&] { return d.history.replace(next, "sighup"); }, model, true);
 }
 
 const config::config_history& vigil_node::config() const {

@@ -58,10 +58,10 @@ using user_shard_actor = caf::typed_actor<
 /// true once a checkpoint taken after the request is stored; (quiesce) ->
 /// the same, reading nothing after it; (drained) -> true once a finite
 /// input is delivered and checkpointed; (partitions) -> the partitions it
-/// reads now; (tick) drives it; (config, next).
+/// reads now and the topic's count; (tick) drives it; (config, next).
 using source_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
-  caf::replies_to<partitions_atom>::with<partition_list_ptr>,
+  caf::replies_to<partitions_atom>::with<partition_ownership_ptr>,
   caf::reacts_to<batch_done_atom, std::uint64_t>,
   caf::reacts_to<saved_atom, std::string>,
   caf::replies_to<snapshot_atom>::with<bool>,
@@ -107,8 +107,14 @@ using retrain_coordinator_actor = decision_listener_actor::extend<
   caf::reacts_to<config_atom, config_ptr>>;
 
 /// A node's answer to its peers, handed out only by its gate:
-/// (nstatus) -> what it reads and serves now.
-using cluster_peer_actor = caf::typed_actor<caf::replies_to<node_status_atom>::with<cluster::node_status>>;
+/// (nstatus) -> what it reads and serves now; (predict, transactions as
+/// JSON, flags) -> one rendered decision each, for users whose partitions
+/// it reads (see predict_router.h); (predicted, call id, outcome): its
+/// gateway's answer to a forwarded call (local only).
+using cluster_peer_actor = caf::typed_actor<
+  caf::replies_to<node_status_atom>::with<cluster::node_status>,
+  caf::replies_to<predict_atom, std::vector<std::string>, std::int32_t>::with<std::vector<std::string>>,
+  caf::reacts_to<predicted_atom, std::uint64_t, predict_outcome_ptr>>;
 
 /// The one actor a node publishes on its cluster port, so the one thing a
 /// stranger who reaches the port can do is ask to join: (join, token) ->

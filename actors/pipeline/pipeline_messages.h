@@ -42,6 +42,12 @@ using config_ptr = std::shared_ptr<const config::runtime_config>;
 using snapshot_ptr = std::shared_ptr<pipeline::store_snapshot>;
 /// Input partitions changing owner.
 using partition_list_ptr = std::shared_ptr<const std::vector<std::int32_t>>;
+/// The input partitions this node reads now, and how many the topic has.
+struct partition_ownership {
+  std::vector<std::int32_t> read;
+  std::int32_t topic_partitions = 0;  ///< 0: not known (yet)
+};
+using partition_ownership_ptr = std::shared_ptr<const partition_ownership>;
 using label_batch_ptr = std::shared_ptr<const std::vector<pipeline::label_event>>;
 
 /// Outcome of one retraining run (worker -> coordinator).

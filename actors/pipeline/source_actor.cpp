@@ -328,8 +328,10 @@ source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<connecto
     },
     [=](config_atom, config_ptr next) { self->state.settings.config = std::move(next); },
     [=](partitions_atom) {
-      return partition_list_ptr{
-        std::make_shared<const std::vector<std::int32_t>>(self->state.source->owned_partition_list())};
+      auto& source = *self->state.source;
+      return partition_ownership_ptr{
+        std::make_shared<const partition_ownership>(partition_ownership{source.owned_partition_list(),
+                                                                        source.topic_partitions()})};
     },
     [=](saved_atom, const std::string& error) { finish_checkpoint(self, error); },
     [=](snapshot_atom) { return wait_for_checkpoint(); },

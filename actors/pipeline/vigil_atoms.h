@@ -39,6 +39,8 @@ typename Inspector::result_type inspect(Inspector& f, retrain_status& x) {
 }
 
 using cluster_view_ptr = std::shared_ptr<const cluster::cluster_view>;
+/// A /predict job's answer, handed back to the actor that submitted it.
+using predict_outcome_ptr = std::shared_ptr<const http::outcome<std::vector<std::string>>>;
 
 } // namespace vigil::actors
 
@@ -47,7 +49,7 @@ namespace vigil::cluster {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("vigil::cluster::node_status"), x.node_name, x.incarnation, x.partitions,
-           x.config_version, x.model_version);
+           x.topic_partitions, x.config_version, x.settings_version, x.model_version);
 }
 
 } // namespace vigil::cluster
@@ -81,6 +83,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, join_atom, "join")
   CAF_ADD_ATOM(vigil, vigil::actors, node_status_atom, "nstatus")
   CAF_ADD_ATOM(vigil, vigil::actors, members_atom, "members")
+  CAF_ADD_ATOM(vigil, vigil::actors, predicted_atom, "predicted")
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::label_receipt))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_start))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))
@@ -94,6 +97,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::config_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::label_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_list_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_ownership_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::predict_outcome_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::retrain_report_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::scored_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http::predict_job_ptr)

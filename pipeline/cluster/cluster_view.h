@@ -18,10 +18,12 @@ struct cluster_view {
   std::size_t registered_members = 1;
   std::string registry_error;  ///< the last registry round's failure ("" = none)
   std::int64_t registry_ok_at_ms = 0;
+  std::string settings_error;  ///< why the newest shared settings were not adopted whole ("" = they were)
 };
 
 /// {"enabled": true, "self", "live_members", "registered_members",
-/// "registry": {"ok", "error", "last_ok_at_ms"}, "members": [...]}; each
+/// "registry": {"ok", "error", "last_ok_at_ms"}, "settings": {"version",
+/// "error"}, "members": [...]}; each
 /// member with its record, link state, since when, why, and the status it
 /// last answered (partitions, config and model versions) with its age.
 nlohmann::json to_json(const cluster_view& v, std::int64_t now_ms);

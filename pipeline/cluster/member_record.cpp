@@ -41,7 +41,11 @@ std::optional<member_record> member_record_from_json(const std::string& text) {
 }
 
 nlohmann::json to_json(const node_status& s) {
-  return {{"partitions", s.partitions}, {"config_version", s.config_version}, {"model_version", s.model_version}};
+  return {{"partitions", s.partitions},
+          {"topic_partitions", s.topic_partitions},
+          {"config_version", s.config_version},
+          {"settings_version", s.settings_version},
+          {"model_version", s.model_version}};
 }
 
 } // namespace vigil::cluster

@@ -36,7 +36,9 @@ struct node_status {
   std::string node_name;
   std::string incarnation;
   std::vector<std::int32_t> partitions;  ///< input partitions it reads now
-  std::int32_t config_version = 0;
+  std::int32_t topic_partitions = 0;     ///< how many the input topic has (0: not known yet)
+  std::int32_t config_version = 0;       ///< its own config history's version
+  std::int64_t settings_version = 0;     ///< the cluster's shared settings it runs (0: none yet)
   std::int32_t model_version = 0;        ///< the model it serves
 };
 

@@ -113,6 +113,21 @@ kafka_record_source::~kafka_record_source() {
     consumer_.release();  // deliberately leaked: destroying it would abort (see ever_assigned_)
 }
 
+std::int32_t kafka_record_source::topic_partitions() {
+  auto now = std::chrono::steady_clock::now();
+  if (topic_partitions_ > 0 && now - topic_partitions_at_ < std::chrono::seconds(30))
+    return topic_partitions_;
+  RdKafka::Metadata* raw = nullptr;
+  if (consumer_->metadata(true, nullptr, &raw, 2000) != RdKafka::ERR_NO_ERROR)
+    return topic_partitions_;  // the last count known (0 if none)
+  std::unique_ptr<RdKafka::Metadata> metadata{raw};
+  for (const auto* topic : *metadata->topics())
+    if (topic->topic() == topic_ && topic->err() == RdKafka::ERR_NO_ERROR)
+      topic_partitions_ = static_cast<std::int32_t>(topic->partitions()->size());
+  topic_partitions_at_ = now;
+  return topic_partitions_;
+}
+
 bool kafka_record_source::reading(std::int32_t partition) const {
   return assigned_.count(partition) && !pending_revocation_.count(partition);
 }

@@ -10,6 +10,7 @@
 #include "pipeline/connectors/kafka_config.h"
 #include "pipeline/connectors/record_source.h"
 
+#include <chrono>
 #include <deque>
 #include <set>
 
@@ -37,6 +38,8 @@ class kafka_record_source final : public record_source {
   bool revocation_lost() const override { return revocation_lost_; }
   void complete_revocation() override;
   std::vector<std::int32_t> owned_partition_list() const override { return {assigned_.begin(), assigned_.end()}; }
+  /// From the broker's metadata, asked again after 30 s (a topic may grow).
+  std::int32_t topic_partitions() override;
 
  private:
   class rebalance_handler;
@@ -63,6 +66,8 @@ class kafka_record_source final : public record_source {
   void flush_dead_letters() const;
 
   std::string topic_, dead_letter_topic_;
+  std::int32_t topic_partitions_ = 0;
+  std::chrono::steady_clock::time_point topic_partitions_at_{};
   std::int64_t max_event_time_skew_ms_;
   std::unique_ptr<rebalance_handler> rebalance_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

@@ -56,6 +56,9 @@ class record_source {
     return out;
   }
   std::size_t owned_partitions() const { return owned_partition_list().size(); }
+  /// How many partitions the input topic has (0: not partitioned, or not
+  /// known yet), which a key's partition depends on.
+  virtual std::int32_t topic_partitions() { return 0; }
 };
 
 } // namespace vigil::connectors

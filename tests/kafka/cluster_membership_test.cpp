@@ -3,7 +3,10 @@
 // another token, and notice a member leaving, dying or freezing.
 
 #include "actors/node/vigil_node.h"
+#include "models/registry/model_registry.h"
 #include "pipeline/connectors/cluster_registry.h"
+#include "pipeline/connectors/kafka_partitioner.h"
+#include "pipeline/schema/transaction_json.h"
 #include "support/http_client.h"
 #include "support/kafka_harness.h"
 #include "support/kafka_pipeline_fixture.h"
@@ -12,7 +15,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <regex>
 #include <set>
@@ -60,8 +66,11 @@ json wait_for_view(unsigned short port, const std::function<bool(const json&)>& 
 }
 
 std::unique_ptr<actors::vigil_node> start_member(const std::string& topic, const std::string& name,
-                                                 const std::string& member_token) {
+                                                 const std::string& member_token,
+                                                 const std::string& registry_dir = "") {
   auto c = in_process_node_config(topic, name);
+  if (!registry_dir.empty())
+    c.registry_dir = registry_dir;
   c.auth_token = member_token;
   c.auth_token_path = (scratch_dir("cluster-" + name) / "token").string();
   c.readback_decisions = 0;
@@ -187,7 +196,161 @@ TEST_CASE("cluster: three nodes link up, report their partitions, refuse a stran
   }
 }
 
-TEST_CASE("cluster: a member killed with -9 goes down at once, a frozen one within seconds and comes back",
+TEST_CASE("cluster: /predict on any node answers as the node that reads the user's partition",
+          "[integration][cluster][kafka]") {
+  const auto& svc = services();
+  auto topic = unique("cluster-predict");
+  create_topic(svc.kafka, topic, 4);
+  std::vector<std::unique_ptr<actors::vigil_node>> nodes;
+  for (const char* name : {"a", "b", "c"})
+    nodes.push_back(start_member(topic, name, token));
+  std::map<int, std::string> reader;  // partition -> node, once the group has settled
+  wait_for_view(
+    nodes[0]->http_port(),
+    [&](const json& v) {
+      reader.clear();
+      if (!all_up(v, 3))
+        return false;
+      for (const auto& m : v["members"]) {
+        if (m.value("partitions", json::array()).empty())
+          return false;
+        for (const auto& p : m["partitions"])
+          reader[p.get<int>()] = m["node_name"];
+      }
+      return reader.size() == 4;
+    },
+    std::chrono::seconds(120));
+  REQUIRE(reader.size() == 4);
+
+  auto txs = simulated(topic + "/", 3'000, 51);
+  produce(svc.kafka, topic, as_records(txs));
+  REQUIRE(predictions(topic + "/", txs.size(), std::chrono::seconds(120)).size() == txs.size());
+  // The partitioner /predict routes by is the producer's.
+  auto stored = consume_until(svc.kafka, topic, [&](const auto& got) { return got.size() >= txs.size(); },
+                              std::chrono::seconds(60));
+  for (const auto& record : stored)
+    REQUIRE(connectors::partition_of(record.key, 4, "consistent_random") == record.partition);
+
+  // Each user's next transaction, asked of every node: one answer, the
+  // owner's, with the user's history in it.
+  std::map<std::string, pipeline::transaction> next;
+  for (const auto& tx : txs)
+    next[tx.user_id] = tx;
+  std::vector<pipeline::transaction> probes;
+  for (auto& [user, tx] : next) {
+    if (probes.size() == 24)
+      break;
+    tx.transaction_id = "probe-" + user;
+    tx.event_time_ms += 60'000;
+    probes.push_back(tx);
+  }
+  auto answer = [](unsigned short port, const std::string& body) {
+    auto r = http_call(port, "POST", "/predict?features=true", body);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    auto j = json::parse(r.body);
+    for (auto* decision : j.contains("results") ? std::vector<json*>{} : std::vector<json*>{&j})
+      decision->erase("latency_us");
+    if (j.contains("results"))
+      for (auto& d : j["results"])
+        d.erase("latency_us");
+    return j;
+  };
+  std::set<std::string> owners_asked;
+  json singles = json::array();
+  for (const auto& probe : probes) {
+    auto body = pipeline::to_json(probe).dump();
+    auto first = answer(nodes[0]->http_port(), body);
+    CHECK(first["features"]["user_count_30d"].get<double>() >= 1);  // its history, not a stranger's
+    for (auto& node : nodes)
+      CHECK(answer(node->http_port(), body) == first);
+    owners_asked.insert(reader[connectors::partition_of(probe.user_id, 4, "consistent_random")]);
+    singles.push_back(first);
+  }
+  CHECK(owners_asked.size() == 3);  // every node answered for its users
+  // An array spanning every owner comes back whole, in order.
+  json array = json::array();
+  for (const auto& probe : probes)
+    array.push_back(pipeline::to_json(probe));
+  auto together = answer(nodes[1]->http_port(), array.dump());
+  CHECK(together["results"] == singles);
+  CHECK(std::regex_search(http_call(nodes[1]->http_port(), "GET", "/metrics").body,
+                          std::regex("vigil_predict_forwarded_total [1-9]")));
+}
+
+TEST_CASE("cluster: a config change, a token rotation and a promotion made on one node reach every node",
+          "[integration][cluster][kafka]") {
+  const auto& svc = services();
+  auto topic = unique("cluster-settings");
+  create_topic(svc.kafka, topic, 3);
+  // One registry folder for the cluster (as with Docker's shared volume),
+  // with a second version to promote.
+  auto registry_dir = scratch_dir("cluster-registry") / "registry";
+  std::filesystem::copy(trained_registry(), registry_dir, std::filesystem::copy_options::recursive);
+  models::model_registry registry{registry_dir};
+  auto first = registry.production();
+  REQUIRE(first);
+  const int second = registry.add(registry.model_json(first->version), first->metadata);
+  for (const char* file : {"sample_rows.bin", "reference_profile.json"})
+    if (std::filesystem::exists(registry.version_dir(first->version) / file))
+      std::filesystem::copy_file(registry.version_dir(first->version) / file, registry.version_dir(second) / file);
+  std::vector<std::unique_ptr<actors::vigil_node>> nodes;
+  for (const char* name : {"a", "b", "c"})
+    nodes.push_back(start_member(topic, name, token, registry_dir.string()));
+  REQUIRE(all_up(wait_for_view(nodes[0]->http_port(), [](const json& v) { return all_up(v, 3); },
+                               std::chrono::seconds(60)),
+                 3));
+  auto everywhere = [&](const std::function<bool(unsigned short)>& ok) {
+    for (int i = 0; i < 100; ++i) {
+      if (std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) { return ok(n->http_port()); }))
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  auto config_of = [](unsigned short port, const std::string& bearer) {
+    auto r = http_call(port, "GET", "/config", "", bearer);
+    return r.status == 200 ? json::parse(r.body)["config"] : json();
+  };
+
+  // A live change on b: every node runs it, at the same shared version.
+  REQUIRE(http_call(nodes[1]->http_port(), "PATCH", "/config", R"({"decline_threshold": 0.85})", token).status == 200);
+  CHECK(everywhere([&](unsigned short port) { return config_of(port, token).value("decline_threshold", 0.0) == 0.85; }));
+  CHECK(everywhere([&](unsigned short port) {
+    auto v = cluster_view(port);
+    std::set<std::int64_t> versions;
+    for (const auto& m : v["members"])
+      versions.insert(m.value("settings_version", std::int64_t{-1}));
+    return versions.size() == 1 && *versions.begin() > 0 && v["settings"]["error"] == "";
+  }));
+  // A refused change is refused whole, on every node: nothing is shared.
+  auto before = cluster_view(nodes[0]->http_port())["settings"]["version"];
+  CHECK(http_call(nodes[2]->http_port(), "PATCH", "/config", R"({"decline_threshold": 7})", token).status == 422);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(cluster_view(nodes[0]->http_port())["settings"]["version"] == before);
+
+  // A promotion on c: every node serves the second version.
+  auto promoted = http_call(nodes[2]->http_port(), "POST", "/models/" + std::to_string(second) + "/promote", "", token);
+  INFO(promoted.body);
+  REQUIRE(promoted.status == 200);
+  CHECK(everywhere([&](unsigned short port) {
+    auto r = http_call(port, "GET", "/models");
+    return r.status == 200 && json::parse(r.body).value("serving_version", 0) == second;
+  }));
+
+  // The token rotated on a: every node takes the new one and refuses the old.
+  const std::string rotated = "rotated-token-789";
+  REQUIRE(http_call(nodes[0]->http_port(), "PATCH", "/config", json{{"auth_token", rotated}}.dump(), token).status ==
+          200);
+  CHECK(everywhere([&](unsigned short port) {
+    return http_call(port, "GET", "/config", "", rotated).status == 200 &&
+           http_call(port, "GET", "/config", "", token).status == 403;
+  }));
+  CHECK(all_up(cluster_view(nodes[1]->http_port(), rotated), 3));
+}
+
+TEST_CASE("cluster: a member killed with -9 goes down at once, a frozen one within seconds and comes back, "
+          "its users refused meanwhile",
           "[chaos][cluster][kafka]") {
   const auto& svc = services();
   auto topic = unique("cluster-chaos");
@@ -205,17 +368,47 @@ TEST_CASE("cluster: a member killed with -9 goes down at once, a frozen one with
   auto down = [](const json& v) { return link_of(v, "victim") == "down" || link_of(v, "victim") == "absent"; };
 
   auto victim = start_victim((dir / "victim-1.log").string());
-  REQUIRE(up(wait_for_view(a->http_port(), up, std::chrono::seconds(90))));
+  auto reads = [](const json& v) {
+    auto m = member(v, "victim");
+    return m && (*m)["link"] == "up" && !m->value("partitions", json::array()).empty();
+  };
+  auto settled = wait_for_view(a->http_port(), reads, std::chrono::seconds(120));
+  REQUIRE(reads(settled));
+  // A user whose partition the victim reads, and a transaction of theirs.
+  const auto victims_partition = (*member(settled, "victim"))["partitions"][0].get<int>();
+  auto probe = simulated(topic + "/", 1, 5).front();
+  for (int i = 0; connectors::partition_of(probe.user_id, 2, "consistent_random") != victims_partition; ++i)
+    probe.user_id = "user-" + std::to_string(i);
+  // Routes follow the members' status answers, a second or two behind.
+  auto served = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+  for (int i = 0; i < 100 && served.status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    served = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+  }
+  INFO(served.body);
+  REQUIRE(served.status == 200);
 
   // Frozen: its socket stays open, so only heartbeats and unanswered status
-  // requests tell. Then it thaws and is linked again.
+  // requests tell. Then it thaws and is linked again. Meanwhile its users
+  // are refused, not scored here without their history.
   ::kill(victim, SIGSTOP);
   auto frozen_at = std::chrono::steady_clock::now();
+  auto refused = std::async(std::launch::async, [&] {
+    return http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+  });
   auto view = wait_for_view(a->http_port(), down, std::chrono::seconds(15));
   auto noticed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - frozen_at);
   INFO(view.dump(2));
   CHECK(down(view));
   WARN("a frozen member noticed after " << noticed.count() << " ms");
+  auto forwarded = refused.get();  // sent to the frozen owner, which never answers
+  WARN("its user meanwhile: " << forwarded.status << " " << forwarded.body);
+  CHECK(forwarded.status == 503);
+  CHECK(json::parse(forwarded.body)["code"] == "pipeline_unavailable");
+  // Once its link is down, its users have no owner: refused at once.
+  auto orphan = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+  WARN("and once it is down: " << orphan.status << " " << orphan.body);
+  CHECK(orphan.status == 503);
   ::kill(victim, SIGCONT);
   CHECK(up(wait_for_view(a->http_port(), up, std::chrono::seconds(30))));
 

@@ -3,6 +3,7 @@
 
 #include "pipeline/cluster/cluster_view.h"
 #include "pipeline/cluster/member_table.h"
+#include "pipeline/cluster/partition_owners.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -180,4 +181,43 @@ TEST_CASE("cluster view: every member with its link, its status and the status's
   CHECK(j["members"][2]["link"] == "down");
   CHECK(j["members"][2]["reason"] == "connection refused");
   CHECK_FALSE(j["members"][2].contains("partitions"));
+}
+
+TEST_CASE("partition owners: one reader each, from this node and its linked peers only", "[unit][cluster]") {
+  node_status self = status_of("a");
+  self.partitions = {0, 1};
+  self.topic_partitions = 6;
+  member_table t{"a"};
+  t.on_registry({record("b"), record("c"), record("d")}, 0);
+  t.on_connected("b", "i1", 1);
+  t.on_connected("c", "i1", 1);
+  auto b = status_of("b");
+  b.partitions = {2, 3};
+  auto c = status_of("c");
+  c.partitions = {1, 4};  // 1 not let go by a yet, or taken early: nobody owns it
+  t.on_status("b", b, 2);
+  t.on_status("c", c, 2);
+  // d never linked: whatever it reads is not routed to it.
+  std::vector<peer_link> peers;
+  for (const auto& [name, link] : t.peers())
+    peers.push_back(link);
+  auto owners = partition_owners(self, peers);
+  CHECK(owners.topic_partitions == 6);
+  CHECK(owners.owner == std::map<std::int32_t, std::string>{{0, "a"}, {2, "b"}, {3, "b"}, {4, "c"}});
+}
+
+TEST_CASE("a /predict split: by the owner of each user's partition, or refused whole", "[unit][cluster]") {
+  partition_map owners;
+  owners.topic_partitions = 4;
+  owners.owner = {{0, "a"}, {1, "b"}, {2, "a"}};
+  // A stand-in partitioner: the user's number modulo the partitions.
+  auto partition_of = [](const std::string& user, std::int32_t n) { return std::stoi(user.substr(1)) % n; };
+  auto split = split_by_owner({"u0", "u1", "u2", "u5", "u4"}, owners, partition_of);
+  CHECK(split.error.empty());
+  CHECK(split.by_node == std::map<std::string, std::vector<std::size_t>>{{"a", {0, 2, 4}}, {"b", {1, 3}}});
+  auto orphan = split_by_owner({"u0", "u3"}, owners, partition_of);
+  CHECK(orphan.by_node.empty());
+  CHECK(orphan.error.find("partition 3 (user u3) has no owner") == 0);
+  owners.topic_partitions = 0;
+  CHECK(split_by_owner({"u0"}, owners, partition_of).error.find("not known yet") != std::string::npos);
 }
