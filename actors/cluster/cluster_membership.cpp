@@ -39,7 +39,7 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
   h.port = *bound;
   w.self.cluster_port = h.port;
   h.membership = spawn_membership(sys, std::move(w.self), std::move(w.registry), h.peer, std::move(w.config),
-                                  std::move(w.routes), shared_settings_feed{std::move(w.settings), std::move(w.adopt)});
+                                  std::move(w.routes), std::move(w.settings));
   return h;
 }
 

@@ -4,20 +4,9 @@
 // nodes that join with the cluster's token, and the membership actor that
 // keeps this node registered in Redis and linked to every other member.
 
-#include "actors/cluster/predict_router.h"
-#include "actors/pipeline/actor_interfaces.h"
-
-#include <caf/fwd.hpp>
+#include "actors/cluster/membership_actor.h"
 
 #include <atomic>
-#include <functional>
-#include <memory>
-
-namespace vigil::connectors {
-class cluster_registry;
-class cluster_settings_store;
-struct shared_settings;
-}
 
 namespace vigil::actors {
 
@@ -38,9 +27,7 @@ struct cluster_wiring {
   std::shared_ptr<const std::atomic<std::int64_t>> settings_version;  ///< the shared settings this node runs
   std::shared_ptr<connectors::cluster_registry> registry;
   std::shared_ptr<predict_route_board> routes;  ///< where membership publishes /predict's routes
-  std::shared_ptr<connectors::cluster_settings_store> settings;
-  /// Adopts a newer version of the shared settings; "" or why not.
-  std::function<std::string(const connectors::shared_settings&)> adopt;
+  shared_settings_feed settings;
 };
 
 struct cluster_handles {

@@ -25,7 +25,8 @@ struct member_record {
 };
 
 nlohmann::json to_json(const member_record& r);
-/// 128 random bits as 32 hex digits: a new process's incarnation.
+/// 128 random bits as 32 hex digits: a new process's incarnation (also the
+/// token of its node_name lease).
 std::string new_incarnation();
 /// nullopt for anything but an object with every field of the right type
 /// and a node name, host and incarnation that are not empty.

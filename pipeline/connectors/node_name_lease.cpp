@@ -1,10 +1,10 @@
 #include "pipeline/connectors/node_name_lease.h"
 
+#include "pipeline/cluster/member_record.h"
 #include "pipeline/connectors/redis_connection.h"
 #include "pipeline/metrics/metrics_registry.h"
 
 #include <iostream>
-#include <random>
 #include <stdexcept>
 
 namespace vigil::connectors {
@@ -26,19 +26,11 @@ return 0
 constexpr const char* release_script =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-std::string random_token() {
-  std::random_device device;
-  std::uniform_int_distribution<unsigned long long> digits;
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", digits(device), digits(device));
-  return buf;
-}
-
 } // namespace
 
 node_name_lease::node_name_lease(std::string address, std::string key, std::chrono::milliseconds ttl,
                                  std::chrono::milliseconds wait)
-  : address_(std::move(address)), key_(std::move(key)), token_(random_token()), ttl_(ttl),
+  : address_(std::move(address)), key_(std::move(key)), token_(cluster::new_incarnation()), ttl_(ttl),
     renewal_failures_(pipeline::metrics().get_counter(
       "vigil_node_lease_renewal_failures_total",
       "Renewals of the node_name lease that failed or found it held by another node")) {

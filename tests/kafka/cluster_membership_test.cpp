@@ -5,6 +5,7 @@
 #include "actors/node/vigil_node.h"
 #include "models/registry/model_registry.h"
 #include "pipeline/connectors/cluster_registry.h"
+#include "pipeline/connectors/cluster_settings.h"
 #include "pipeline/connectors/kafka_partitioner.h"
 #include "pipeline/schema/transaction_json.h"
 #include "support/http_client.h"
@@ -120,6 +121,27 @@ TEST_CASE("cluster registry: records live while renewed, leave on withdraw or ex
   // Unrenewed, a's record expires with its TTL.
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
   CHECK(registry.members().empty());
+}
+
+TEST_CASE("cluster settings: each change raises the version and keeps the other part, a corrupt entry is refused",
+          "[integration][cluster][redis]") {
+  const auto& redis = services().redis;
+  auto prefix = "vigil:test:" + unique("settings");
+  connectors::cluster_settings_store store{redis, prefix};
+  CHECK_FALSE(store.read());  // nothing shared yet
+  CHECK(store.publish_config({{"decline_threshold", 0.8}}, "a: config") == 1);
+  CHECK(store.publish_model(7, "b: promote") == 2);
+  auto s = store.read();
+  REQUIRE(s);
+  CHECK(s->version == 2);
+  CHECK(s->live == json{{"decline_threshold", 0.8}});
+  CHECK(s->model == 7);
+  CHECK(s->origin == "b: promote");
+  CHECK(store.publish_config({{"decline_threshold", 0.7}}, "c: config") == 3);
+  CHECK(store.read()->model == 7);
+  redis_set(redis, prefix + "-broken:settings", "x");  // a string where a hash belongs
+  connectors::cluster_settings_store broken{redis, prefix + "-broken"};
+  CHECK_THROWS(broken.read());
 }
 
 TEST_CASE("cluster: three nodes link up, report their partitions, refuse a stranger, and see one leave",
