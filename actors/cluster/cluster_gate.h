@@ -19,12 +19,14 @@ struct peer_identity {
   std::string partitioner;  ///< the producers' (config input_partitioner)
   std::shared_ptr<const std::atomic<std::int32_t>> config_version;
   std::shared_ptr<const std::atomic<std::int64_t>> settings_version;
+  std::shared_ptr<const cluster::ownership_board> ownership;  ///< the partitions this node reads
 };
+
 
 /// Answers status requests from the source's partitions, the served
 /// model's version and the config version; answers forwarded /predict
-/// calls through `gateway` for the users whose partitions `source` reads,
-/// and refuses the others.
+/// calls through `gateway` for the users whose partitions this node reads
+/// (who.ownership), and refuses the others.
 cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
                                       serving_model_actor model_owner, predict_gateway_actor gateway);
 

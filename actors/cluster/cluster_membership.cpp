@@ -26,7 +26,7 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
   cluster_handles h;
   h.peer = spawn_cluster_peer(sys,
                               peer_identity{w.self.node_name, w.self.incarnation, w.config->input_partitioner,
-                                            w.config_version, w.settings_version},
+                                            w.config_version, w.settings_version, w.ownership},
                               w.source, w.model_owner, w.gateway);
   h.gate = spawn_cluster_gate(sys, h.peer, w.config);
   auto bound = caf::io::publish(h.gate, w.port, w.bind_address.c_str(), true);

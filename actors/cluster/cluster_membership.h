@@ -27,6 +27,7 @@ struct cluster_wiring {
   std::shared_ptr<const std::atomic<std::int64_t>> settings_version;  ///< the shared settings this node runs
   std::shared_ptr<connectors::cluster_registry> registry;
   std::shared_ptr<predict_route_board> routes;  ///< where membership publishes /predict's routes
+  std::shared_ptr<const cluster::ownership_board> ownership;  ///< the partitions this node reads
   shared_settings_feed settings;
 };
 

@@ -51,21 +51,7 @@ caf::result<cluster::node_status> status(peer_ptr self, const peer_identity& who
   return promise;
 }
 
-// "" when this node reads every call's user partition now, else why not.
-std::string not_owned(const std::vector<pipeline::transaction>& txs, const partition_ownership& ownership,
-                      const peer_identity& who) {
-  if (ownership.topic_partitions <= 0)
-    return "node " + who.node_name + " does not know the input topic's partitions yet";
-  for (const auto& tx : txs) {
-    auto partition = connectors::partition_of(tx.user_id, ownership.topic_partitions, who.partitioner);
-    if (std::find(ownership.read.begin(), ownership.read.end(), partition) == ownership.read.end())
-      return "node " + who.node_name + " does not read partition " + std::to_string(partition) + " (user " +
-             tx.user_id + ") now";
-  }
-  return "";
-}
-
-caf::result<std::vector<std::string>> predict(peer_ptr self, const peer_identity& who, source_actor source,
+caf::result<std::vector<std::string>> predict(peer_ptr self, const peer_identity& who,
                                               predict_gateway_actor gateway, const std::vector<std::string>& texts,
                                               std::int32_t flags) {
   auto job = std::make_shared<http::predict_job>();
@@ -82,23 +68,17 @@ caf::result<std::vector<std::string>> predict(peer_ptr self, const peer_identity
   job->explain = call.explain;
   job->features = call.features;
   job->expensive = call.explain;  // explanations wait on this node's expensive lane
+  if (auto why = not_read_here(job->transactions, who.ownership.get(), who.partitioner, who.node_name);
+      !why.empty())
+    return caf::make_error(caf::sec::runtime_error, why);
   auto promise = self->make_response_promise<std::vector<std::string>>();
-  self->request(source, local_timeout, partitions_atom::value)
-    .then(
-      [=](partition_ownership_ptr ownership) mutable {
-        if (auto why = not_owned(job->transactions, *ownership, who); !why.empty()) {
-          promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-          return;
-        }
-        auto call_id = ++self->state.last_call;
-        self->state.waiting.emplace(call_id, promise);
-        job->done = [me = caf::actor_cast<cluster_peer_actor>(self), call_id](http::outcome<std::vector<std::string>> r) {
-          caf::anon_send(me, predicted_atom::value, call_id,
-                         predict_outcome_ptr{std::make_shared<const http::outcome<std::vector<std::string>>>(std::move(r))});
-        };
-        self->send(gateway, predict_atom::value, job);
-      },
-      [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+  auto call_id = ++self->state.last_call;
+  self->state.waiting.emplace(call_id, promise);
+  job->done = [me = caf::actor_cast<cluster_peer_actor>(self), call_id](http::outcome<std::vector<std::string>> r) {
+    caf::anon_send(me, predicted_atom::value, call_id,
+                   predict_outcome_ptr{std::make_shared<const http::outcome<std::vector<std::string>>>(std::move(r))});
+  };
+  self->send(gateway, predict_atom::value, job);
   return promise;
 }
 
@@ -110,7 +90,7 @@ cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who,
     return {
       [=](node_status_atom) { return status(self, who, source, model_owner); },
       [=](predict_atom, const std::vector<std::string>& texts, std::int32_t flags) {
-        return predict(self, who, source, gateway, texts, flags);
+        return predict(self, who, gateway, texts, flags);
       },
       [=](predicted_atom, std::uint64_t call_id, predict_outcome_ptr outcome) {
         auto it = self->state.waiting.find(call_id);

@@ -62,6 +62,20 @@ pipeline::counter& forwarded_counter() {
 
 } // namespace
 
+std::string not_read_here(const std::vector<pipeline::transaction>& txs, const cluster::ownership_board* ownership,
+                          const std::string& partitioner, const std::string& node_name) {
+  auto read = ownership ? ownership->current() : nullptr;
+  if (!read || read->topic_partitions <= 0)
+    return "node " + node_name + " does not know its partitions yet; retry";
+  std::vector<std::string> users;
+  for (const auto& tx : txs)
+    users.push_back(tx.user_id);
+  if (auto unread = connectors::first_unread(users, read->read, read->topic_partitions, partitioner))
+    return "node " + node_name + " does not read partition " + std::to_string(unread->second) + " (user " +
+           unread->first + ") now; retry";
+  return "";
+}
+
 std::int32_t predict_flags(const http::predict_call& call) {
   return (call.update ? 1 : 0) | (call.explain ? 2 : 0) | (call.features ? 4 : 0);
 }

@@ -46,6 +46,12 @@ class predict_route_board {
   predict_routes_ptr routes_;
 };
 
+/// "" when this node (`node_name`) reads the partitions of every
+/// transaction's user now, as `ownership` says, else why not (naming the
+/// first such user and partition).
+std::string not_read_here(const std::vector<pipeline::transaction>& txs, const cluster::ownership_board* ownership,
+                          const std::string& partitioner, const std::string& node_name);
+
 /// update, explain and features as the bits of a forwarded call.
 std::int32_t predict_flags(const http::predict_call& call);
 void set_predict_flags(std::int32_t flags, http::predict_call& call);

@@ -41,6 +41,7 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
                    // A member silent for 5 s (no renewal) leaves the list.
                    std::make_shared<connectors::cluster_registry>(cfg->redis, prefix, std::chrono::seconds(5)),
                    routes,
+                   ownership,
                    {shared, [this](const connectors::shared_settings& s) { return adopt(s); }}};
   cluster = start_cluster_membership(system, std::move(w));
   std::cerr << "vigil: cluster member " << node_name << " on " << self.host << ":" << cluster.port << "\n";

@@ -62,7 +62,12 @@ void node_http_api::predict(http::predict_call call, http::decisions_continuatio
     return done(vigil_error(vigil_errc::pipeline_unavailable,
                             "this node has not learned which node reads which partition yet; retry"));
   route_predict(d_.system, *routes, std::move(call),
-                [this](http::predict_call share, http::decisions_continuation answer) {
+                [this, routes](http::predict_call share, http::decisions_continuation answer) {
+                  // The routes may be a second old: this node's share is
+                  // checked against what its source reads now.
+                  auto why = not_read_here(share.transactions, d_.ownership.get(), routes->partitioner, routes->self);
+                  if (!why.empty())
+                    return answer(vigil_error(vigil_errc::pipeline_unavailable, why));
                   predict_here(std::move(share), std::move(answer));
                 },
                 std::move(done));

@@ -103,6 +103,8 @@ struct vigil_node::impl {
   std::shared_ptr<connectors::cluster_settings_store> shared;
   std::shared_ptr<std::atomic<std::int64_t>> settings_version = std::make_shared<std::atomic<std::int64_t>>(0);
   std::int32_t adopted_model = 0;  ///< the cluster-wide promotion last adopted (config_mutex)
+  /// The partitions this node's source reads (clustered configs only).
+  std::shared_ptr<cluster::ownership_board> ownership;
   /// Where /predict's transactions are answered (set before the HTTP
   /// server starts, clustered configs only; empty until the first round).
   std::shared_ptr<predict_route_board> routes;

@@ -112,6 +112,10 @@ void vigil_node::start() {
   }
   parts.model = model;
   parts.config = cfg;
+  if (config::clustered(*cfg)) {
+    d.ownership = std::make_shared<cluster::ownership_board>();
+    parts.ownership = d.ownership;
+  }
   d.drift = std::make_shared<models::drift_tracker>();
   d.label_quality = std::make_shared<models::label_quality>();
   parts.drift = d.drift;

@@ -5,6 +5,7 @@
 
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
+#include "pipeline/cluster/partition_owners.h"
 #include "pipeline/features/feature_schema.h"
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/schema/label_event.h"
@@ -42,12 +43,8 @@ using config_ptr = std::shared_ptr<const config::runtime_config>;
 using snapshot_ptr = std::shared_ptr<pipeline::store_snapshot>;
 /// Input partitions changing owner.
 using partition_list_ptr = std::shared_ptr<const std::vector<std::int32_t>>;
-/// The input partitions this node reads now, and how many the topic has.
-struct partition_ownership {
-  std::vector<std::int32_t> read;
-  std::int32_t topic_partitions = 0;  ///< 0: not known (yet)
-};
-using partition_ownership_ptr = std::shared_ptr<const partition_ownership>;
+using cluster::partition_ownership;
+using cluster::partition_ownership_ptr;
 using label_batch_ptr = std::shared_ptr<const std::vector<pipeline::label_event>>;
 
 /// Outcome of one retraining run (worker -> coordinator).

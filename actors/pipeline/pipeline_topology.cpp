@@ -59,7 +59,7 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
     for (const auto& listener : parts.decision_listeners(h))
       caf::anon_send(h.sink, listen_atom::value, listener);
   h.source = spawn_source_actor(sys, parts.source, parts.snapshots,
-                                source_settings{h.user_shards, h.merchant_shards, parts.config});
+                                source_settings{h.user_shards, h.merchant_shards, parts.config, parts.ownership});
   caf::anon_send(h.sink, subscribe_atom::value, h.source);
   return h;
 }

@@ -35,6 +35,8 @@ struct pipeline_parts {
   std::function<std::vector<decision_listener_actor>(const pipeline_handles&)> decision_listeners;
   /// Counts what the scorers score from the stream; may be null.
   std::shared_ptr<models::drift_tracker> drift;
+  /// Where the source publishes the partitions it reads; may be null.
+  std::shared_ptr<cluster::ownership_board> ownership;
 };
 
 struct pipeline_handles {

@@ -102,6 +102,14 @@ void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shar
   worker->send(source, saved_atom::value, error);
 }
 
+// What the source reads now, for whoever answers /predict on this node.
+void publish_ownership(source_ptr self) {
+  auto& s = self->state;
+  if (s.settings.ownership)
+    s.settings.ownership->publish(std::make_shared<const partition_ownership>(
+      partition_ownership{s.source->owned_partition_list(), s.source->topic_partitions()}));
+}
+
 // Lets revoked partitions go and forgets their users.
 void finish_revocation(source_ptr self) {
   auto& s = self->state;
@@ -118,10 +126,11 @@ void finish_revocation(source_ptr self) {
             << (s.source->revocation_lost() ? " (assignment lost: no checkpoint)" : " after their checkpoint")
             << "\n";
   auto list = std::make_shared<const std::vector<std::int32_t>>(revoked);
+  s.source->complete_revocation();
+  publish_ownership(self);  // refused from now on, before their users go
   for (const auto& shard : s.settings.user_shards)
     self->send(shard, revoke_atom::value, partition_list_ptr{list});
   s.m->partitions_released.add(revoked.size());
-  s.source->complete_revocation();
   s.handover->released();
   s.m->owned_partitions.set(static_cast<double>(s.source->owned_partitions()));
 }
@@ -237,6 +246,7 @@ void restore_partitions(source_ptr self, const std::vector<std::int32_t>& partit
             << restored.positions.size() << " checkpoints (" << restored_users << " users restored)\n";
   s.m->partitions_restored.add(partitions.size());
   s.m->owned_partitions.set(static_cast<double>(s.source->owned_partitions()));
+  publish_ownership(self);  // their users are installed (sent before)
 }
 
 void follow_ownership(source_ptr self, std::int64_t now) {
@@ -310,6 +320,7 @@ source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<connecto
   st.barrier.start(steady_now_ns());
   // A source without a consumer group reads its partitions from the start.
   st.m->owned_partitions.set(static_cast<double>(st.source->owned_partitions()));
+  publish_ownership(self);
   self->send(self, tick_atom::value);
   auto wait_for_checkpoint = [self] {
     auto p = self->make_response_promise<bool>();

@@ -23,6 +23,8 @@ struct source_settings {
   std::vector<user_shard_actor> user_shards;
   std::vector<merchant_shard_actor> merchant_shards;
   config_ptr config;
+  /// Where ownership changes are published (a clustered node); may be null.
+  std::shared_ptr<cluster::ownership_board> ownership;
 };
 
 /// A source (see source_actor). It follows partition ownership: a revoked

@@ -7,10 +7,40 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace vigil::cluster {
+
+/// The input partitions one node reads now, and how many the topic has.
+struct partition_ownership {
+  std::vector<std::int32_t> read;
+  std::int32_t topic_partitions = 0;  ///< 0: not known (yet)
+};
+using partition_ownership_ptr = std::shared_ptr<const partition_ownership>;
+
+/// This node's partition ownership as its source last changed it: published
+/// before the users of revoked partitions are let go and after assigned
+/// ones' users are installed, so whoever answers /predict on this node
+/// refuses the users it no longer holds. Empty until the source first
+/// publishes.
+class ownership_board {
+ public:
+  void publish(partition_ownership_ptr ownership) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ownership_ = std::move(ownership);
+  }
+  partition_ownership_ptr current() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ownership_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  partition_ownership_ptr ownership_;
+};
 
 struct partition_map {
   std::int32_t topic_partitions = 0;  ///< 0: not known

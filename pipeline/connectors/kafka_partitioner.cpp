@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace vigil::connectors {
@@ -17,6 +18,18 @@ std::int32_t partition_of(const std::string& key, std::int32_t partitions, const
     return rd_kafka_msg_partitioner_consistent_random(nullptr, key.data(), key.size(), partitions, nullptr,
                                                       nullptr);
   throw std::invalid_argument("unknown partitioner " + partitioner);
+}
+
+std::optional<std::pair<std::string, std::int32_t>> first_unread(const std::vector<std::string>& user_ids,
+                                                                 const std::vector<std::int32_t>& read,
+                                                                 std::int32_t partitions,
+                                                                 const std::string& partitioner) {
+  for (const auto& user : user_ids) {
+    auto partition = partition_of(user, partitions, partitioner);
+    if (std::find(read.begin(), read.end(), partition) == read.end())
+      return std::make_pair(user, partition);
+  }
+  return std::nullopt;
 }
 
 } // namespace vigil::connectors
