@@ -5,12 +5,9 @@
 
 #include "actors/cluster/predict_router.h"
 #include "actors/pipeline/vigil_atoms.h"
-#include "pipeline/connectors/kafka_partitioner.h"
 #include "pipeline/schema/transaction_json.h"
 
 #include <caf/all.hpp>
-
-#include <algorithm>
 
 namespace vigil::actors {
 namespace {

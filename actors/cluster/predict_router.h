@@ -14,7 +14,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace vigil::actors {
@@ -30,21 +29,7 @@ struct predict_routes {
 using predict_routes_ptr = std::shared_ptr<const predict_routes>;
 
 /// The membership actor publishes, HTTP threads read.
-class predict_route_board {
- public:
-  void publish(predict_routes_ptr routes) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    routes_ = std::move(routes);
-  }
-  predict_routes_ptr current() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return routes_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  predict_routes_ptr routes_;
-};
+using predict_route_board = cluster::snapshot_board<predict_routes>;
 
 /// "" when this node (`node_name`) reads the partitions of every
 /// transaction's user now, as `ownership` says, else why not (naming the

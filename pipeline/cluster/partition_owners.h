@@ -4,11 +4,11 @@
 // user's history, so only its answer is the stream's answer. Plain C++.
 
 #include "pipeline/cluster/member_table.h"
+#include "pipeline/cluster/snapshot_board.h"
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,23 +24,8 @@ using partition_ownership_ptr = std::shared_ptr<const partition_ownership>;
 /// This node's partition ownership as its source last changed it: published
 /// before the users of revoked partitions are let go and after assigned
 /// ones' users are installed, so whoever answers /predict on this node
-/// refuses the users it no longer holds. Empty until the source first
-/// publishes.
-class ownership_board {
- public:
-  void publish(partition_ownership_ptr ownership) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ownership_ = std::move(ownership);
-  }
-  partition_ownership_ptr current() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return ownership_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  partition_ownership_ptr ownership_;
-};
+/// refuses the users it no longer holds.
+using ownership_board = snapshot_board<partition_ownership>;
 
 struct partition_map {
   std::int32_t topic_partitions = 0;  ///< 0: not known
