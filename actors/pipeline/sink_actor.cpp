@@ -12,17 +12,37 @@ namespace {
 
 constexpr auto delivery_poll_interval = std::chrono::milliseconds(2);
 
+struct sink_metrics {
+  pipeline::counter* decisions[3] = {};
+  pipeline::histogram* latency = nullptr;
+  pipeline::histogram* delivery = nullptr;
+};
+
+// Registered by whoever spawns the sink, so /metrics lists them from the
+// start, not once the sink's own thread first runs.
+sink_metrics registered_sink_metrics() {
+  sink_metrics m;
+  for (auto d : {models::decision_kind::approve, models::decision_kind::review,
+                 models::decision_kind::decline})
+    m.decisions[static_cast<int>(d)] = &pipeline::metrics().get_counter(
+      std::string("vigil_decisions_total{decision=\"") + models::to_string(d) + "\"}",
+      "Decisions published, by outcome");
+  m.latency = &pipeline::metrics().get_histogram(
+    "vigil_decision_latency_seconds", "Source read to decision scored, per record");
+  m.delivery = &pipeline::metrics().get_histogram(
+    "vigil_delivery_seconds", "Last part of a batch handed to the publisher -> acknowledged");
+  return m;
+}
+
 struct sink_state {
   std::shared_ptr<connectors::decision_publisher> publisher;
   int parts = 1;
   std::map<std::uint64_t, int> received;
   source_actor source;
   std::vector<decision_listener_actor> listeners;
-  pipeline::counter* decisions[3] = {};
-  pipeline::histogram* latency = nullptr;
+  sink_metrics m;
 
   std::map<std::uint64_t, std::int64_t> sealed_at_ns;
-  pipeline::histogram* delivery = nullptr;
 
   /// Delivered before the source subscribed (it is wired in after spawn, so
   /// the first batches can overtake the subscription): sent on subscribe.
@@ -33,7 +53,7 @@ struct sink_state {
     for (auto id : publisher->take_delivered()) {
       auto it = sealed_at_ns.find(id);
       if (it != sealed_at_ns.end()) {
-        delivery->observe((steady_now_ns() - it->second) / 1e9);
+        m.delivery->observe((steady_now_ns() - it->second) / 1e9);
         sealed_at_ns.erase(it);
       }
       if (source)
@@ -45,27 +65,19 @@ struct sink_state {
 };
 
 sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, int parts,
-                               std::shared_ptr<connectors::decision_publisher> publisher) {
+                               std::shared_ptr<connectors::decision_publisher> publisher, sink_metrics metrics) {
   auto& st = self->state;
   st.publisher = std::move(publisher);
   st.parts = parts;
-  for (auto d : {models::decision_kind::approve, models::decision_kind::review,
-                 models::decision_kind::decline})
-    st.decisions[static_cast<int>(d)] = &pipeline::metrics().get_counter(
-      std::string("vigil_decisions_total{decision=\"") + models::to_string(d) + "\"}",
-      "Decisions published, by outcome");
-  st.latency = &pipeline::metrics().get_histogram(
-    "vigil_decision_latency_seconds", "Source read to decision scored, per record");
-  st.delivery = &pipeline::metrics().get_histogram(
-    "vigil_delivery_seconds", "Last part of a batch handed to the publisher -> acknowledged");
+  st.m = metrics;
   self->send(self, tick_atom::value);
   return {
     [=](decisions_atom, std::uint64_t batch_id, decision_batch_ptr decisions) {
       auto& s = self->state;
       s.publisher->publish(batch_id, *decisions);
       for (const auto& d : *decisions) {
-        s.decisions[static_cast<int>(d.decision)]->add();
-        s.latency->observe(d.latency_us / 1e6);
+        s.m.decisions[static_cast<int>(d.decision)]->add();
+        s.m.latency->observe(d.latency_us / 1e6);
       }
       for (const auto& l : s.listeners)
         self->send(l, decisions_atom::value, batch_id, decisions);
@@ -97,7 +109,8 @@ sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, in
 
 sink_actor spawn_sink_actor(caf::actor_system& sys, int parts,
                             std::shared_ptr<connectors::decision_publisher> publisher) {
-  return sys.spawn<caf::detached>(sink, parts, std::move(publisher));
+  sink_metrics metrics = registered_sink_metrics();
+  return sys.spawn<caf::detached>(sink, parts, std::move(publisher), metrics);
 }
 
 } // namespace vigil::actors
