@@ -188,6 +188,10 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(!c.cluster_address.empty(), "cluster_address", "must name an interface (0.0.0.0 for all)");
   need(c.input_partitioner == "consistent_random" || c.input_partitioner == "murmur2_random", "input_partitioner",
        "must be \"consistent_random\" (librdkafka's default) or \"murmur2_random\" (the Java client's)");
+  // 64: cluster::merchant_shard_count (merchant_client.cpp checks they agree).
+  need(!clustered(c) || 64 % c.merchant_shards == 0, "merchant_shards",
+       "must divide 64 (1, 2, 4, 8, 16, 32 or 64) on a clustered node: the cluster's 64 merchant shards are "
+       "spread over a node's local ones");
   need(!clustered(c) || c.auth_token != default_auth_token || is_loopback_address(c.cluster_address),
        "auth_token", "the default token is refused when cluster_address is not loopback: set a secret of your own");
   need(c.max_connections_per_client >= 1 && c.max_connections_per_client <= c.max_connections,

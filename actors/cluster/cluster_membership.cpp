@@ -16,6 +16,7 @@ void configure_cluster(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
   cfg.add_message_type<cluster::node_status>("vigil::cluster::node_status");
   cfg.add_message_type<cluster_peer_actor>("vigil::actors::cluster_peer_actor");
+  cfg.add_message_type<std::vector<float>>("vigil::merchant_features");
   // Off by default in CAF 0.17.6: without them a frozen peer is never dropped.
   cfg.set("middleman.heartbeat-interval", caf::timespan{500ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
@@ -26,8 +27,9 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
   cluster_handles h;
   h.peer = spawn_cluster_peer(sys,
                               peer_identity{w.self.node_name, w.self.incarnation, w.config->input_partitioner,
-                                            w.config_version, w.settings_version, w.ownership},
-                              w.source, w.model_owner, w.gateway);
+                                            w.config_version, w.settings_version, w.ownership,
+                                            w.merchant_shards},
+                              w.source, w.model_owner, w.gateway, w.merchant_host);
   h.gate = spawn_cluster_gate(sys, h.peer, w.config);
   auto bound = caf::io::publish(h.gate, w.port, w.bind_address.c_str(), true);
   if (!bound) {

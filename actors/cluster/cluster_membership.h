@@ -4,6 +4,7 @@
 // nodes that join with the cluster's token, and the membership actor that
 // keeps this node registered in Redis and linked to every other member.
 
+#include "actors/cluster/merchant_host.h"
 #include "actors/cluster/membership_actor.h"
 
 #include <atomic>
@@ -28,6 +29,8 @@ struct cluster_wiring {
   std::shared_ptr<connectors::cluster_registry> registry;
   std::shared_ptr<predict_route_board> routes;  ///< where membership publishes /predict's routes
   std::shared_ptr<const cluster::ownership_board> ownership;  ///< the partitions this node reads
+  merchant_host_actor merchant_host;  ///< answers peers' merchant requests
+  std::shared_ptr<const merchant_shard_board> merchant_shards;  ///< the shards it holds
   shared_settings_feed settings;
 };
 

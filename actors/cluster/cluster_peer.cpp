@@ -1,5 +1,6 @@
 // The peer actor a node hands to members that joined: its status, and
-// /predict calls forwarded to it because it reads the users' partitions.
+// /predict calls forwarded to it because it reads the users' partitions,
+// and merchant requests for the global merchant shards it holds.
 
 #include "actors/cluster/cluster_gate.h"
 
@@ -31,6 +32,8 @@ caf::result<cluster::node_status> status(peer_ptr self, const peer_identity& who
   status->incarnation = who.incarnation;
   status->config_version = who.config_version->load();
   status->settings_version = who.settings_version->load();
+  if (auto held = who.merchant_shards->current())
+    status->merchant_shards = *held;
   self->request(source, local_timeout, partitions_atom::value)
     .then(
       [=](partition_ownership_ptr ownership) mutable {
@@ -82,10 +85,18 @@ caf::result<std::vector<std::string>> predict(peer_ptr self, const peer_identity
 } // namespace
 
 cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
-                                      serving_model_actor model_owner, predict_gateway_actor gateway) {
-  return sys.spawn([who = std::move(who), source, model_owner, gateway](peer_ptr self) -> cluster_peer_actor::behavior_type {
+                                      serving_model_actor model_owner, predict_gateway_actor gateway,
+                                      merchant_host_actor merchant_host) {
+  return sys.spawn([who = std::move(who), source, model_owner, gateway,
+                    merchant_host](peer_ptr self) -> cluster_peer_actor::behavior_type {
     return {
       [=](node_status_atom) { return status(self, who, source, model_owner); },
+      [=](merchant_apply_atom, std::int32_t shard, std::string& updates) {
+        return self->delegate(merchant_host, merchant_apply_atom::value, shard, std::move(updates));
+      },
+      [=](merchant_sync_atom, std::int32_t shard) {
+        return self->delegate(merchant_host, merchant_sync_atom::value, shard);
+      },
       [=](predict_atom, const std::vector<std::string>& texts, std::int32_t flags) {
         return predict(self, who, gateway, texts, flags);
       },

@@ -91,6 +91,7 @@ void publish_routes(membership_ptr self) {
   auto routes = std::make_shared<predict_routes>();
   routes->self = s.self.node_name;
   routes->partitioner = s.partitioner;
+  routes->local = s.local_peer;
   std::vector<cluster::peer_link> peers;
   for (const auto& [name, link] : s.table->peers())
     peers.push_back(link);

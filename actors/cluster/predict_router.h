@@ -25,6 +25,7 @@ struct predict_routes {
   std::string partitioner;  ///< the producers' (config input_partitioner)
   cluster::partition_map partitions;
   std::map<std::string, cluster_peer_actor> peers;  ///< linked peers by node name
+  cluster_peer_actor local;                          ///< this node's own peer
 };
 using predict_routes_ptr = std::shared_ptr<const predict_routes>;
 

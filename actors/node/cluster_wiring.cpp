@@ -3,6 +3,7 @@
 
 #include "actors/node/node_internals.h"
 
+#include "actors/cluster/merchant_host.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/connectors/cluster_registry.h"
 #include "pipeline/connectors/cluster_settings.h"
@@ -29,6 +30,8 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   self.incarnation = cluster::new_incarnation();
+  auto held = std::make_shared<merchant_shard_board>();
+  merchant_host = spawn_merchant_host(system, {cfg->redis, prefix, node_name, self.incarnation, cfg, routes, held});
   cluster_wiring w{self,
                    cfg->cluster_address,
                    static_cast<std::uint16_t>(cfg->cluster_port),
@@ -42,6 +45,8 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
                    std::make_shared<connectors::cluster_registry>(cfg->redis, prefix, std::chrono::seconds(5)),
                    routes,
                    ownership,
+                   merchant_host,
+                   held,
                    {shared, [this](const connectors::shared_settings& s) { return adopt(s); }}};
   cluster = start_cluster_membership(system, std::move(w));
   std::cerr << "vigil: cluster member " << node_name << " on " << self.host << ":" << cluster.port << "\n";

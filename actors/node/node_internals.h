@@ -108,6 +108,8 @@ struct vigil_node::impl {
   /// Where /predict's transactions are answered (set before the HTTP
   /// server starts, clustered configs only; empty until the first round).
   std::shared_ptr<predict_route_board> routes;
+  /// This node's share of the cluster's merchant shards (clustered only).
+  merchant_host_actor merchant_host;
   std::unique_ptr<http::node_api> api;
   std::atomic<bool> started{false};
   bool stopped = false;

@@ -115,6 +115,8 @@ void vigil_node::start() {
   if (config::clustered(*cfg)) {
     d.ownership = std::make_shared<cluster::ownership_board>();
     parts.ownership = d.ownership;
+    d.routes = std::make_shared<predict_route_board>();
+    parts.merchant_routes = d.routes;
   }
   d.drift = std::make_shared<models::drift_tracker>();
   d.label_quality = std::make_shared<models::label_quality>();
@@ -157,7 +159,6 @@ void vigil_node::start() {
   d.gateway = spawn_predict_gateway(d.system, std::move(gw));
   d.probe = std::make_unique<connectors::readiness_probe>(cfg->brokers, cfg->redis);
   if (config::clustered(*cfg)) {
-    d.routes = std::make_shared<predict_route_board>();
     d.shared = std::make_shared<connectors::cluster_settings_store>(
       cfg->redis, connectors::checkpoint_prefix(cfg->consumer_group, cfg->input_topic));
   }
@@ -223,6 +224,8 @@ void vigil_node::stop() {
   if (d.pipeline.source)
     d.ask_source(quiesce_atom::value, std::chrono::seconds(30));  // final checkpoint
   stop_pipeline(d.pipeline);
+  if (d.merchant_host)  // after the final checkpoint: it checkpoints its merchant shards and lets them go
+    caf::anon_send_exit(d.merchant_host, caf::exit_reason::user_shutdown);
   if (d.coordinator)
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
   if (d.gateway)

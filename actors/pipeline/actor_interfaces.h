@@ -29,13 +29,15 @@ using scorer_actor = caf::typed_actor<
 /// (mlabel, merchant id, event time ms, is_fraud): a joined label;
 /// (predict, batch, update) -> the batch with merchant features;
 /// (snapshot, all) -> a copy of the merchants changed since the last one
-/// (all of them with `all`); (config, next).
+/// (all of them with `all`); (config, next); (tick): a clustered shard
+/// retries what it could not send.
 using merchant_shard_actor = caf::typed_actor<
   caf::reacts_to<merchant_part_atom, std::uint64_t, batch_ptr>,
   caf::reacts_to<merchant_label_atom, std::string, std::int64_t, bool>,
   caf::replies_to<predict_atom, batch_ptr, bool>::with<batch_ptr>,
   caf::replies_to<snapshot_atom, bool>::with<snapshot_ptr>,
-  caf::reacts_to<config_atom, config_ptr>>;
+  caf::reacts_to<config_atom, config_ptr>,
+  caf::reacts_to<tick_atom>>;
 
 /// User shard. (ubatch, batch id, part) from the source: fills user
 /// features, forwards the batch split by merchant to every merchant shard;
@@ -109,12 +111,27 @@ using retrain_coordinator_actor = decision_listener_actor::extend<
 /// A node's answer to its peers, handed out only by its gate:
 /// (nstatus) -> what it reads and serves now; (predict, transactions as
 /// JSON, flags) -> one rendered decision each, for users whose partitions
-/// it reads (see predict_router.h); (predicted, call id, outcome): its
+/// it reads (see predict_router.h); (mapply, ...), (msync, ...): as merchant_host_actor,
+/// for the shards this node holds; (predicted, call id, outcome): its
 /// gateway's answer to a forwarded call (local only).
 using cluster_peer_actor = caf::typed_actor<
   caf::replies_to<node_status_atom>::with<cluster::node_status>,
+  caf::replies_to<merchant_apply_atom, std::int32_t, std::string>::with<std::vector<float>>,
+  caf::replies_to<merchant_sync_atom, std::int32_t>::with<bool>,
   caf::replies_to<predict_atom, std::vector<std::string>, std::int32_t>::with<std::vector<std::string>>,
   caf::reacts_to<predicted_atom, std::uint64_t, predict_outcome_ptr>>;
+
+/// Holds this node's share of the cluster's global merchant shards (see
+/// merchant_host.h): (mapply, shard, encoded merchant updates) -> the
+/// merchant features of each record, in order, or an error when this node
+/// does not hold the shard (the sender retries); (msync, shard) -> true
+/// once every change it answered for the shard is in Redis; (tick) claims,
+/// renews, checkpoints and gives up shards as membership changes; (config,
+/// next).
+using merchant_host_actor =
+  caf::typed_actor<caf::replies_to<merchant_apply_atom, std::int32_t, std::string>::with<std::vector<float>>,
+                   caf::replies_to<merchant_sync_atom, std::int32_t>::with<bool>, caf::reacts_to<tick_atom>,
+                   caf::reacts_to<config_atom, config_ptr>>;
 
 /// The one actor a node publishes on its cluster port, so the one thing a
 /// stranger who reaches the port can do is ask to join: (join, token) ->

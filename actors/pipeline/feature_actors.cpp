@@ -139,6 +139,7 @@ merchant_shard_actor::behavior_type merchant_feature_actor(
       return snapshot_ptr{std::move(copy)};
     },
     [=](config_atom, config_ptr c) { self->state.shard->set_allowed_lateness(c->allowed_lateness_ms); },
+    [=](tick_atom) {},  // it never waits on anything to retry
   };
 }
 

@@ -1,5 +1,6 @@
 #include "actors/pipeline/pipeline_topology.h"
 
+#include "actors/cluster/merchant_client.h"
 #include "actors/pipeline/feature_actors.h"
 #include "actors/pipeline/scorer_actor.h"
 #include "actors/pipeline/serving_model_actor.h"
@@ -28,13 +29,17 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
     // when they are assigned.
     if (auto snap = parts.snapshots->load_node()) {
       h.restored_users = snap->users.size();
-      h.restored_merchants = snap->merchants.size();
+      h.restored_merchants = parts.merchant_routes ? 0 : snap->merchants.size();
       for (auto& [id, state] : snap->users) {
         auto& shard = *users[pipeline::shard_of(id, cfg.user_shards)];
         shard.users[id] = state;
         if (auto owner = snap->partition_of_user(id); owner != pipeline::no_partition)
           shard.user_partitions[id] = owner;
       }
+      // A clustered node's merchants are in the global merchant shards; a
+      // node part from before it was clustered is not merged into them.
+      if (parts.merchant_routes)
+        snap->merchants.clear();
       for (auto& [id, state] : snap->merchants)
         (*merchants[pipeline::shard_of(id, cfg.merchant_shards)])[id] = state;
       parts.source->seek(snap->positions);
@@ -50,8 +55,11 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   user_bounds.max_http_keys = std::max<std::size_t>(1, cfg.max_http_keys / cfg.user_shards);
   merchant_bounds.max_http_keys = std::max<std::size_t>(1, cfg.max_http_keys / cfg.merchant_shards);
   for (int j = 0; j < cfg.merchant_shards; ++j)
-    h.merchant_shards.push_back(spawn_merchant_feature_actor(
-      sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms, merchant_bounds, merchants[j]));
+    h.merchant_shards.push_back(
+      parts.merchant_routes
+        ? spawn_merchant_client(sys, j, cfg.user_shards, h.scorers, parts.merchant_routes)
+        : spawn_merchant_feature_actor(sys, j, cfg.user_shards, h.scorers, cfg.allowed_lateness_ms,
+                                       merchant_bounds, merchants[j]));
   for (int i = 0; i < cfg.user_shards; ++i)
     h.user_shards.push_back(spawn_user_feature_actor(sys, i, h.merchant_shards,
                                                      cfg.allowed_lateness_ms, user_bounds, users[i]));

@@ -3,6 +3,7 @@
 //   source -> user shards -> merchant shards -> scorer pool -> sink
 // restoring shard state and source positions from the last checkpoint.
 
+#include "actors/cluster/predict_router.h"
 #include "actors/pipeline/actor_interfaces.h"
 #include "pipeline/connectors/decision_publisher.h"
 #include "pipeline/connectors/record_source.h"
@@ -37,6 +38,9 @@ struct pipeline_parts {
   std::shared_ptr<models::drift_tracker> drift;
   /// Where the source publishes the partitions it reads; may be null.
   std::shared_ptr<cluster::ownership_board> ownership;
+  /// Set when merchant state is cluster-wide: the local merchant shards ask
+  /// the holders these routes name (merchant_client.h) and hold none.
+  std::shared_ptr<const predict_route_board> merchant_routes;
 };
 
 struct pipeline_handles {

@@ -49,7 +49,7 @@ namespace vigil::cluster {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("vigil::cluster::node_status"), x.node_name, x.incarnation, x.partitions,
-           x.topic_partitions, x.config_version, x.settings_version, x.model_version);
+           x.topic_partitions, x.config_version, x.settings_version, x.model_version, x.merchant_shards);
 }
 
 } // namespace vigil::cluster
@@ -84,6 +84,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, node_status_atom, "nstatus")
   CAF_ADD_ATOM(vigil, vigil::actors, members_atom, "members")
   CAF_ADD_ATOM(vigil, vigil::actors, predicted_atom, "predicted")
+  CAF_ADD_ATOM(vigil, vigil::actors, merchant_apply_atom, "mapply")
+  CAF_ADD_ATOM(vigil, vigil::actors, merchant_sync_atom, "msync")
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::label_receipt))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_start))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))

@@ -45,7 +45,8 @@ nlohmann::json to_json(const node_status& s) {
           {"topic_partitions", s.topic_partitions},
           {"config_version", s.config_version},
           {"settings_version", s.settings_version},
-          {"model_version", s.model_version}};
+          {"model_version", s.model_version},
+          {"merchant_shards", s.merchant_shards}};
 }
 
 } // namespace vigil::cluster

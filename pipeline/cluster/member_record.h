@@ -41,6 +41,7 @@ struct node_status {
   std::int32_t config_version = 0;       ///< its own config history's version
   std::int64_t settings_version = 0;     ///< the cluster's shared settings it runs (0: none yet)
   std::int32_t model_version = 0;        ///< the model it serves
+  std::vector<std::int32_t> merchant_shards;  ///< global merchant shards it holds now
 };
 
 nlohmann::json to_json(const node_status& s);

@@ -187,6 +187,15 @@ TEST_CASE("cluster settings: a port or -1, an interface, no default token off lo
   // The default token joins no cluster off loopback.
   everywhere.erase("auth_token");
   CHECK(field_of(apply_patch(runtime_config{}, everywhere, false, out)) == "auth_token");
+  // A clustered node's local merchant shards divide the cluster's 64.
+  json three = cluster;
+  three["merchant_shards"] = 3;
+  CHECK(field_of(apply_patch(runtime_config{}, three, false, out)) == "merchant_shards");
+  three["cluster_port"] = -1;  // outside any cluster, any count
+  CHECK(apply_patch(runtime_config{}, three, false, out).empty());
+  json eight = cluster;
+  eight["merchant_shards"] = 8;
+  CHECK(apply_patch(runtime_config{}, eight, false, out).empty());
   // Restart only.
   for (const char* field : {"cluster_port", "cluster_address", "cluster_advertise"})
     CHECK(std::find(restart_only_fields().begin(), restart_only_fields().end(), field) != restart_only_fields().end());

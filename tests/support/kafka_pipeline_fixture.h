@@ -43,7 +43,9 @@ pid_t spawn_vigil(const std::vector<std::string>& args, const std::string& log);
 /// it and returns false.
 bool wait_exit(pid_t pid, std::chrono::seconds timeout, int* status = nullptr);
 
-/// Every partition's checkpoint plus the node's part, as one snapshot.
+/// Every partition's checkpoint plus the node's part, and the cluster's
+/// merchant shards (each shard's log replayed over its checkpoint), as one
+/// snapshot.
 pipeline::store_snapshot stored_checkpoint(const std::string& group, const std::string& topic,
                                            const std::string& node, int partitions);
 /// Waits until the partitions' checkpoints cover `records` records in all.
@@ -55,15 +57,12 @@ pipeline::feature_store replay_topic(const std::string& topic, std::size_t recor
 
 /// After a fault, with the node stopped (its last checkpoint stored): every
 /// one of `count` transactions of `topic` published (`got`, see
-/// predictions), and state equal to a from-scratch replay. Without a lost
-/// assignment: duplicates byte-identical, merchants equal too. After one
-/// (`assignment_lost`): users still exact, but merchant state is the node's
-/// and is not rolled back with the partition, so records in flight at the
-/// loss count twice there (never less than once), and a duplicate may differ
-/// in merchant features only.
+/// predictions), duplicates identical, and user and merchant state equal to
+/// a from-scratch replay, whether or not the assignment was lost meanwhile
+/// (a merchant shard applies each partition's records once, by its
+/// high-water marks, and answers a re-sent record as the first time).
 void check_exactly_once_after_fault(const std::string& topic, const std::string& node, std::size_t count,
-                                    const std::map<std::string, std::vector<nlohmann::json>>& got,
-                                    bool assignment_lost);
+                                    const std::map<std::string, std::vector<nlohmann::json>>& got);
 
 /// Polls GET /ready on `port` until it answers `status`, for at most `timeout`.
 bool ready_becomes(unsigned short port, int status, std::chrono::seconds timeout);
