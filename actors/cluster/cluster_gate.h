@@ -29,10 +29,10 @@ struct peer_identity {
 /// model's version and the config version; answers forwarded /predict
 /// calls through `gateway` for the users whose partitions this node reads
 /// (who.ownership), and refuses the others; passes merchant requests to
-/// `merchant_host`.
+/// `merchant_host`, and peers' labels, rows and retrains to `coordinator`.
 cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
                                       serving_model_actor model_owner, predict_gateway_actor gateway,
-                                      merchant_host_actor merchant_host);
+                                      merchant_host_actor merchant_host, retrain_coordinator_actor coordinator);
 
 /// Hands `peer` to whoever presents `config`'s auth_token (or a rotated one).
 cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, cluster_peer_actor peer, config_ptr config);

@@ -17,6 +17,12 @@ void configure_cluster(caf::actor_system_config& cfg) {
   cfg.add_message_type<cluster::node_status>("vigil::cluster::node_status");
   cfg.add_message_type<cluster_peer_actor>("vigil::actors::cluster_peer_actor");
   cfg.add_message_type<std::vector<float>>("vigil::merchant_features");
+  cfg.add_message_type<label_receipt>("label_receipt");
+  cfg.add_message_type<retrain_start>("retrain_start");
+  cfg.add_message_type<pipeline::label_event>("vigil::pipeline::label_event");
+  cfg.add_message_type<std::vector<pipeline::label_event>>("vigil::labels");
+  cfg.add_message_type<shared_label_row>("shared_label_row");
+  cfg.add_message_type<std::vector<shared_label_row>>("vigil::shared_label_rows");
   // Off by default in CAF 0.17.6: without them a frozen peer is never dropped.
   cfg.set("middleman.heartbeat-interval", caf::timespan{500ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
@@ -29,7 +35,7 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
                               peer_identity{w.self.node_name, w.self.incarnation, w.config->input_partitioner,
                                             w.config_version, w.settings_version, w.ownership,
                                             w.merchant_shards},
-                              w.source, w.model_owner, w.gateway, w.merchant_host);
+                              w.source, w.model_owner, w.gateway, w.merchant_host, w.coordinator);
   h.gate = spawn_cluster_gate(sys, h.peer, w.config);
   auto bound = caf::io::publish(h.gate, w.port, w.bind_address.c_str(), true);
   if (!bound) {

@@ -30,6 +30,7 @@ struct cluster_wiring {
   std::shared_ptr<predict_route_board> routes;  ///< where membership publishes /predict's routes
   std::shared_ptr<const cluster::ownership_board> ownership;  ///< the partitions this node reads
   merchant_host_actor merchant_host;  ///< answers peers' merchant requests
+  retrain_coordinator_actor coordinator;  ///< takes peers' labels, rows and retrains
   std::shared_ptr<const merchant_shard_board> merchant_shards;  ///< the shards it holds
   shared_settings_feed settings;
 };

@@ -1,6 +1,8 @@
 // The peer actor a node hands to members that joined: its status, and
 // /predict calls forwarded to it because it reads the users' partitions,
-// and merchant requests for the global merchant shards it holds.
+// merchant requests for the global merchant shards it holds, and what its
+// retrain coordinator takes from the other members' (labels, labelled rows,
+// a retrain passed on).
 
 #include "actors/cluster/cluster_gate.h"
 
@@ -86,10 +88,20 @@ caf::result<std::vector<std::string>> predict(peer_ptr self, const peer_identity
 
 cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who, source_actor source,
                                       serving_model_actor model_owner, predict_gateway_actor gateway,
-                                      merchant_host_actor merchant_host) {
-  return sys.spawn([who = std::move(who), source, model_owner, gateway,
-                    merchant_host](peer_ptr self) -> cluster_peer_actor::behavior_type {
+                                      merchant_host_actor merchant_host, retrain_coordinator_actor coordinator) {
+  return sys.spawn([who = std::move(who), source, model_owner, gateway, merchant_host,
+                    coordinator](peer_ptr self) -> cluster_peer_actor::behavior_type {
     return {
+      [=](peer_labels_atom, std::vector<pipeline::label_event>& labels) {
+        return self->delegate(coordinator, peer_labels_atom::value,
+                              label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
+                                std::move(labels))});
+      },
+      [=](labelled_rows_atom, std::vector<shared_label_row>& rows) {
+        self->send(coordinator, labelled_rows_atom::value,
+                   shared_label_rows_ptr{std::make_shared<const std::vector<shared_label_row>>(std::move(rows))});
+      },
+      [=](peer_retrain_atom) { return self->delegate(coordinator, peer_retrain_atom::value); },
       [=](node_status_atom) { return status(self, who, source, model_owner); },
       [=](merchant_apply_atom, std::int32_t shard, std::string& updates) {
         return self->delegate(merchant_host, merchant_apply_atom::value, shard, std::move(updates));

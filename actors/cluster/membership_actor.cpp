@@ -63,6 +63,7 @@ struct membership_state {
   std::string registry_error;
   std::int64_t registry_ok_at_ms = 0;
   std::set<std::string> gauged_peers;  ///< peers with a link gauge (kept at 0 once gone)
+  std::string coordinator;  ///< who holds the retrain coordinator's lease ("" = not known)
 };
 
 using membership_ptr = membership_actor::stateful_pointer<membership_state>;
@@ -77,6 +78,8 @@ struct membership_metrics {
                                              "member list in Redis");
   pipeline::counter& link_changes = pipeline::metrics().get_counter(
     "vigil_cluster_link_changes_total", "Links to peers that came up or went down");
+  pipeline::gauge& coordinating = pipeline::metrics().get_gauge(
+    "vigil_cluster_coordinator", "1 while this node holds the retrain coordinator's lease");
 };
 
 membership_metrics& metrics() {
@@ -92,6 +95,7 @@ void publish_routes(membership_ptr self) {
   routes->self = s.self.node_name;
   routes->partitioner = s.partitioner;
   routes->local = s.local_peer;
+  routes->coordinator = s.coordinator;
   std::vector<cluster::peer_link> peers;
   for (const auto& [name, link] : s.table->peers())
     peers.push_back(link);
@@ -159,6 +163,7 @@ void ask_status(membership_ptr self, const std::string& name, const peer_handle&
 void publish_metrics(membership_ptr self) {
   auto& s = self->state;
   metrics().live.set(static_cast<double>(s.table->live_members()));
+  metrics().coordinating.set(s.coordinator == s.self.node_name ? 1 : 0);
   metrics().registered.set(static_cast<double>(s.registered));
   for (const auto& [name, link] : s.table->peers())
     s.gauged_peers.insert(name);
@@ -176,6 +181,7 @@ void on_tick(membership_ptr self) {
   const auto now = wall_ms();
   try {
     s.registry->announce(s.self);
+    s.coordinator = s.registry->hold_coordinator(s.self);
     auto records = s.registry->members();
     s.registry_error.clear();
     s.registry_ok_at_ms = now;
@@ -196,6 +202,7 @@ void on_tick(membership_ptr self) {
     if (s.registry_error.empty())
       std::cerr << "vigil: cluster registry unavailable: " << e.what() << "\n";
     s.registry_error = e.what();
+    s.coordinator.clear();  // unknown: nobody here retrains on a lease it cannot renew
     metrics().registry_failures.add(1);
   }
   for (const auto& [name, link] : s.links)
@@ -256,6 +263,7 @@ membership_actor::behavior_type run_membership(membership_ptr self, member_recor
       view->registry_error = s.registry_error;
       view->registry_ok_at_ms = s.registry_ok_at_ms;
       view->settings_error = s.settings_error;
+      view->coordinator = s.coordinator;
       return cluster_view_ptr{std::move(view)};
     },
     [=](config_atom, config_ptr next) { self->state.token = next->auth_token; },

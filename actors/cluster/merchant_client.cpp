@@ -48,6 +48,8 @@ struct client_state {
   pipeline::gauge* waiting = nullptr;
   pipeline::gauge* mailbox = nullptr;
   pipeline::counter* retries = nullptr;
+  /// Stream requests, and the bytes of their updates, by where the holder is.
+  pipeline::counter *to_self = nullptr, *to_peer = nullptr, *bytes_to_self = nullptr, *bytes_to_peer = nullptr;
 };
 
 using client_ptr = merchant_shard_actor::stateful_pointer<client_state>;
@@ -93,8 +95,12 @@ void pump(client_ptr self) {
       continue;
     }
     s.unsynced.insert(shard);
+    auto request = s.queue->take_request(shard);
+    const bool here = target == routes->local;
+    (here ? s.to_self : s.to_peer)->add(1);
+    (here ? s.bytes_to_self : s.bytes_to_peer)->add(request.size());
     self->request(target, request_timeout, merchant_apply_atom::value, static_cast<std::int32_t>(shard),
-                  s.queue->take_request(shard))
+                  std::move(request))
       .then(
         [=](std::vector<float>& features) {
           auto done = self->state.queue->answered(shard, features);
@@ -244,6 +250,13 @@ merchant_shard_actor::behavior_type run_client(client_ptr self, int index, int u
   s.mailbox = &pipeline::metrics().get_gauge(
     "vigil_mailbox_depth{actor=\"merchant\",index=\"" + std::to_string(index) + "\"}",
     "Messages waiting in an actor's mailbox (sampled when it handles one)");
+  auto& m = pipeline::metrics();
+  const char* requests_help = "Merchant requests of the stream, by where the shard's holder is (this node or a peer)";
+  const char* bytes_help = "Bytes of merchant updates sent by the stream, by where the shard's holder is";
+  s.to_self = &m.get_counter("vigil_merchant_requests_total{holder=\"self\"}", requests_help);
+  s.to_peer = &m.get_counter("vigil_merchant_requests_total{holder=\"peer\"}", requests_help);
+  s.bytes_to_self = &m.get_counter("vigil_merchant_request_bytes_total{holder=\"self\"}", bytes_help);
+  s.bytes_to_peer = &m.get_counter("vigil_merchant_request_bytes_total{holder=\"peer\"}", bytes_help);
   s.retries = &pipeline::metrics().get_counter(
     "vigil_merchant_request_retries_total", "Merchant requests retried: the shard's holder was unreachable or "
                                             "refused (not holding it yet)");

@@ -26,6 +26,7 @@ struct predict_routes {
   cluster::partition_map partitions;
   std::map<std::string, cluster_peer_actor> peers;  ///< linked peers by node name
   cluster_peer_actor local;                          ///< this node's own peer
+  std::string coordinator;  ///< the node holding the retrain coordinator's lease ("" = not known)
 };
 using predict_routes_ptr = std::shared_ptr<const predict_routes>;
 

@@ -46,6 +46,7 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
                    routes,
                    ownership,
                    merchant_host,
+                   coordinator,
                    held,
                    {shared, [this](const connectors::shared_settings& s) { return adopt(s); }}};
   cluster = start_cluster_membership(system, std::move(w));

@@ -5,6 +5,7 @@
 #include "pipeline/connectors/redis_snapshot_store.h"
 #include "actors/node/node_http_api.h"
 #include "actors/node/node_internals.h"
+#include "pipeline/connectors/kafka_partitioner.h"
 #include "actors/retrain/retrain_coordinator.h"
 #include "pipeline/connectors/scored_history.h"
 #include "http/api_router.h"
@@ -82,6 +83,36 @@ vigil_node::~vigil_node() {
   stop();
 }
 
+namespace {
+
+// What a clustered node's retrain coordinator sees of the cluster: the
+// membership actor's routes and the source's ownership, both boards.
+std::shared_ptr<const coordinator_cluster> coordinator_reach(std::shared_ptr<const predict_route_board> routes,
+                                                             std::shared_ptr<const cluster::ownership_board> ownership) {
+  auto c = std::make_shared<coordinator_cluster>();
+  c->coordinator = [routes]() -> std::string {
+    auto r = routes->current();
+    if (!r || r->coordinator.empty())
+      return "(none)";
+    return r->coordinator == r->self ? "" : r->coordinator;
+  };
+  c->peers = [routes] {
+    auto r = routes->current();
+    return r ? r->peers : std::map<std::string, cluster_peer_actor>{};
+  };
+  c->reads_user = [routes, ownership](const std::string& user_id) {
+    auto r = routes->current();
+    auto own = ownership->current();
+    if (!r || !own || own->topic_partitions <= 0)
+      return false;
+    auto p = connectors::partition_of(user_id, own->topic_partitions, r->partitioner);
+    return std::find(own->read.begin(), own->read.end(), p) != own->read.end();
+  };
+  return c;
+}
+
+} // namespace
+
 void vigil_node::start() {
   auto& d = *impl_;
   const auto cfg = std::make_shared<const config::runtime_config>(d.history.current().config);
@@ -124,7 +155,8 @@ void vigil_node::start() {
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
-      d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift, d.label_quality});
+      d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift, d.label_quality,
+                               d.routes ? coordinator_reach(d.routes, d.ownership) : nullptr});
     return std::vector<decision_listener_actor>{d.coordinator};
   };
   d.pipeline = start_pipeline(d.system, parts);

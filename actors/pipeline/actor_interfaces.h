@@ -98,9 +98,16 @@ using serving_model_actor = caf::typed_actor<
 /// joins labels, retrains. (label, labels) -> receipt; (rlabels, labels):
 /// stored labels read back at start; (retrain) -> whether a run started;
 /// (status) -> retraining state; (retrained, report) from its worker;
-/// (tick) checks the schedule; (config, next).
+/// (tick) checks the schedule; (config, next). In a cluster: (plabels,
+/// labels) -> receipt: labels another member received, joined here too and
+/// not sent on; (lrows, rows): labelled rows other members joined;
+/// (pretrain) -> retrain_start: a retrain another member passed on to this
+/// node, the coordinator.
 using retrain_coordinator_actor = decision_listener_actor::extend<
   caf::replies_to<label_atom, label_batch_ptr>::with<label_receipt>,
+  caf::replies_to<peer_labels_atom, label_batch_ptr>::with<label_receipt>,
+  caf::reacts_to<labelled_rows_atom, shared_label_rows_ptr>,
+  caf::replies_to<peer_retrain_atom>::with<retrain_start>,
   caf::reacts_to<restored_labels_atom, label_batch_ptr>,
   caf::replies_to<retrain_atom>::with<retrain_start>,
   caf::replies_to<status_atom>::with<retrain_status>,
@@ -111,13 +118,18 @@ using retrain_coordinator_actor = decision_listener_actor::extend<
 /// A node's answer to its peers, handed out only by its gate:
 /// (nstatus) -> what it reads and serves now; (predict, transactions as
 /// JSON, flags) -> one rendered decision each, for users whose partitions
-/// it reads (see predict_router.h); (mapply, ...), (msync, ...): as merchant_host_actor,
+/// it reads (see predict_router.h); (mapply, ...), (msync, ...): as
+/// merchant_host_actor; (plabels, labels), (lrows, rows), (pretrain): as the
+/// retrain coordinator's, passed to this node's;
 /// for the shards this node holds; (predicted, call id, outcome): its
 /// gateway's answer to a forwarded call (local only).
 using cluster_peer_actor = caf::typed_actor<
   caf::replies_to<node_status_atom>::with<cluster::node_status>,
   caf::replies_to<merchant_apply_atom, std::int32_t, std::string>::with<std::vector<float>>,
   caf::replies_to<merchant_sync_atom, std::int32_t>::with<bool>,
+  caf::replies_to<peer_labels_atom, std::vector<pipeline::label_event>>::with<label_receipt>,
+  caf::reacts_to<labelled_rows_atom, std::vector<shared_label_row>>,
+  caf::replies_to<peer_retrain_atom>::with<retrain_start>,
   caf::replies_to<predict_atom, std::vector<std::string>, std::int32_t>::with<std::vector<std::string>>,
   caf::reacts_to<predicted_atom, std::uint64_t, predict_outcome_ptr>>;
 

@@ -57,6 +57,19 @@ struct retrain_report {
 };
 using retrain_report_ptr = std::shared_ptr<const retrain_report>;
 
+/// A label joined with the vector a node scored, sent to the other members
+/// so that whichever node coordinates retraining learns from every node's
+/// labelled traffic.
+struct shared_label_row {
+  std::string transaction_id, merchant_id, user_id;
+  std::int64_t event_time_ms = 0;
+  bool flagged = false;  ///< decided review or decline
+  std::vector<float> features;  ///< exactly what was scored (feature_count values)
+  bool is_fraud = false;
+  std::int64_t label_time_ms = 0;
+};
+using shared_label_rows_ptr = std::shared_ptr<const std::vector<shared_label_row>>;
+
 /// The coordinator's answer to feedback labels.
 struct label_receipt {
   std::uint64_t accepted = 0, joined = 0;

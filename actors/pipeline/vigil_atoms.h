@@ -22,6 +22,12 @@ typename Inspector::result_type inspect(Inspector& f, label_receipt& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_label_row& x) {
+  return f(caf::meta::type_name("shared_label_row"), x.transaction_id, x.merchant_id, x.user_id, x.event_time_ms,
+           x.flagged, x.features, x.is_fraud, x.label_time_ms);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_start& x) {
   return f(caf::meta::type_name("retrain_start"), x.status, x.trigger, x.labelled_rows, x.needed);
 }
@@ -53,6 +59,16 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 }
 
 } // namespace vigil::cluster
+
+namespace vigil::pipeline {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, label_event& x) {
+  return f(caf::meta::type_name("vigil::pipeline::label_event"), x.transaction_id, x.is_fraud, x.source,
+           x.label_time_ms);
+}
+
+} // namespace vigil::pipeline
 
 CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, user_batch_atom, "ubatch")
@@ -86,10 +102,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::actors, predicted_atom, "predicted")
   CAF_ADD_ATOM(vigil, vigil::actors, merchant_apply_atom, "mapply")
   CAF_ADD_ATOM(vigil, vigil::actors, merchant_sync_atom, "msync")
+  CAF_ADD_ATOM(vigil, vigil::actors, peer_labels_atom, "plabels")
+  CAF_ADD_ATOM(vigil, vigil::actors, labelled_rows_atom, "lrows")
+  CAF_ADD_ATOM(vigil, vigil::actors, peer_retrain_atom, "pretrain")
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::label_receipt))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_start))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_status))
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::shared_label_row))
 CAF_END_TYPE_ID_BLOCK(vigil)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::batch_ptr)
@@ -97,6 +117,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::decision_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::model_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::config_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::label_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::shared_label_rows_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_list_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::partition_ownership_ptr)

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <set>
 #include <unordered_set>
 
 #include <sys/resource.h>
@@ -110,10 +111,14 @@ void retrain_worker(caf::blocking_actor* self, retrain_coordinator_actor coordin
 }
 
 constexpr auto owner_timeout = std::chrono::seconds(10);
+constexpr auto peer_label_timeout = std::chrono::seconds(5);
 
 // `trigger` names the kind (a metric label); `detail`, when given, says why.
 retrain_start start_run(coordinator_ptr self, const std::string& trigger, const std::string& detail) {
   auto& s = self->state;
+  if (s.wiring.cluster)
+    if (auto elsewhere = s.wiring.cluster->coordinator(); !elsewhere.empty())
+      return {"not the coordinator", elsewhere, s.log->labelled(), 0};
   if (s.running)
     return {"already running", "", s.log->labelled(), 0};
   if (s.log->labelled() < min_labelled_rows)
@@ -139,6 +144,99 @@ retrain_start start_run(coordinator_ptr self, const std::string& trigger, const 
   return {"started", trigger, rows->rows(), 0};
 }
 
+// Publishes the labelled rows; starts a run once enough new labels came.
+void after_labels(coordinator_ptr self) {
+  auto& s = self->state;
+  pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
+    .set(static_cast<double>(s.log->labelled()));
+  auto min_new = s.wiring.config->retrain_min_new_labels;
+  if (min_new > 0 && s.log->labelled() - s.labels_at_last_run >= static_cast<std::size_t>(min_new))
+    start_run(self, "label_count");
+}
+
+// Joins `labels` with the vectors this node scored: label weeks, user and
+// merchant state (on the node reading the user's partition only, so a
+// transaction scored twice, before and after its partition moved, counts
+// once), and in a cluster the joined rows go to every peer.
+label_receipt join_labels(coordinator_ptr self, const std::vector<pipeline::label_event>& labels) {
+  auto& s = self->state;
+  label_receipt receipt;
+  receipt.accepted = labels.size();
+  std::vector<shared_label_row> rows;
+  for (const auto& l : labels) {
+    auto entry = s.log->join(l);
+    if (!entry) {
+      receipt.unknown_transaction_ids.push_back(l.transaction_id);
+      s.unknown->add();
+      continue;
+    }
+    ++receipt.joined;
+    s.joined->add();
+    if (entry->labelled) {
+      // Labelled before (a retried /feedback, or a correction): the
+      // training row now holds this label; merchant state and the label
+      // weeks counted the first one and must not count it twice.
+      s.repeated->add();
+      continue;
+    }
+    if (s.wiring.cluster)
+      rows.push_back({l.transaction_id, entry->merchant_id, entry->user_id, entry->event_time_ms, entry->flagged,
+                      std::vector<float>(entry->features.begin(), entry->features.end()), l.is_fraud,
+                      l.label_time_ms});
+    if (s.wiring.cluster && !s.wiring.cluster->reads_user(entry->user_id))
+      continue;
+    if (s.wiring.label_quality)
+      s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
+    if (s.history_pending)
+      s.joined_while_pending.insert(l.transaction_id);
+    const auto& shards = s.wiring.merchant_shards;
+    self->send(shards[pipeline::shard_of(entry->merchant_id, static_cast<int>(shards.size()))],
+               merchant_label_atom::value, entry->merchant_id, entry->event_time_ms, l.is_fraud);
+    if (const auto& users = s.wiring.user_shards; !users.empty() && !entry->user_id.empty())
+      self->send(users[pipeline::shard_of(entry->user_id, static_cast<int>(users.size()))], user_label_atom::value,
+                 entry->user_id, entry->event_time_ms, l.is_fraud);
+  }
+  if (!rows.empty())
+    for (const auto& [name, peer] : s.wiring.cluster->peers())
+      self->send(peer, labelled_rows_atom::value, rows);
+  after_labels(self);
+  return receipt;
+}
+
+// One receipt for labels this node and its peers joined: a label is
+// unknown only when no member scored its transaction (a peer that does not
+// answer joined none).
+caf::result<label_receipt> ask_peers(coordinator_ptr self, label_batch_ptr labels, label_receipt here,
+                                     std::map<std::string, cluster_peer_actor> peers) {
+  auto promise = self->make_response_promise<label_receipt>();
+  auto unknown = std::make_shared<std::set<std::string>>(here.unknown_transaction_ids.begin(),
+                                                         here.unknown_transaction_ids.end());
+  auto remaining = std::make_shared<std::size_t>(peers.size());
+  auto accepted = here.accepted;
+  auto finish = [=]() mutable {
+    if (--*remaining != 0)
+      return;
+    label_receipt merged;
+    merged.accepted = accepted;
+    for (const auto& l : *labels)
+      if (unknown->count(l.transaction_id))
+        merged.unknown_transaction_ids.push_back(l.transaction_id);
+    merged.joined = accepted - merged.unknown_transaction_ids.size();
+    promise.deliver(merged);
+  };
+  for (const auto& [name, peer] : peers)
+    self->request(peer, peer_label_timeout, peer_labels_atom::value, *labels)
+      .then(
+        [=](const label_receipt& theirs) mutable {
+          std::set<std::string> still(theirs.unknown_transaction_ids.begin(), theirs.unknown_transaction_ids.end());
+          for (auto it = unknown->begin(); it != unknown->end();)
+            it = still.count(*it) ? std::next(it) : unknown->erase(it);
+          finish();
+        },
+        [=](caf::error&) mutable { finish(); });
+  return promise;
+}
+
 retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr self, retrain_wiring wiring) {
   auto& st = self->state;
   st.log = std::make_unique<models::scored_log>(max_scored_entries, max_labelled_rows);
@@ -156,44 +254,35 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
         if (!d.shadow)
           self->state.log->record(d);
     },
-    [=](label_atom, label_batch_ptr labels) {
-      auto& s = self->state;
-      label_receipt receipt;
-      receipt.accepted = labels->size();
-      for (const auto& l : *labels) {
-        auto entry = s.log->join(l);
-        if (!entry) {
-          receipt.unknown_transaction_ids.push_back(l.transaction_id);
-          s.unknown->add();
-          continue;
-        }
-        ++receipt.joined;
-        s.joined->add();
-        if (entry->labelled) {
-          // Labelled before (a retried /feedback, or a correction): the
-          // training row now holds this label; merchant state and the label
-          // weeks counted the first one and must not count it twice.
-          s.repeated->add();
-          continue;
-        }
-        if (s.wiring.label_quality)
-          s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
-        if (s.history_pending)
-          s.joined_while_pending.insert(l.transaction_id);
-        const auto& shards = s.wiring.merchant_shards;
-        self->send(shards[pipeline::shard_of(entry->merchant_id, static_cast<int>(shards.size()))], merchant_label_atom::value,
-                   entry->merchant_id, entry->event_time_ms, l.is_fraud);
-        if (const auto& users = s.wiring.user_shards; !users.empty() && !entry->user_id.empty())
-          self->send(users[pipeline::shard_of(entry->user_id, static_cast<int>(users.size()))], user_label_atom::value,
-                     entry->user_id, entry->event_time_ms, l.is_fraud);
-      }
-      pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
-        .set(static_cast<double>(s.log->labelled()));
-      auto min_new = s.wiring.config->retrain_min_new_labels;
-      if (min_new > 0 && s.log->labelled() - s.labels_at_last_run >= static_cast<std::size_t>(min_new))
-        start_run(self, "label_count");
-      return receipt;
+    [=](label_atom, label_batch_ptr labels) -> caf::result<label_receipt> {
+      auto receipt = join_labels(self, *labels);
+      const auto& cluster = self->state.wiring.cluster;
+      if (!cluster)
+        return receipt;
+      auto peers = cluster->peers();
+      if (peers.empty())
+        return receipt;
+      return ask_peers(self, labels, std::move(receipt), std::move(peers));
     },
+    [=](peer_labels_atom, label_batch_ptr labels) { return join_labels(self, *labels); },
+    [=](labelled_rows_atom, shared_label_rows_ptr rows) {
+      auto& s = self->state;
+      for (const auto& row : *rows) {
+        if (row.features.size() != static_cast<std::size_t>(pipeline::feature_count))
+          continue;
+        models::decision_record d;
+        d.transaction_id = row.transaction_id;
+        d.merchant_id = row.merchant_id;
+        d.user_id = row.user_id;
+        d.event_time_ms = row.event_time_ms;
+        d.decision = row.flagged ? models::decision_kind::review : models::decision_kind::approve;
+        std::copy(row.features.begin(), row.features.end(), d.features.begin());
+        s.log->record(d);
+        s.log->join({row.transaction_id, row.is_fraud, "", row.label_time_ms});
+      }
+      after_labels(self);
+    },
+    [=](peer_retrain_atom) { return start_run(self, "on_demand"); },
     [=](restored_labels_atom, label_batch_ptr labels) {
       auto& s = self->state;
       std::size_t joined = 0;
@@ -215,7 +304,18 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
       pipeline::metrics().get_gauge("vigil_labelled_rows", "Labelled rows available for retraining")
         .set(static_cast<double>(s.log->labelled()));
     },
-    [=](retrain_atom) { return start_run(self, "on_demand"); },
+    [=](retrain_atom) -> caf::result<retrain_start> {
+      auto started = start_run(self, "on_demand");
+      const auto& cluster = self->state.wiring.cluster;
+      if (started.status != "not the coordinator" || !cluster)
+        return started;
+      // Passed on to the node that retrains.
+      auto peers = cluster->peers();
+      auto it = peers.find(started.trigger);
+      if (it == peers.end())
+        return retrain_start{"no coordinator reachable", started.trigger, started.labelled_rows, 0};
+      return self->delegate(it->second, peer_retrain_atom::value);
+    },
     [=](retrained_atom, retrain_report_ptr report) {
       auto& s = self->state;
       s.running = false;

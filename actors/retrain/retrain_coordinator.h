@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,18 @@ class label_quality;
 
 namespace vigil::actors {
 
+/// What a clustered node's coordinator needs of the cluster.
+struct coordinator_cluster {
+  /// "" when this node holds the coordinator's lease (it retrains), else
+  /// the node that does ("(none)" when not known).
+  std::function<std::string()> coordinator;
+  /// The linked peers, by node name.
+  std::function<std::map<std::string, cluster_peer_actor>()> peers;
+  /// Whether this node reads the partition of `user_id`'s records now: only
+  /// that node applies a label to user and merchant state.
+  std::function<bool(const std::string& user_id)> reads_user;
+};
+
 struct retrain_wiring {
   std::vector<merchant_shard_actor> merchant_shards;  ///< receive labels
   std::vector<user_shard_actor> user_shards;          ///< receive labels too (the user's own risk)
@@ -36,6 +49,8 @@ struct retrain_wiring {
   std::shared_ptr<models::drift_tracker> drift;
   /// Precision and recall of served decisions by label week; may be null.
   std::shared_ptr<models::label_quality> label_quality;
+  /// Null for a node alone: it retrains, and labels concern it only.
+  std::shared_ptr<const coordinator_cluster> cluster;
 };
 
 /// Messages: (decisions, id, decision_batch_ptr) from the sink; (label,
@@ -43,7 +58,12 @@ struct retrain_wiring {
 /// labels, joined for retraining only (merchant state already holds what its
 /// checkpoint saw), except those already joined live since the start;
 /// (retrain) -> retrain_start; (status) -> retrain_status (the champion is
-/// the model owner's); (config, config_ptr).
+/// the model owner's); (config, config_ptr). In a cluster, /feedback's
+/// labels are also sent to every peer, whose coordinators join those they
+/// scored; each joined label's row goes to every peer, so the one node
+/// holding the coordinator's lease retrains on all of them, and fails over
+/// with nothing to rebuild. Schedules, label counts and drift start runs on
+/// that node only; an on-demand retrain elsewhere is passed on to it.
 retrain_coordinator_actor spawn_retrain_coordinator(caf::actor_system& sys, retrain_wiring wiring);
 
 /// Runs `read` on a thread of its own at the lowest CPU priority (seconds

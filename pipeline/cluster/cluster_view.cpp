@@ -37,6 +37,7 @@ nlohmann::json to_json(const cluster_view& v, std::int64_t now_ms) {
           {"registry",
            {{"ok", v.registry_error.empty()}, {"error", v.registry_error}, {"last_ok_at_ms", v.registry_ok_at_ms}}},
           {"settings", {{"version", v.self_status.settings_version}, {"error", v.settings_error}}},
+          {"coordinator", v.coordinator},
           {"members", std::move(members)}};
 }
 

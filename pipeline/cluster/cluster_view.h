@@ -19,11 +19,12 @@ struct cluster_view {
   std::string registry_error;  ///< the last registry round's failure ("" = none)
   std::int64_t registry_ok_at_ms = 0;
   std::string settings_error;  ///< why the newest shared settings were not adopted whole ("" = they were)
+  std::string coordinator;     ///< the node holding the retrain coordinator's lease ("" = not known)
 };
 
 /// {"enabled": true, "self", "live_members", "registered_members",
 /// "registry": {"ok", "error", "last_ok_at_ms"}, "settings": {"version",
-/// "error"}, "members": [...]}; each
+/// "error"}, "coordinator", "members": [...]}; each
 /// member with its record, link state, since when, why, and the status it
 /// last answered (partitions, config and model versions) with its age.
 nlohmann::json to_json(const cluster_view& v, std::int64_t now_ms);

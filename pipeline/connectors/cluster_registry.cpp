@@ -17,10 +17,25 @@ if record and string.find(record, ARGV[1], 1, true) then return redis.call('DEL'
 return 0
 )lua";
 
+// KEYS: the lease. ARGV: this incarnation's value, TTL ms. The holder's value.
+constexpr const char* coordinator_script = R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+)lua";
+
+constexpr const char* resign_script = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+std::string lease_value(const cluster::member_record& self) { return self.node_name + "/" + self.incarnation; }
+
 } // namespace
 
 cluster_registry::cluster_registry(std::string address, std::string prefix, std::chrono::milliseconds ttl)
-  : address_(std::move(address)), prefix_(std::move(prefix) + ":member:"), ttl_(ttl),
+  : address_(std::move(address)), prefix_(prefix + ":member:"), coordinator_key_(prefix + ":coordinator"), ttl_(ttl),
     malformed_(pipeline::metrics().get_counter("vigil_cluster_registry_malformed_total",
                                                "Cluster member records in Redis skipped: malformed, or beyond "
                                                "the most members a node reads")) {}
@@ -78,9 +93,24 @@ void cluster_registry::withdraw(const cluster::member_record& self) noexcept {
     auto c = redis_connect(address_);
     redis_command(c.get(), {"EVAL", withdraw_script, "1", member_key(self.node_name),
                             "\"incarnation\":\"" + self.incarnation + "\""});
+    redis_command(c.get(), {"EVAL", resign_script, "1", coordinator_key_, lease_value(self)});
   } catch (const std::exception&) {
     // The TTL removes it soon enough.
   }
+}
+
+} // namespace vigil::connectors
+
+namespace vigil::connectors {
+
+std::string cluster_registry::hold_coordinator(const cluster::member_record& self) {
+  auto c = redis_connect(address_);
+  auto r = redis_command(c.get(), {"EVAL", coordinator_script, "1", coordinator_key_, lease_value(self),
+                                   std::to_string(ttl_.count())});
+  if (r->type != REDIS_REPLY_STRING)
+    throw std::runtime_error("unexpected reply taking the coordinator's lease");
+  std::string holder(r->str, r->len);
+  return holder.substr(0, holder.rfind('/'));
 }
 
 } // namespace vigil::connectors

@@ -34,11 +34,16 @@ class cluster_registry {
   /// Deletes this node's record if it is still this incarnation's (a clean
   /// stop: peers see it leave at once). Never throws.
   void withdraw(const cluster::member_record& self) noexcept;
+  /// The retrain coordinator's lease (`<prefix>:coordinator`, the TTL):
+  /// takes it when free, renews it when this incarnation holds it, and
+  /// returns the holder's node name. A clean withdraw gives it up. Throws
+  /// std::runtime_error when Redis fails.
+  std::string hold_coordinator(const cluster::member_record& self);
 
   std::string member_key(const std::string& node_name) const;
 
  private:
-  std::string address_, prefix_;
+  std::string address_, prefix_, coordinator_key_;
   std::chrono::milliseconds ttl_;
   pipeline::counter& malformed_;
 };

@@ -451,3 +451,91 @@ TEST_CASE("cluster: a member killed with -9 goes down at once, a frozen one with
   ::kill(victim, SIGTERM);
   CHECK(wait_exit(victim, std::chrono::seconds(60)));
 }
+
+TEST_CASE("cluster: one coordinator, elected in Redis, retrains on every node's labels, /feedback and /retrain "
+          "on any node reach it, it fails over on leaving",
+          "[integration][cluster][kafka]") {
+  const auto& svc = services();
+  auto topic = unique("cluster-coordinator");
+  create_topic(svc.kafka, topic, 4);
+  auto registry_dir = scratch_dir("cluster-coordinator-registry") / "registry";
+  std::filesystem::copy(trained_registry(), registry_dir, std::filesystem::copy_options::recursive);
+  std::map<std::string, std::unique_ptr<actors::vigil_node>> nodes;
+  for (const char* name : {"a", "b", "c"})
+    nodes[name] = start_member(topic, name, token, registry_dir.string());
+  auto coordinator_seen_by_all = [&] {
+    std::set<std::string> seen;
+    for (const auto& [name, node] : nodes)
+      seen.insert(cluster_view(node->http_port())["coordinator"].get<std::string>());
+    return seen.size() == 1 && !seen.begin()->empty() ? *seen.begin() : std::string();
+  };
+  std::string coordinator;
+  for (int i = 0; i < 150 && coordinator.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    coordinator = coordinator_seen_by_all();
+  }
+  REQUIRE(nodes.count(coordinator) == 1);
+  REQUIRE(all_up(wait_for_view(nodes["a"]->http_port(), [](const json& v) { return all_up(v, 3); },
+                               std::chrono::seconds(60)), 3));
+  auto txs = simulated(topic + "/", 2'400, 17);
+  produce(svc.kafka, topic, as_records(txs));
+  REQUIRE(predictions(topic + "/", txs.size(), std::chrono::seconds(120)).size() == txs.size());
+
+  // Labels for every transaction, posted to a node that is not the
+  // coordinator: each was scored by one of the three, and joins there.
+  const std::string other = coordinator == "a" ? "b" : "a";
+  std::size_t joined = 0, unknown = 0;
+  for (std::size_t from = 0; from < txs.size(); from += 800) {  // a request carries at most 1,000
+    json labels = json::array();
+    for (std::size_t i = from; i < std::min(from + 800, txs.size()); ++i)
+      labels.push_back({{"transaction_id", txs[i].transaction_id}, {"is_fraud", i % 8 == 0}});
+    auto fed = http_call(nodes[other]->http_port(), "POST", "/feedback", labels.dump(), token);
+    INFO(fed.body);
+    REQUIRE(fed.status == 200);
+    auto receipt = json::parse(fed.body);
+    joined += receipt["joined"].get<std::size_t>();
+    unknown += receipt["unknown_transaction_ids"].size();
+  }
+  CHECK(joined == txs.size());
+  CHECK(unknown == 0);
+  // Every node holds every labelled row, whichever node scored it.
+  auto labelled_rows = [&](const std::string& name) {
+    auto r = http_call(nodes[name]->http_port(), "GET", "/models");
+    return r.status == 200 ? json::parse(r.body)["retraining"]["labelled_rows"].get<std::size_t>() : 0;
+  };
+  for (const auto& [name, node] : nodes) {
+    std::size_t rows = 0;
+    for (int i = 0; i < 50 && rows < txs.size(); ++i, std::this_thread::sleep_for(std::chrono::milliseconds(100)))
+      rows = labelled_rows(name);
+    INFO(name);
+    CHECK(rows == txs.size());
+  }
+
+  // A retrain asked of another node runs on the coordinator, and only there.
+  auto started = http_call(nodes[other]->http_port(), "POST", "/retrain", "", token);
+  INFO(started.body);
+  REQUIRE(started.status == 202);
+  CHECK(json::parse(started.body)["status"] == "started");
+  auto last_run = [&](const std::string& name) {
+    auto r = http_call(nodes[name]->http_port(), "GET", "/models");
+    const auto last = json::parse(r.body)["retraining"]["last_run"];  // null until a run ends
+    return last.is_object() ? last["outcome"].get<std::string>() : std::string();
+  };
+  std::string outcome;
+  for (int i = 0; i < 600 && outcome.empty(); ++i, std::this_thread::sleep_for(std::chrono::milliseconds(200)))
+    outcome = last_run(coordinator);
+  CHECK((outcome == "promoted" || outcome == "rejected"));
+  CHECK(last_run(other).empty());
+
+  // The coordinator leaves: another member takes the lease within seconds.
+  nodes[coordinator]->stop();
+  nodes.erase(coordinator);
+  std::string next;  // the views name the old one for up to a round
+  for (int i = 0; i < 150 && nodes.count(next) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    next = coordinator_seen_by_all();
+  }
+  for (const auto& [name, node] : nodes)
+    UNSCOPED_INFO(name << " sees " << cluster_view(node->http_port()).dump());
+  CHECK(nodes.count(next) == 1);
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# What sharing merchant state across a cluster costs on the stream. One
+# topic of 4 partitions on a real broker, with Redis (tests/harness), all on
+# this machine's two cores. Each round reads the whole topic three times,
+# each time in a consumer group of its own (so from offset 0, with fresh
+# merchant shards):
+#   single   one node outside any cluster (cluster_port=-1): merchants in
+#            its own checkpoint, the baseline
+#   one      one clustered node: its merchant requests go to its own host,
+#            which logs them in Redis
+#   three    three clustered nodes: a merchant's part goes to whichever
+#            node holds its shard, two thirds of them over the middleman
+# A configuration's throughput is the decisions published between 30% and
+# 95% of the topic, over the time between (start-up and the group's first
+# rebalances are outside that window). Prints every run, the medians, the
+# ratios to `single` measured in the same round, CPU per transaction (all
+# nodes, user + system from /proc), merchant requests and their bytes per
+# transaction by where the holder was, and Redis calls per transaction.
+# Needs build/vigil and the harness's Kafka (fetched by mvn on first use).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rounds=${1:-3}; records=${2:-300000}
+work=$(mktemp -d)
+H="$root/tests/harness"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$H/stop_kafka.sh" "$work/kafka" >/dev/null 2>&1 || true
+  "$H/stop_redis.sh" "$work/redis" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+kafka=$("$H/start_kafka.sh" "$work/kafka" | tail -1)
+redis=$("$H/start_redis.sh" "$work/redis" | tail -1)
+redis_port=${redis##*:}
+topic=bench-stream; token=bench-stream-token
+hz=$(getconf CLK_TCK)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+metric_sum() {  # PORT NAME-REGEX: the sum of every series whose name matches
+  curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ m {s += $2} END {printf "%.0f", s}'
+}
+wait_http() {
+  for _ in $(seq 1 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "server at $1 did not come up" >&2; return 1
+}
+redis_calls() { redis-cli -p "$redis_port" info stats | awk -F: '/^total_commands_processed/ {print $2 + 0}'; }
+
+echo "producing $records simulated transactions..." >&2
+"$root/build/vigil" simulate --seed 7 --users $((records / 20)) --count "$records" --rate 0 --brokers "$kafka" \
+  --topic "$topic" >/dev/null 2>&1
+# The first start trains the bootstrap model into the registry; the runs load it.
+warm=$(free_port)
+"$root/build/vigil" run --registry "$work/registry" --http-port "$warm" --set "simulator_count=1" >warm.log 2>&1 &
+pids+=("$!"); wait_http "http://127.0.0.1:$warm/health"; kill "$!"; wait "$!" 2>/dev/null || true
+
+run() {  # NAME NODES CLUSTER_PORT ROUND -> appends "tx/s cpu_us_per_tx self_req peer_req self_bytes peer_bytes redis_calls" per tx
+  local name=$1 nodes=$2 cport=$3 round=$4 group="bench-$1-$4" ports=() node_pids=() i
+  local c0 c1 t30 t95 done_now first=0 r0
+  r0=$(redis_calls)
+  for i in $(seq 1 "$nodes"); do
+    ports+=("$(free_port)")
+    VIGIL_AUTH_TOKEN=$token "$root/build/vigil" run --brokers "$kafka" --redis "$redis" --registry "$work/registry" \
+      --http-port "${ports[-1]}" --set "input_topic=$topic,consumer_group=$group,node_name=$name-$round-$i,cluster_port=$cport,readback_decisions=0,labels_path=$work/labels-$name-$i.jsonl,auth_token_path=$work/token-$name-$i" \
+      >"$name-$round-$i.log" 2>&1 &
+    node_pids+=("$!"); pids+=("$!")
+  done
+  for p in "${ports[@]}"; do wait_http "http://127.0.0.1:$p/health"; done
+  decided() { local s=0 p; for p in "${ports[@]}"; do s=$((s + $(metric_sum "$p" '^vigil_decisions_total'))); done; echo "$s"; }
+  cpu() { local s=0 p; for p in "${node_pids[@]}"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$s"; }
+  counters() { local p; for p in "${ports[@]}"; do curl -sf "http://127.0.0.1:$p/metrics"; done |
+    awk '$1 ~ /^vigil_merchant_requests_total\{holder="self"/ {a += $2} $1 ~ /^vigil_merchant_requests_total\{holder="peer"/ {b += $2}
+         $1 ~ /^vigil_merchant_request_bytes_total\{holder="self"/ {c += $2} $1 ~ /^vigil_merchant_request_bytes_total\{holder="peer"/ {d += $2}
+         END {printf "%.0f %.0f %.0f %.0f\n", a, b, c, d}'; }
+  local lo=$((records * 30 / 100)) hi=$((records * 95 / 100)) k0 k1 q0 q1
+  for _ in $(seq 1 6000); do
+    done_now=$(decided)
+    if [[ $first == 0 && $done_now -ge $lo ]]; then
+      first=1; t30=$(date +%s.%N); c0=$(cpu); k0=$(counters); q0=$(redis_calls); d30=$done_now
+    fi
+    if [[ $first == 1 && $done_now -ge $hi ]]; then
+      t95=$(date +%s.%N); c1=$(cpu); k1=$(counters); q1=$(redis_calls); d95=$done_now; break
+    fi
+    sleep 0.1
+  done
+  [[ -n ${t95:-} ]] || { echo "$name: the stream did not drain" >&2; exit 1; }
+  for p in "${node_pids[@]}"; do kill "$p"; done
+  for p in "${node_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  read -r a0 b0 e0 f0 <<<"$k0"; read -r a1 b1 e1 f1 <<<"$k1"
+  awk -v n=$((d95 - d30)) -v t0="$t30" -v t1="$t95" -v c=$((c1 - c0)) -v hz="$hz" -v a=$((a1 - a0)) -v b=$((b1 - b0)) \
+      -v e=$((e1 - e0)) -v f=$((f1 - f0)) -v q=$((q1 - q0)) 'BEGIN {
+    printf "%.0f %.2f %.4f %.4f %.2f %.2f %.3f\n", n / (t1 - t0), c * 1e6 / hz / n, a / n, b / n, e / n, f / n, q / n }' \
+    >>"$name.runs"
+  tail -1 "$name.runs" | awk -v name="$name" '{printf "%-6s run: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis calls/tx %.3f\n", name, $1, $2, $3, $4, $5, $6, $7}'
+}
+for round in $(seq 1 "$rounds"); do
+  run single 1 -1 "$round"
+  run one 1 0 "$round"
+  run three 3 0 "$round"
+  awk -v s="$(tail -1 single.runs | cut -d' ' -f1)" -v o="$(tail -1 one.runs | cut -d' ' -f1)" \
+      -v t="$(tail -1 three.runs | cut -d' ' -f1)" 'BEGIN {printf "round: one / single %.2f, three / single %.2f\n", o / s, t / s}' \
+    >>ratios.runs
+  tail -1 ratios.runs
+done
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo
+for name in single one three; do
+  m=()
+  for col in 1 2 3 4 5 6 7; do m+=("$(awk -v c=$col '{print $c}' "$name.runs" | median)"); done
+  printf '%-6s median of %d: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis calls/tx %.3f\n' \
+    "$name" "$rounds" "${m[@]}"
+done
+paste -d' ' <(cut -d' ' -f1 single.runs) <(cut -d' ' -f1 one.runs) <(cut -d' ' -f1 three.runs) |
+  awk '{o[NR] = $2 / $1; t[NR] = $3 / $1} END {
+    n = asort(o); asort(t); printf "median ratio to single (each against its own round): one %.2f, three %.2f\n", o[int((n+1)/2)], t[int((n+1)/2)] }'
