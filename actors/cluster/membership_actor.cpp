@@ -1,5 +1,6 @@
 #include "actors/cluster/membership_actor.h"
 
+#include "actors/pipeline/ticker.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "pipeline/cluster/partition_owners.h"
@@ -245,12 +246,9 @@ membership_actor::behavior_type run_membership(membership_ptr self, member_recor
   });
   // Leaving on a clean stop: peers see it at once instead of after the TTL.
   self->attach_functor([registry = s.registry, record = s.self] { registry->withdraw(record); });
-  self->send(self, tick_atom::value);
+  spawn_ticker(self->system(), self->address(), tick_interval);  // see ticker.h
   return {
-    [=](tick_atom) {
-      on_tick(self);
-      self->delayed_send(self, tick_interval, tick_atom::value);
-    },
+    [=](tick_atom) { on_tick(self); },
     [=](members_atom) {
       auto& s = self->state;
       auto view = std::make_shared<cluster::cluster_view>();

@@ -1,5 +1,6 @@
 #include "actors/cluster/merchant_host.h"
 
+#include "actors/pipeline/ticker.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
 #include "pipeline/cluster/merchant_placement.h"
@@ -344,14 +345,11 @@ merchant_host_actor::behavior_type run_host(host_ptr self, merchant_host_wiring 
     give_up_all(self);
     self->quit(msg.reason);
   });
-  self->send(self, tick_atom::value);
+  spawn_ticker(self->system(), self->address(), tick_interval);  // see ticker.h
   return {
     [=](merchant_apply_atom, std::int32_t shard, const std::string& encoded) { return apply(self, shard, encoded); },
     [=](merchant_sync_atom, std::int32_t shard) { return sync(self, shard); },
-    [=](tick_atom) {
-      on_tick(self);
-      self->delayed_send(self, tick_interval, tick_atom::value);
-    },
+    [=](tick_atom) { on_tick(self); },
     [=](config_atom, config_ptr next) { configure(self->state, *next); },
   };
 }

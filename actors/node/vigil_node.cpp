@@ -23,6 +23,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 namespace vigil::actors {
 
@@ -245,6 +246,7 @@ void vigil_node::stop() {
     return;
   d.stopped = true;
   d.started = false;
+  const auto membership_left = std::chrono::steady_clock::now();
   if (d.cluster.membership)  // peers see it leave now, not after its registration expires
     caf::anon_send_exit(d.cluster.membership, caf::exit_reason::user_shutdown);
   if (d.server)
@@ -265,6 +267,13 @@ void vigil_node::stop() {
   for (const auto& part : {caf::actor_cast<caf::actor>(d.cluster.gate), caf::actor_cast<caf::actor>(d.cluster.peer)})
     if (part)  // published or handed to peers: pinned until they exit
       caf::anon_send_exit(part, caf::exit_reason::user_shutdown);
+  // The membership actor is detached, and a request it made just before it
+  // left (connect and join: 3 s) keeps a strong reference to it in CAF's
+  // clock until the request times out. If the actor system is destroyed
+  // first, the clock stops with that reference held and the destructor
+  // waits for the actor's thread forever. Let those timeouts pass.
+  if (d.cluster.membership)
+    std::this_thread::sleep_until(membership_left + std::chrono::milliseconds(3'500));
 }
 
 std::vector<config::config_error> vigil_node::impl::switch_to(const config::runtime_config& next,

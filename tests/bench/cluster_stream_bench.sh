@@ -41,8 +41,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 metric_sum() {  # PORT NAME-REGEX: the sum of every series whose name matches
   curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ m {s += $2} END {printf "%.0f", s}'
 }
-wait_http() {
-  for _ in $(seq 1 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+wait_http() {  # URL [SECONDS]
+  for _ in $(seq 1 $((2 * ${2:-300}))); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "server at $1 did not come up" >&2; return 1
 }
 redis_calls() { redis-cli -p "$redis_port" info stats | awk -F: '/^total_commands_processed/ {print $2 + 0}'; }
@@ -50,10 +50,16 @@ redis_calls() { redis-cli -p "$redis_port" info stats | awk -F: '/^total_command
 echo "producing $records simulated transactions..." >&2
 "$root/build/vigil" simulate --seed 7 --users $((records / 20)) --count "$records" --rate 0 --brokers "$kafka" \
   --topic "$topic" >/dev/null 2>&1
-# The first start trains the bootstrap model into the registry; the runs load it.
-warm=$(free_port)
-"$root/build/vigil" run --registry "$work/registry" --http-port "$warm" --set "simulator_count=1" >warm.log 2>&1 &
-pids+=("$!"); wait_http "http://127.0.0.1:$warm/health"; kill "$!"; wait "$!" 2>/dev/null || true
+# The first start trains the bootstrap model (minutes); it is kept in a
+# cache folder for later runs of the bench, and the runs load it.
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/vigil-bench-registry
+if [[ ! -f $cache/index.json ]]; then
+  echo "training the bootstrap model once (kept in $cache)..." >&2
+  # An embedded run of one record: it trains, scores it, and exits.
+  "$root/build/vigil" run --registry "$work/registry" --http-port 0 --set "simulator_count=1" >warm.log 2>&1
+  mkdir -p "$(dirname "$cache")"; rm -rf "$cache"; cp -r "$work/registry" "$cache"
+fi
+cp -r "$cache" "$work/registry"
 
 run() {  # NAME NODES CLUSTER_PORT ROUND -> appends "tx/s cpu_us_per_tx self_req peer_req self_bytes peer_bytes redis_calls" per tx
   local name=$1 nodes=$2 cport=$3 round=$4 group="bench-$1-$4" ports=() node_pids=() i
