@@ -17,23 +17,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}; secs=${2:-10}; conns=${3:-32}
-work=$(mktemp -d)
-H="$root/tests/harness"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$H/stop_kafka.sh" "$work/kafka" >/dev/null 2>&1 || true
-  "$H/stop_redis.sh" "$work/redis" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-kafka=$("$H/start_kafka.sh" "$work/kafka" | tail -1)
-redis=$("$H/start_redis.sh" "$work/redis" | tail -1)
+# shellcheck source=tests/bench/bench_services.sh
+source "$root/tests/bench/bench_services.sh"
 topic=bench-cluster; users=20000; history=200000; requests=40000; token=bench-cluster-token
 metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {  # bounded: 300 s (the first node trains the bootstrap model)
   for _ in $(seq 1 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "server at $1 did not come up" >&2; return 1

@@ -20,24 +20,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}; records=${2:-300000}
-work=$(mktemp -d)
-H="$root/tests/harness"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$H/stop_kafka.sh" "$work/kafka" >/dev/null 2>&1 || true
-  "$H/stop_redis.sh" "$work/redis" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-kafka=$("$H/start_kafka.sh" "$work/kafka" | tail -1)
-redis=$("$H/start_redis.sh" "$work/redis" | tail -1)
+# shellcheck source=tests/bench/bench_services.sh
+source "$root/tests/bench/bench_services.sh"
 redis_port=${redis##*:}
 topic=bench-stream; token=bench-stream-token
 hz=$(getconf CLK_TCK)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 metric_sum() {  # PORT NAME-REGEX: the sum of every series whose name matches
   curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ m {s += $2} END {printf "%.0f", s}'
 }

@@ -397,18 +397,38 @@ TEST_CASE("cluster: a member killed with -9 goes down at once, a frozen one with
   auto settled = wait_for_view(a->http_port(), reads, std::chrono::seconds(120));
   REQUIRE(reads(settled));
   // A user whose partition the victim reads, and a transaction of theirs.
-  const auto victims_partition = (*member(settled, "victim"))["partitions"][0].get<int>();
+  // The group may still move a partition while it settles: the choice is
+  // checked against a's view again right before the freeze.
   auto probe = simulated(topic + "/", 1, 5).front();
-  for (int i = 0; connectors::partition_of(probe.user_id, 2, "consistent_random") != victims_partition; ++i)
-    probe.user_id = "user-" + std::to_string(i);
-  // Routes follow the members' status answers, a second or two behind.
-  auto served = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
-  for (int i = 0; i < 100 && served.status != 200; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto victim_reads = [&](int partition) {
+    const auto view = cluster_view(a->http_port());
+    auto m = member(view, "victim");
+    if (!m)
+      return false;
+    for (const auto& p : m->value("partitions", json::array()))
+      if (p.get<int>() == partition)
+        return true;
+    return false;
+  };
+  int victims_partition = (*member(settled, "victim"))["partitions"][0].get<int>();
+  testing::client_response served;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    for (int i = 0; connectors::partition_of(probe.user_id, 2, "consistent_random") != victims_partition; ++i)
+      probe.user_id = "user-" + std::to_string(i);
+    // Routes follow the members' status answers, a second or two behind.
     served = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+    for (int i = 0; i < 100 && served.status != 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      served = http_call(a->http_port(), "POST", "/predict", pipeline::to_json(probe).dump());
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // a view at least a round newer
+    if (victim_reads(victims_partition))
+      break;
+    victims_partition = 1 - victims_partition;
   }
   INFO(served.body);
   REQUIRE(served.status == 200);
+  REQUIRE(victim_reads(victims_partition));
 
   // Frozen: its socket stays open, so only heartbeats and unanswered status
   // requests tell. Then it thaws and is linked again. Meanwhile its users
