@@ -16,7 +16,8 @@ void configure_cluster(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
   cfg.add_message_type<cluster::node_status>("vigil::cluster::node_status");
   cfg.add_message_type<cluster_peer_actor>("vigil::actors::cluster_peer_actor");
-  cfg.add_message_type<std::vector<float>>("vigil::merchant_features");
+  cfg.add_message_type<std::vector<std::int32_t>>("vigil::merchant_shards");
+  cfg.add_message_type<merchant_answers>("merchant_answers");
   cfg.add_message_type<label_receipt>("label_receipt");
   cfg.add_message_type<retrain_start>("retrain_start");
   cfg.add_message_type<pipeline::label_event>("vigil::pipeline::label_event");

@@ -103,8 +103,8 @@ cluster_peer_actor spawn_cluster_peer(caf::actor_system& sys, peer_identity who,
       },
       [=](peer_retrain_atom) { return self->delegate(coordinator, peer_retrain_atom::value); },
       [=](node_status_atom) { return status(self, who, source, model_owner); },
-      [=](merchant_apply_atom, std::int32_t shard, std::string& updates) {
-        return self->delegate(merchant_host, merchant_apply_atom::value, shard, std::move(updates));
+      [=](merchant_apply_atom, std::vector<std::int32_t>& shards, std::vector<std::string>& updates) {
+        return self->delegate(merchant_host, merchant_apply_atom::value, std::move(shards), std::move(updates));
       },
       [=](merchant_sync_atom, std::int32_t shard) {
         return self->delegate(merchant_host, merchant_sync_atom::value, shard);

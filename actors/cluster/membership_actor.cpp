@@ -3,6 +3,7 @@
 #include "actors/pipeline/ticker.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "config/runtime_config.h"
+#include "pipeline/cluster/merchant_placement.h"
 #include "pipeline/cluster/partition_owners.h"
 #include "pipeline/connectors/cluster_registry.h"
 #include "pipeline/connectors/cluster_settings.h"
@@ -101,8 +102,12 @@ void publish_routes(membership_ptr self) {
   for (const auto& [name, link] : s.table->peers())
     peers.push_back(link);
   routes->partitions = cluster::partition_owners(s.self_status, peers);
-  for (const auto& [name, link] : s.links)
+  std::vector<std::string> members{routes->self};
+  for (const auto& [name, link] : s.links) {
     routes->peers.emplace(name, link.actor);
+    members.push_back(name);
+  }
+  routes->merchant_holders = cluster::merchant_shard_holders(members);
   s.routes->publish(std::move(routes));
 }
 

@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <set>
 
@@ -85,31 +86,71 @@ void failed(client_ptr self, int shard, const std::string& why) {
   schedule_retry(self);
 }
 
+// The sendable shards grouped by the member holding them: one request per
+// holder, whatever number of its shards have updates queued.
+using holder_shards = std::vector<std::pair<cluster_peer_actor, std::vector<std::int32_t>>>;
+
+void add_to_holder(holder_shards& by_holder, const cluster_peer_actor& target, std::int32_t shard) {
+  auto it = std::find_if(by_holder.begin(), by_holder.end(), [&](const auto& h) { return h.first == target; });
+  if (it == by_holder.end())
+    by_holder.push_back({target, {shard}});
+  else
+    it->second.push_back(shard);
+}
+
+void answered(client_ptr self, const std::vector<std::int32_t>& shards, merchant_answers& answers) {
+  if (answers.features.size() != shards.size() || answers.refusals.size() != shards.size()) {
+    for (auto shard : shards)
+      failed(self, shard, "an answer that does not cover the request's shards");
+    return;
+  }
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    if (!answers.refusals[i].empty()) {
+      failed(self, shards[i], answers.refusals[i]);
+      continue;
+    }
+    auto done = self->state.queue->answered(shards[i], answers.features[i]);
+    if (!done) {
+      failed(self, shards[i], "an answer without one set of features per record");
+      continue;
+    }
+    to_scorers(self, std::move(*done));
+  }
+}
+
 void pump(client_ptr self) {
   auto& s = self->state;
   auto routes = s.routes->current();
+  holder_shards by_holder;
   for (int shard : s.queue->sendable()) {
     auto target = routes ? merchant_shard_route(*routes, shard) : cluster_peer_actor{};
-    if (!target) {
+    if (!target)
       failed(self, shard, "no member holds it yet");
-      continue;
+    else
+      add_to_holder(by_holder, target, shard);
+  }
+  for (auto& [target, shards] : by_holder) {
+    std::vector<std::string> requests;
+    std::size_t bytes = 0;
+    for (auto shard : shards) {
+      s.unsynced.insert(shard);
+      requests.push_back(s.queue->take_request(shard));
+      bytes += requests.back().size();
     }
-    s.unsynced.insert(shard);
-    auto request = s.queue->take_request(shard);
     const bool here = target == routes->local;
     (here ? s.to_self : s.to_peer)->add(1);
-    (here ? s.bytes_to_self : s.bytes_to_peer)->add(request.size());
-    self->request(target, request_timeout, merchant_apply_atom::value, static_cast<std::int32_t>(shard),
-                  std::move(request))
+    (here ? s.bytes_to_self : s.bytes_to_peer)->add(bytes);
+    self->request(target, request_timeout, merchant_apply_atom::value, shards, std::move(requests))
       .then(
-        [=](std::vector<float>& features) {
-          auto done = self->state.queue->answered(shard, features);
-          if (!done)
-            return failed(self, shard, "an answer without one set of features per record");
-          to_scorers(self, std::move(*done));
+        [=](merchant_answers& answers) {
+          answered(self, shards, answers);
           pump(self);
         },
-        [=](caf::error& e) { failed(self, shard, self->system().render(e)); });
+        [=](caf::error& e) {
+          auto why = self->system().render(e);
+          for (auto shard : shards)
+            failed(self, shard, why);
+        });
   }
 }
 
@@ -122,47 +163,52 @@ caf::result<batch_ptr> predict(client_ptr self, batch_ptr batch, bool update) {
   for (std::size_t i = 0; i < batch->size(); ++i)
     by_shard[cluster::merchant_shard_of((*batch)[i].tx.merchant_id)].push_back(i);
   auto routes = self->state.routes->current();
-  std::vector<std::pair<cluster_peer_actor, std::string>> requests;
+  holder_shards by_holder;
   for (const auto& [shard, indices] : by_shard) {
     auto target = routes ? merchant_shard_route(*routes, shard) : cluster_peer_actor{};
     if (!target)
       return caf::make_error(caf::sec::runtime_error,
                              "merchant shard " + std::to_string(shard) + " has no holder yet");
-    std::vector<cluster::merchant_update> updates;
-    for (auto i : indices)
-      updates.push_back(cluster::merchant_update_of((*batch)[i], update));
-    requests.emplace_back(target, cluster::encode_merchant_updates(updates));
+    add_to_holder(by_holder, target, shard);
   }
   auto promise = self->make_response_promise<batch_ptr>();
-  auto remaining = std::make_shared<std::size_t>(by_shard.size());
+  auto remaining = std::make_shared<std::size_t>(by_holder.size());
   auto failed_once = std::make_shared<bool>(false);
-  auto it = by_shard.begin();
-  for (auto& [target, encoded] : requests) {
-    auto shard = it->first;
-    auto indices = it++->second;
-    self->request(target, request_timeout, merchant_apply_atom::value, static_cast<std::int32_t>(shard),
-                  std::move(encoded))
+  auto fail = [=](caf::error e) mutable {
+    if (std::exchange(*failed_once, true))
+      return;
+    promise.deliver(std::move(e));
+  };
+  for (auto& [target, shards] : by_holder) {
+    std::vector<std::string> requests;
+    for (auto shard : shards) {
+      std::vector<cluster::merchant_update> updates;
+      for (auto i : by_shard.at(shard))
+        updates.push_back(cluster::merchant_update_of((*batch)[i], update));
+      requests.push_back(cluster::encode_merchant_updates(updates));
+    }
+    self->request(target, request_timeout, merchant_apply_atom::value, shards, std::move(requests))
       .then(
-        [=](std::vector<float>& features) mutable {
+        [=](merchant_answers& answers) mutable {
           if (*failed_once)
             return;
-          if (features.size() != indices.size() * cluster::merchant_feature_count) {
-            *failed_once = true;
-            promise.deliver(caf::make_error(caf::sec::runtime_error, "a merchant answer of the wrong size"));
-            return;
+          if (answers.features.size() != shards.size() || answers.refusals.size() != shards.size())
+            return fail(caf::make_error(caf::sec::runtime_error, "a merchant answer of the wrong size"));
+          for (std::size_t k = 0; k < shards.size(); ++k) {
+            if (!answers.refusals[k].empty())
+              return fail(caf::make_error(caf::sec::runtime_error, answers.refusals[k]));
+            const auto& indices = by_shard.at(shards[k]);
+            const auto& features = answers.features[k];
+            if (features.size() != indices.size() * cluster::merchant_feature_count)
+              return fail(caf::make_error(caf::sec::runtime_error, "a merchant answer of the wrong size"));
+            for (std::size_t j = 0; j < indices.size(); ++j)
+              cluster::take_merchant_features(features.data() + j * cluster::merchant_feature_count,
+                                              (*batch)[indices[j]].features);
           }
-          for (std::size_t k = 0; k < indices.size(); ++k)
-            cluster::take_merchant_features(features.data() + k * cluster::merchant_feature_count,
-                                            (*batch)[indices[k]].features);
           if (--*remaining == 0)
             promise.deliver(batch);
         },
-        [=](caf::error& e) mutable {
-          if (*failed_once)
-            return;
-          *failed_once = true;
-          promise.deliver(std::move(e));
-        });
+        [=](caf::error& e) mutable { fail(std::move(e)); });
   }
   return promise;
 }

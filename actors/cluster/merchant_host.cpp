@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <iostream>
 
@@ -224,20 +225,20 @@ void on_tick(host_ptr self) {
   auto routes = s.wiring.routes->current();
   if (!routes || redis_resting(s))
     return;  // membership has not run its first round, or Redis rests
-  std::vector<std::string> members{routes->self};
-  for (const auto& [name, peer] : routes->peers)
-    members.push_back(name);
+  const auto& holders = routes->merchant_holders;
+  if (holders.size() != static_cast<std::size_t>(cluster::merchant_shard_count))
+    return;
   try {
     std::vector<int> held;
     for (const auto& [shard, h] : s.held)
       held.push_back(shard);
     auto renewed = s.store->renew(held);
     for (std::size_t i = 0; i < held.size(); ++i) {
-      const bool mine = cluster::merchant_shard_holder(held[i], members) == s.wiring.node_name;
+      const bool mine = holders[held[i]] == s.wiring.node_name;
       maintain(self, held[i], s.held.at(held[i]), mine, renewed[i]);
     }
     for (int shard = 0; shard < cluster::merchant_shard_count; ++shard)
-      if (!s.held.count(shard) && cluster::merchant_shard_holder(shard, members) == s.wiring.node_name)
+      if (!s.held.count(shard) && holders[shard] == s.wiring.node_name)
         take(self, shard);
     redis_ok(s);
   } catch (const std::exception& e) {
@@ -246,43 +247,128 @@ void on_tick(host_ptr self) {
   publish_gauges(s);
 }
 
-caf::result<std::vector<float>> apply(host_ptr self, std::int32_t shard, const std::string& encoded) {
+// Applies one shard's part of a request in memory: its features, or why
+// the shard is refused. Its changes wait in `unlogged` for the request's
+// one Redis call.
+std::string apply_in_memory(host_ptr self, std::int32_t shard, const std::string& encoded,
+                            std::vector<float>& features, bool& changed) {
   auto& s = self->state;
   auto it = s.held.find(shard);
   if (it == s.held.end() || it->second.unlogged.size() >= max_unlogged) {
     metrics().refused.add(1);
-    return caf::make_error(caf::sec::runtime_error,
-                           "merchant shard " + std::to_string(shard) +
-                             (it == s.held.end() ? " is not held by " + s.wiring.node_name
-                                                 : " has too many changes waiting for Redis"));
+    return "merchant shard " + std::to_string(shard) +
+           (it == s.held.end() ? " is not held by " + s.wiring.node_name
+                               : " has too many changes waiting for Redis");
   }
   auto updates = cluster::decode_merchant_updates(encoded);
-  if (!updates)
-    return caf::make_error(caf::sec::invalid_argument, "malformed merchant updates");
+  if (!updates) {
+    metrics().refused.add(1);
+    return "malformed merchant updates for shard " + std::to_string(shard);
+  }
   auto& h = it->second;
   const auto skipped_before = h.shard->replays_skipped();
   auto outcome = h.shard->apply(std::move(*updates));
   metrics().replays_skipped.add(h.shard->replays_skipped() - skipped_before);
   if (!outcome.changed.empty()) {
     h.unlogged.push_back(cluster::encode_merchant_updates(outcome.changed));
-    if (!redis_resting(s)) {
-      try {
-        if (flush(self, shard, h) == flushed::lease_gone) {
-          // Another node loaded this shard without these changes: the
-          // sender must ask it instead.
-          drop(self, shard, "another node holds it now");
-          return caf::make_error(caf::sec::runtime_error,
-                                 "merchant shard " + std::to_string(shard) + " moved to another node");
-        }
-        redis_ok(s);
-      } catch (const std::exception& e) {
-        redis_failed(s, e);
-      }
-    }
-    if (!h.unlogged.empty())
-      publish_gauges(s);
+    changed = true;
   }
-  return std::move(outcome.features);
+  features = std::move(outcome.features);
+  return {};
+}
+
+/// Entries a shard sends in one multi-shard append (more wait for the next
+/// call of the same flush).
+constexpr std::size_t entries_per_append = 32;
+
+// Writes the waiting changes of `shards` to their logs, in as few Redis
+// calls as it takes (one, unless Redis was away). A shard whose lease is
+// gone gets flush()'s own treatment (taken back, or lease_gone). Throws
+// when Redis fails.
+std::map<int, flushed> flush_many(host_ptr self, const std::vector<int>& shards) {
+  auto& s = self->state;
+  std::map<int, flushed> result;
+  std::vector<int> pending = shards;
+  while (!pending.empty()) {
+    std::vector<std::pair<int, std::vector<std::string>>> entries;
+    for (int shard : pending) {
+      auto& h = s.held.at(shard);
+      auto n = std::min(h.unlogged.size(), entries_per_append);
+      entries.emplace_back(shard, std::vector<std::string>(h.unlogged.begin(), h.unlogged.begin() + n));
+    }
+    auto appended = s.store->append_many(entries);
+    std::vector<int> again;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      auto shard = entries[i].first;
+      auto& h = s.held.at(shard);
+      if (!appended[i]) {
+        result[shard] = flush(self, shard, h);  // takes the lease back if it only lapsed
+        continue;
+      }
+      for (std::size_t k = 0; k < entries[i].second.size(); ++k) {
+        h.unlogged.pop_front();
+        if (h.log_entries++ == 0)
+          h.first_logged = clock_type::now();
+      }
+      if (h.unlogged.empty())
+        result[shard] = flushed::all;
+      else
+        again.push_back(shard);
+    }
+    pending = std::move(again);
+  }
+  return result;
+}
+
+// One request covering several shards (all of one sender's shards this
+// holder holds, see merchant_client): applied shard by shard, their
+// changes logged in one Redis call before the answer leaves.
+caf::result<merchant_answers> apply(host_ptr self, const std::vector<std::int32_t>& shards,
+                                    const std::vector<std::string>& encoded) {
+  auto& s = self->state;
+  if (shards.size() != encoded.size() || shards.size() > static_cast<std::size_t>(cluster::merchant_shard_count))
+    return caf::make_error(caf::sec::invalid_argument, "a merchant request needs one update list per shard, "
+                                                       "for at most " +
+                                                         std::to_string(cluster::merchant_shard_count) + " shards");
+  merchant_answers answers;
+  answers.features.resize(shards.size());
+  answers.refusals.resize(shards.size());
+  std::vector<int> changed;
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    bool shard_changed = false;
+    answers.refusals[i] = apply_in_memory(self, shards[i], encoded[i], answers.features[i], shard_changed);
+    if (shard_changed && std::find(changed.begin(), changed.end(), shards[i]) == changed.end())
+      changed.push_back(shards[i]);
+  }
+  if (changed.empty())
+    return answers;
+  if (redis_resting(s)) {
+    publish_gauges(s);  // the changes wait in memory
+    return answers;
+  }
+  try {
+    for (const auto& [shard, outcome] : flush_many(self, changed)) {
+      if (outcome != flushed::lease_gone)
+        continue;
+      // Another node loaded this shard without these changes: the sender
+      // must ask it instead.
+      drop(self, shard, "another node holds it now");
+      for (std::size_t i = 0; i < shards.size(); ++i)
+        if (shards[i] == shard) {
+          answers.features[i].clear();
+          answers.refusals[i] = "merchant shard " + std::to_string(shard) + " moved to another node";
+        }
+    }
+    redis_ok(s);
+  } catch (const std::exception& e) {
+    redis_failed(s, e);
+  }
+  for (int shard : changed)
+    if (auto it = s.held.find(shard); it != s.held.end() && !it->second.unlogged.empty()) {
+      publish_gauges(s);
+      break;
+    }
+  return answers;
 }
 
 // True once every change answered for `shard` is in Redis.
@@ -347,7 +433,9 @@ merchant_host_actor::behavior_type run_host(host_ptr self, merchant_host_wiring 
   });
   spawn_ticker(self->system(), self->address(), tick_interval);  // see ticker.h
   return {
-    [=](merchant_apply_atom, std::int32_t shard, const std::string& encoded) { return apply(self, shard, encoded); },
+    [=](merchant_apply_atom, const std::vector<std::int32_t>& shards, const std::vector<std::string>& encoded) {
+      return apply(self, shards, encoded);
+    },
     [=](merchant_sync_atom, std::int32_t shard) { return sync(self, shard); },
     [=](tick_atom) { on_tick(self); },
     [=](config_atom, config_ptr next) { configure(self->state, *next); },
@@ -361,10 +449,9 @@ merchant_host_actor spawn_merchant_host(caf::actor_system& sys, merchant_host_wi
 }
 
 cluster_peer_actor merchant_shard_route(const predict_routes& routes, int shard) {
-  std::vector<std::string> members{routes.self};
-  for (const auto& [name, peer] : routes.peers)
-    members.push_back(name);
-  auto holder = cluster::merchant_shard_holder(shard, members);
+  if (shard < 0 || static_cast<std::size_t>(shard) >= routes.merchant_holders.size())
+    return {};
+  const auto& holder = routes.merchant_holders[shard];
   if (holder == routes.self)
     return routes.local;
   auto it = routes.peers.find(holder);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace vigil::actors {
 
@@ -27,6 +28,9 @@ struct predict_routes {
   std::map<std::string, cluster_peer_actor> peers;  ///< linked peers by node name
   cluster_peer_actor local;                          ///< this node's own peer
   std::string coordinator;  ///< the node holding the retrain coordinator's lease ("" = not known)
+  /// Who holds each global merchant shard (cluster::merchant_shard_holders
+  /// over this node and its linked peers), by shard.
+  std::vector<std::string> merchant_holders;
 };
 using predict_routes_ptr = std::shared_ptr<const predict_routes>;
 

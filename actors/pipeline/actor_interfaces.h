@@ -125,7 +125,7 @@ using retrain_coordinator_actor = decision_listener_actor::extend<
 /// gateway's answer to a forwarded call (local only).
 using cluster_peer_actor = caf::typed_actor<
   caf::replies_to<node_status_atom>::with<cluster::node_status>,
-  caf::replies_to<merchant_apply_atom, std::int32_t, std::string>::with<std::vector<float>>,
+  caf::replies_to<merchant_apply_atom, std::vector<std::int32_t>, std::vector<std::string>>::with<merchant_answers>,
   caf::replies_to<merchant_sync_atom, std::int32_t>::with<bool>,
   caf::replies_to<peer_labels_atom, std::vector<pipeline::label_event>>::with<label_receipt>,
   caf::reacts_to<labelled_rows_atom, std::vector<shared_label_row>>,
@@ -134,14 +134,15 @@ using cluster_peer_actor = caf::typed_actor<
   caf::reacts_to<predicted_atom, std::uint64_t, predict_outcome_ptr>>;
 
 /// Holds this node's share of the cluster's global merchant shards (see
-/// merchant_host.h): (mapply, shard, encoded merchant updates) -> the
-/// merchant features of each record, in order, or an error when this node
-/// does not hold the shard (the sender retries); (msync, shard) -> true
+/// merchant_host.h): (mapply, shards, each one's encoded merchant updates)
+/// -> per shard, the merchant features of each record, in order, or why
+/// this node refused it (not held here; the sender retries), with the
+/// changes of all of them logged in Redis in one call; (msync, shard) -> true
 /// once every change it answered for the shard is in Redis; (tick) claims,
 /// renews, checkpoints and gives up shards as membership changes; (config,
 /// next).
 using merchant_host_actor =
-  caf::typed_actor<caf::replies_to<merchant_apply_atom, std::int32_t, std::string>::with<std::vector<float>>,
+  caf::typed_actor<caf::replies_to<merchant_apply_atom, std::vector<std::int32_t>, std::vector<std::string>>::with<merchant_answers>,
                    caf::replies_to<merchant_sync_atom, std::int32_t>::with<bool>, caf::reacts_to<tick_atom>,
                    caf::reacts_to<config_atom, config_ptr>>;
 

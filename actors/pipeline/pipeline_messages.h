@@ -70,6 +70,16 @@ struct shared_label_row {
 };
 using shared_label_rows_ptr = std::shared_ptr<const std::vector<shared_label_row>>;
 
+/// A merchant host's answer to one request that covers several global
+/// shards, per shard in request order: the merchant features of each of its
+/// records (its refusal empty), or why the host refused that shard (not
+/// held there, its changes cannot reach Redis, malformed); the sender
+/// retries a refused shard.
+struct merchant_answers {
+  std::vector<std::vector<float>> features;
+  std::vector<std::string> refusals;
+};
+
 /// The coordinator's answer to feedback labels.
 struct label_receipt {
   std::uint64_t accepted = 0, joined = 0;

@@ -22,6 +22,11 @@ typename Inspector::result_type inspect(Inspector& f, label_receipt& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, merchant_answers& x) {
+  return f(caf::meta::type_name("merchant_answers"), x.features, x.refusals);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shared_label_row& x) {
   return f(caf::meta::type_name("shared_label_row"), x.transaction_id, x.merchant_id, x.user_id, x.event_time_ms,
            x.flagged, x.features, x.is_fraud, x.label_time_ms);
@@ -110,6 +115,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_outcome))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::retrain_status))
   CAF_ADD_TYPE_ID(vigil, (vigil::actors::shared_label_row))
+  CAF_ADD_TYPE_ID(vigil, (vigil::actors::merchant_answers))
 CAF_END_TYPE_ID_BLOCK(vigil)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::batch_ptr)

@@ -37,4 +37,12 @@ std::string merchant_shard_holder(int shard, const std::vector<std::string>& mem
   return best;
 }
 
+std::vector<std::string> merchant_shard_holders(const std::vector<std::string>& members) {
+  std::vector<std::string> holders;
+  holders.reserve(merchant_shard_count);
+  for (int shard = 0; shard < merchant_shard_count; ++shard)
+    holders.push_back(merchant_shard_holder(shard, members));
+  return holders;
+}
+
 } // namespace vigil::cluster

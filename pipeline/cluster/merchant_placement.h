@@ -21,4 +21,8 @@ int merchant_shard_of(const std::string& merchant_id);
 /// rendezvous weight of (member, shard). "" when there is no member.
 std::string merchant_shard_holder(int shard, const std::vector<std::string>& members);
 
+/// merchant_shard_holder of every shard, by shard: computed once per
+/// membership change, read per request.
+std::vector<std::string> merchant_shard_holders(const std::vector<std::string>& members);
+
 } // namespace vigil::cluster

@@ -47,6 +47,25 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return 1
 )lua";
 
+// KEYS: holder and log of each shard. ARGV: holder value, then per shard
+// its number of entries n and its n entries. Per shard 1, or 0 when its
+// lease is not this holder's.
+constexpr const char* append_many_script = R"lua(
+local out = {}
+local a = 2
+for i = 1, #KEYS / 2 do
+  local n = tonumber(ARGV[a])
+  if redis.call('GET', KEYS[2 * i - 1]) == ARGV[1] then
+    for k = 1, n do redis.call('RPUSH', KEYS[2 * i], ARGV[a + k]) end
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+  a = a + n + 1
+end
+return out
+)lua";
+
 // KEYS: holder, shard hash, log. ARGV: holder value, marks, answers,
 // number of upserts n, then n (field, value) pairs, then the fields to
 // delete.
@@ -153,6 +172,31 @@ bool merchant_shard_store::append(int shard, const std::string& entry) {
   return guarded([&](redisContext* c) {
     return returned_one(
       redis_command(c, {"EVAL", append_script, "2", key(shard) + ":holder", key(shard) + ":log", holder_, entry}));
+  });
+}
+
+std::vector<bool> merchant_shard_store::append_many(
+  const std::vector<std::pair<int, std::vector<std::string>>>& entries) {
+  if (entries.empty())
+    return {};
+  std::vector<std::string> args{"EVAL", append_many_script, std::to_string(2 * entries.size())};
+  for (const auto& [shard, logged] : entries) {
+    args.push_back(key(shard) + ":holder");
+    args.push_back(key(shard) + ":log");
+  }
+  args.push_back(holder_);
+  for (const auto& [shard, logged] : entries) {
+    args.push_back(std::to_string(logged.size()));
+    args.insert(args.end(), logged.begin(), logged.end());
+  }
+  return guarded([&](redisContext* c) {
+    auto r = redis_command(c, args);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != entries.size())
+      throw std::runtime_error("unexpected reply appending to merchant shard logs");
+    std::vector<bool> out;
+    for (std::size_t i = 0; i < r->elements; ++i)
+      out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1);
+    return out;
   });
 }
 

@@ -63,6 +63,10 @@ class merchant_shard_store {
   stored load(int shard);
   /// Appends one encoded entry to the log; false when the lease is gone.
   bool append(int shard, const std::string& entry);
+  /// Appends each shard's entries, in order, to its log, in one call (one
+  /// round trip for a request that touched many shards); per shard, false
+  /// when its lease is gone (nothing of it appended).
+  std::vector<bool> append_many(const std::vector<std::pair<int, std::vector<std::string>>>& entries);
   /// Upserts `changed` (merchants and removals), stores `marks` and
   /// `answers`, empties the log, atomically; false when the lease is gone.
   bool checkpoint(int shard, const pipeline::store_snapshot& changed, const cluster::high_water_marks& marks,

@@ -82,6 +82,10 @@ TEST_CASE("merchant placement: every shard has one holder, all nodes agree, a ch
   CHECK(moved_on_join < 32);
   CHECK(moved_on_leave == held["b"]);
   CHECK(merchant_shard_holder(5, {}).empty());
+  auto holders = merchant_shard_holders(reordered);
+  REQUIRE(holders.size() == static_cast<std::size_t>(merchant_shard_count));
+  for (int g = 0; g < merchant_shard_count; ++g)
+    CHECK(holders[g] == merchant_shard_holder(g, three));
   // Local merchant actors divide the global shards: one global shard, one local actor.
   for (const auto& w : stream(200))
     for (int local : {1, 2, 4, 8})
