@@ -9,10 +9,71 @@
 #include <algorithm>
 #include <limits>
 
+namespace vigil::rules {
+
+void to_json(nlohmann::json& j, const rule_definition& r) {
+  j = nlohmann::json{{"id", r.id}, {"when", r.when}, {"action", r.action}, {"description", r.description}};
+  if (r.score_delta != 0)
+    j["score_delta"] = r.score_delta;
+}
+
+} // namespace vigil::rules
+
 namespace vigil::config {
 using json = nlohmann::json;
 
 namespace {
+
+using rule_list = std::vector<rules::rule_definition>;
+
+// A rule list from JSON, every problem named by its place
+// ("rules[2].when"); `out` is set only when there is none.
+void read_rules(const json& j, rule_list& out, std::vector<config_error>& errors) {
+  if (!j.is_array()) {
+    errors.push_back({"rules", "must be an array of rule objects"});
+    return;
+  }
+  if (j.size() > rules::max_rules) {
+    errors.push_back({"rules", "at most " + std::to_string(rules::max_rules) + " rules"});
+    return;
+  }
+  rule_list read;
+  const auto before = errors.size();
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& item = j[i];
+    auto place = "rules[" + std::to_string(i) + "]";
+    if (!item.is_object()) {
+      errors.push_back({place, "must be an object with id, when, action (and score_delta, description)"});
+      continue;
+    }
+    rules::rule_definition r;
+    for (const auto& member : item.items()) {
+      const auto& key = member.key();
+      const auto& value = member.value();
+      std::string* text = key == "id" ? &r.id : key == "when" ? &r.when : key == "action" ? &r.action
+                          : key == "description" ? &r.description : nullptr;
+      if (text) {
+        if (value.is_string())
+          *text = value.get<std::string>();
+        else
+          errors.push_back({place + "." + key, "must be a string"});
+      } else if (key == "score_delta") {
+        if (value.is_number())
+          r.score_delta = value.get<double>();
+        else
+          errors.push_back({place + ".score_delta", "must be a number"});
+      } else {
+        errors.push_back({place + "." + key, "unknown field (id, when, action, score_delta, description)"});
+      }
+    }
+    for (const char* required : {"id", "when", "action"})
+      if (!item.contains(required))
+        errors.push_back({place + "." + required, "is required"});
+    read.push_back(std::move(r));
+  }
+  if (errors.size() == before)
+    out = std::move(read);
+}
 
 // Visits every field with its name, so JSON in/out and patches share one list.
 template <class Config, class F>
@@ -32,6 +93,7 @@ void for_each_field(Config& c, F&& f) {
   f("model_stage", c.model_stage);
   f("reasons_for_approved", c.reasons_for_approved);
   f("disabled_features", c.disabled_features);
+  f("rules", c.rules);
   f("retrain_daily_at", c.retrain_daily_at);
   f("retrain_min_new_labels", c.retrain_min_new_labels);
   f("promote_margin", c.promote_margin);
@@ -205,6 +267,8 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.replay_speedup >= 0, "replay_speedup", "must not be negative");
   need(c.replay_path.empty() || c.brokers.empty(), "replay_path",
        "a file is replayed by the embedded pipeline: leave brokers empty");
+  for (const auto& p : rules::check_rules(c.rules))
+    e.push_back({"rules[" + std::to_string(p.rule) + "]" + (p.field.empty() ? "" : "." + p.field), p.reason});
   for (const auto& name : c.disabled_features) {
     const auto& names = pipeline::feature_names();
     need(std::find(names.begin(), names.end(), name) != names.end(), "disabled_features",
@@ -243,7 +307,12 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
       known = true;
       using T = std::decay_t<decltype(field)>;
       T before = field;
-      if (!read_value(value, field)) {
+      if constexpr (std::is_same_v<T, rule_list>) {
+        const auto count = errors.size();
+        read_rules(value, field, errors);
+        if (errors.size() != count)
+          return;
+      } else if (!read_value(value, field)) {
         errors.push_back({key, "must be " + type_name<T>()});
         return;
       }

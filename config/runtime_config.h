@@ -2,6 +2,8 @@
 // Every setting of a running Vigil node, with whole-object validation.
 // JSON field names equal the member names.
 
+#include "pipeline/rules/rule_set.h"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -45,6 +47,9 @@ struct runtime_config {
   /// Feature toggles: these features are scored as missing (NaN), as if the
   /// upstream signal were unavailable. Names from the feature schema.
   std::vector<std::string> disabled_features;
+  /// Rules beside the model (pipeline/rules/rule_set.h), evaluated in list
+  /// order after it, live; each hit is a reason of the decision.
+  std::vector<rules::rule_definition> rules;
   // Retraining.
   std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
   int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger

@@ -25,9 +25,12 @@ struct scorer_state {
     return {review, std::max(review, config->decline_threshold)};
   }
   std::vector<int> masked;  ///< indexes of disabled features
+  rules::rule_set rules;    ///< compiled once per config version
   pipeline::gauge* mailbox = nullptr;
 
   void set_config(config_ptr next) {
+    if (!config || !(next->rules == config->rules))
+      rules = rules::rule_set::compile(next->rules);  // validated with the config: compiles
     config = std::move(next);
     masked.clear();
     const auto& names = pipeline::feature_names();
@@ -39,7 +42,7 @@ struct scorer_state {
   decision_batch_ptr score(const work_batch& batch, bool reasons_for_all) const {
     auto start = steady_now_ns();
     auto out = std::make_shared<decision_batch>(models::score_batch(
-      batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved, masked));
+      batch, *model, thresholds(), reasons_for_all || config->reasons_for_approved, masked, true, &rules));
     if (!batch.empty())
       score_seconds->observe((steady_now_ns() - start) / 1e9 / batch.size());
     if (drift)  // after the timing: it measures the model
@@ -70,7 +73,8 @@ scorer_actor::behavior_type scorer(scorer_actor::stateful_pointer<scorer_state> 
       auto& s = self->state;
       auto out = std::make_shared<scored_batch>();
       out->model = s.model;
-      out->decisions = models::score_batch(*batch, *s.model, s.thresholds(), false, s.masked, flagged_reasons);
+      out->decisions =
+        models::score_batch(*batch, *s.model, s.thresholds(), false, s.masked, flagged_reasons, &s.rules);
       return scored_batch_ptr{out};
     },
     [=](model_atom, model_ptr next) { self->state.model = std::move(next); },

@@ -1,5 +1,7 @@
 #include "models/serving/batch_scoring.h"
 
+#include "models/serving/rule_decision.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -7,7 +9,8 @@ namespace vigil::models {
 
 decision_batch score_batch(const pipeline::work_batch& items, const scoring_model& model,
                            const decision_thresholds& thresholds, bool reasons_for_all,
-                           const std::vector<int>& masked_features, bool flagged_reasons) {
+                           const std::vector<int>& masked_features, bool flagged_reasons,
+                           const rules::rule_set* rules) {
   decision_batch out;
   out.reserve(items.size());
   std::vector<double> probabilities(items.size());
@@ -33,6 +36,8 @@ decision_batch score_batch(const pipeline::work_batch& items, const scoring_mode
     d.model_version = model.version;
     std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(i * pipeline::feature_count),
                 pipeline::feature_count, d.features.begin());
+    if (rules)
+      apply_rules(d, item.tx, *rules, thresholds);
     if (reasons_for_all || (flagged_reasons && d.decision != decision_kind::approve))
       d.reasons = model.top_reasons(d.features);
     d.ingest_ns = item.ingest_ns;

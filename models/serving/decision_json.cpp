@@ -150,8 +150,19 @@ std::string render_decision(const decision_record& d, bool with_features) {
     o.number("probability", d.probability);
     auto& reasons = o.key("reasons");
     reasons += '[';
-    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+    // Rule hits first (they decided, or helped decide), then the model's.
+    for (std::size_t i = 0; i < d.rule_hits.size(); ++i) {
       if (i)
+        reasons += ',';
+      object_writer r(reasons);
+      r.string("action", rules::to_string(d.rule_hits[i].action));
+      r.string("description", d.rule_hits[i].description);
+      r.string("rule", d.rule_hits[i].id);
+      if (d.rule_hits[i].action == rules::rule_action::adjust)
+        r.number("score_delta", d.rule_hits[i].score_delta);
+    }
+    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+      if (i || !d.rule_hits.empty())
         reasons += ',';
       object_writer r(reasons);
       r.number("contribution", d.reasons[i].contribution);
@@ -159,6 +170,8 @@ std::string render_decision(const decision_record& d, bool with_features) {
       r.number("value", d.reasons[i].value);
     }
     reasons += ']';
+    if (d.rule_adjustment != 0)
+      o.number("rule_adjustment", d.rule_adjustment);
     if (d.shadow)
       o.key("shadow") += "true";
     if (d.source_time_ms)

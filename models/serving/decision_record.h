@@ -5,6 +5,7 @@
 #include "models/serving/decision_policy.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/features/feature_schema.h"
+#include "pipeline/rules/rule_set.h"
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,8 @@ struct decision_record {
   decision_kind decision = decision_kind::approve;
   int model_version = 0;
   std::vector<decision_reason> reasons;  ///< for flagged records
+  std::vector<rules::rule_hit> rule_hits;  ///< rules that fired, in list order
+  double rule_adjustment = 0;  ///< the adjust hits' score_delta, summed
   pipeline::feature_vector features{};           ///< exactly what was scored
   std::int64_t ingest_ns = 0;
   std::int64_t latency_us = 0;   ///< source read to scored

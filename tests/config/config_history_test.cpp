@@ -217,3 +217,53 @@ TEST_CASE("the token file: written atomically with mode 0600, read back, refused
   CHECK_THROWS_WITH(read_token_file(path), Catch::Contains("no valid token"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("rules are part of the versioned config: validated whole, every problem by its place, rolled back",
+          "[unit][config][rules]") {
+  config_history h{runtime_config{}};
+  auto refused = h.update(json::parse(R"({"decline_threshold": 0.8, "rules": [
+      {"id": "deny", "when": "tx.user_id in ['u-1']", "action": "decline"},
+      {"id": "deny", "when": "tx.amount >", "action": "block", "colour": "red"},
+      {"when": 3, "action": "review"},
+      "not an object"]})"),
+                          "http");
+  std::map<std::string, std::string> reasons;
+  for (const auto& e : refused)
+    reasons[e.field] = e.reason;
+  CHECK(reasons["rules[1].colour"].find("unknown field") != std::string::npos);
+  CHECK(reasons["rules[2].when"] == "must be a string");
+  CHECK(reasons["rules[2].id"] == "is required");
+  CHECK(reasons["rules[3]"].find("must be an object") != std::string::npos);
+  CHECK(h.current().version == 1);  // nothing of it applied, the threshold neither
+  CHECK(h.current().config.decline_threshold == runtime_config{}.decline_threshold);
+
+  // Read fine, but wrong as rules: validation names each rule's field.
+  refused = h.update(json::parse(R"({"rules": [
+      {"id": "deny", "when": "tx.user_id in ['u-1']", "action": "decline"},
+      {"id": "deny", "when": "tx.amount >", "action": "block"}]})"),
+                     "http");
+  reasons.clear();
+  for (const auto& e : refused)
+    reasons[e.field] = e.reason;
+  CHECK(reasons["rules[1].id"].find("used by an earlier rule") != std::string::npos);
+  CHECK(reasons["rules[1].when"].find("at character 11") != std::string::npos);
+  CHECK(reasons["rules[1].action"].find("one of review") != std::string::npos);
+  CHECK(h.current().version == 1);
+
+  auto good = json::parse(R"({"rules": [
+      {"id": "deny", "when": "tx.user_id in ['u-1']", "action": "decline", "description": "chargebacks"},
+      {"id": "boost", "when": "tx.country == 'NG'", "action": "adjust", "score_delta": 0.2}]})");
+  REQUIRE(h.update(good, "http").empty());
+  CHECK(h.current().version == 2);
+  REQUIRE(h.current().config.rules.size() == 2);
+  CHECK(h.current().config.rules[1].score_delta == 0.2);
+  // It reads back as it was written, so a cluster shares it and history rolls it back.
+  auto written = to_json(h.current().config)["rules"];
+  CHECK(written[0]["description"] == "chargebacks");
+  CHECK(written[1]["score_delta"] == 0.2);
+  runtime_config round_trip;
+  REQUIRE(apply_patch(runtime_config{}, json{{"rules", written}}, true, round_trip).empty());
+  CHECK(round_trip.rules == h.current().config.rules);
+  REQUIRE(h.update({{"rules", json::array()}}, "http").empty());
+  CHECK(h.current().config.rules.empty());
+}

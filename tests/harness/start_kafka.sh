@@ -19,6 +19,7 @@
 # Env: VIGIL_CACHE_DIR, VIGIL_KAFKA_VERSION (see fetch_kafka.sh)
 #      VIGIL_KAFKA_START_TIMEOUT  seconds to wait for readiness (default 60)
 #      VIGIL_KAFKA_HEAP           JVM heap options (default "-Xms128m -Xmx512m")
+#      VIGIL_KAFKA_PARTITIONS     partitions of an auto-created topic (default 4)
 #      JAVA                       java binary (default: java on PATH)
 set -euo pipefail
 
@@ -116,7 +117,7 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=${DATA}
-num.partitions=4
+num.partitions=${VIGIL_KAFKA_PARTITIONS:-4}
 default.replication.factor=1
 auto.create.topics.enable=true
 offsets.topic.replication.factor=1

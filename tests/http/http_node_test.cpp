@@ -242,3 +242,58 @@ TEST_CASE("keys HTTP creates are bounded in memory and in the checkpoint file", 
   CHECK(attackers == 20);
   CHECK(attacker_merchants == 20);
 }
+
+TEST_CASE("rules decide beside the model on the stream and on /predict, changed live", "[integration][http][rules]") {
+  // The stream: every simulated transaction over 900 is reviewed at least,
+  // with the rule among its reasons; none under it carries the rule.
+  testing::running_node node("rules", 3'000, token, [](config::runtime_config& c) {
+    c.rules = {{"large", "tx.amount > 900", "review", 0, "large amount"}};
+  });
+  REQUIRE(node.node->wait_drained(std::chrono::seconds(120)));
+  std::size_t lines = 0;
+  auto decisions = testing::read_decisions(node.dir / "decisions.jsonl", &lines);
+  REQUIRE(decisions.size() == 3'000);
+  auto hit = [](const json& d, const std::string& rule) {
+    for (const auto& r : d["reasons"])
+      if (r.value("rule", "") == rule)
+        return true;
+    return false;
+  };
+  std::size_t large = 0;
+  for (const auto& [id, d] : decisions) {
+    const bool over = d["features"]["amount"].get<double>() > 900;
+    CHECK(hit(d, "large") == over);
+    if (over) {
+      ++large;
+      CHECK(d["decision"] != "approve");
+    }
+  }
+  CHECK(large > 0);
+
+  // /predict, after a live change: a deny list, an allow list that loses to
+  // it, and an adjustment.
+  auto change = json::parse(R"({"rules": [
+      {"id": "deny", "when": "tx.user_id in ['u-denied']", "action": "decline", "description": "chargebacks"},
+      {"id": "trusted", "when": "tx.user_id in ['u-denied', 'u-trusted']", "action": "allow"},
+      {"id": "nudge", "when": "tx.channel == 'online' and tx.amount == 77", "action": "adjust", "score_delta": 1}]})");
+  auto refused = testing::http_call(node.port, "PATCH", "/config",
+                                    R"({"rules": [{"id": "x", "when": "tx.amount >", "action": "review"}]})", token);
+  REQUIRE(refused.status == 422);
+  CHECK(json::parse(refused.body)["details"][0]["field"] == "rules[0].when");
+  REQUIRE(testing::http_call(node.port, "PATCH", "/config", change.dump(), token).status == 200);
+  auto denied = json::parse(testing::http_call(node.port, "POST", "/predict", tx("r-1", "u-denied", 10).dump()).body);
+  CHECK(denied["decision"] == "decline");
+  CHECK(hit(denied, "deny"));
+  CHECK(hit(denied, "trusted"));
+  auto trusted = json::parse(testing::http_call(node.port, "POST", "/predict", tx("r-2", "u-trusted", 10).dump()).body);
+  CHECK(trusted["decision"] == "approve");
+  CHECK(hit(trusted, "trusted"));
+  CHECK_FALSE(hit(trusted, "deny"));
+  auto nudged = json::parse(testing::http_call(node.port, "POST", "/predict", tx("r-3", "u-other", 77).dump()).body);
+  CHECK(nudged["decision"] == "decline");  // probability + 1 clears every threshold
+  CHECK(nudged["rule_adjustment"] == 1.0);
+  CHECK(nudged["probability"].get<double>() < 0.9);  // the model's own score is kept
+  auto plain = json::parse(testing::http_call(node.port, "POST", "/predict", tx("r-4", "u-other", 12).dump()).body);
+  for (const auto& r : plain["reasons"])
+    CHECK_FALSE(r.contains("rule"));
+}

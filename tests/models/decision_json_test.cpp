@@ -3,6 +3,7 @@
 // (the direct formatter agrees with gmtime), ids escaped.
 
 #include "models/serving/decision_json.h"
+#include "models/serving/rule_decision.h"
 #include "pipeline/features/recent_set.h"
 #include "pipeline/schema/transaction_json.h"
 
@@ -16,6 +17,7 @@
 #include <random>
 
 using namespace vigil;
+using json = nlohmann::json;
 
 namespace {
 
@@ -101,4 +103,58 @@ TEST_CASE("ids are escaped, and plain ones copied as they are", "[unit][serving]
   char printf_form[17];
   std::snprintf(printf_form, sizeof printf_form, "%016llx", static_cast<unsigned long long>(h));
   CHECK(models::feature_snapshot_id(d.features) == printf_form);
+}
+
+TEST_CASE("rules decide with the model: decline beats allow beats review, adjust moves the score",
+          "[unit][serving][rules]") {
+  using models::decision_kind;
+  using rules::rule_action;
+  const models::decision_thresholds t{0.5, 0.9};
+  auto hit = [](rule_action a, double delta = 0) { return rules::rule_hit{"r", a, delta, ""}; };
+  CHECK(models::decide_with_hits(0.1, {}, t) == decision_kind::approve);
+  CHECK(models::decide_with_hits(0.1, {hit(rule_action::review)}, t) == decision_kind::review);
+  CHECK(models::decide_with_hits(0.95, {hit(rule_action::review)}, t) == decision_kind::decline);
+  CHECK(models::decide_with_hits(0.95, {hit(rule_action::allow)}, t) == decision_kind::approve);
+  CHECK(models::decide_with_hits(0.1, {hit(rule_action::allow), hit(rule_action::decline)}, t) ==
+        decision_kind::decline);
+  CHECK(models::decide_with_hits(0.4, {hit(rule_action::adjust, 0.15)}, t) == decision_kind::review);
+  CHECK(models::decide_with_hits(0.4, {hit(rule_action::adjust, 0.3), hit(rule_action::adjust, 0.3)}, t) ==
+        decision_kind::decline);
+  CHECK(models::decide_with_hits(0.6, {hit(rule_action::adjust, -0.2)}, t) == decision_kind::approve);
+  CHECK(models::decide_with_hits(0.2, {hit(rule_action::adjust, -1)}, t) == decision_kind::approve);  // clamped
+
+  // Through apply_rules: the hits and the adjustment are kept, and rendered
+  // as reasons ahead of the model's.
+  auto set = rules::rule_set::compile({{"big", "tx.amount > 500", "adjust", 0.3, "large amount"},
+                                       {"watch", "tx.country == 'NG'", "review", 0, "watched country"},
+                                       {"never", "tx.amount < 0", "decline", 0, ""}});
+  pipeline::transaction tx;
+  tx.amount = 800;
+  tx.country = "NG";
+  models::decision_record d;
+  d.probability = 0.3;
+  models::apply_rules(d, tx, set, t);
+  REQUIRE(d.rule_hits.size() == 2);
+  CHECK(d.rule_adjustment == Approx(0.3));
+  CHECK(d.decision == decision_kind::review);
+  CHECK(d.probability == 0.3);  // the model's own, as labels will be joined against
+  d.reasons.push_back({"amount", 800, 1.25});
+  auto j = json::parse(models::render_decision(d, false));
+  REQUIRE(j["reasons"].size() == 3);
+  CHECK(j["reasons"][0] == json::parse(
+                             R"({"rule": "big", "action": "adjust", "score_delta": 0.3, "description": "large amount"})"));
+  CHECK(j["reasons"][1]["rule"] == "watch");
+  CHECK(j["reasons"][2]["feature"] == "amount");
+  CHECK(j["rule_adjustment"] == 0.3);
+  CHECK(j["probability"] == 0.3);
+
+  models::decision_record quiet;
+  quiet.probability = 0.3;
+  tx.amount = 20;
+  tx.country = "NL";
+  models::apply_rules(quiet, tx, set, t);
+  CHECK(quiet.rule_hits.empty());
+  auto plain = json::parse(models::render_decision(quiet, false));
+  CHECK_FALSE(plain.contains("rule_adjustment"));
+  CHECK(plain["reasons"].empty());
 }
