@@ -17,7 +17,9 @@
 # rebalances are outside that window). Prints every run, the medians, the
 # ratios to `single` measured in the same round, CPU per transaction (all
 # nodes, user + system from /proc), merchant requests and their bytes per
-# transaction by where the holder was, and Redis calls per transaction.
+# transaction by where the holder was, and Redis commands per transaction
+# (total_commands_processed: the commands a Lua script runs count, and the
+# EVAL itself).
 # Needs build/vigil and the harness's Kafka (fetched by mvn on first use).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,7 +90,7 @@ run() {  # NAME NODES CLUSTER_PORT ROUND -> appends "tx/s cpu_us_per_tx self_req
       -v e=$((e1 - e0)) -v f=$((f1 - f0)) -v q=$((q1 - q0)) 'BEGIN {
     printf "%.0f %.2f %.4f %.4f %.2f %.2f %.3f\n", n / (t1 - t0), c * 1e6 / hz / n, a / n, b / n, e / n, f / n, q / n }' \
     >>"$name.runs"
-  tail -1 "$name.runs" | awk -v name="$name" '{printf "%-6s run: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis calls/tx %.3f\n", name, $1, $2, $3, $4, $5, $6, $7}'
+  tail -1 "$name.runs" | awk -v name="$name" '{printf "%-6s run: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis commands/tx %.3f\n", name, $1, $2, $3, $4, $5, $6, $7}'
 }
 # A warm-up read, not counted: the broker's first reads of a topic (cold
 # JIT, page cache) are several times slower than later ones and would
@@ -112,7 +114,7 @@ echo
 for name in single one three; do
   m=()
   for col in 1 2 3 4 5 6 7; do m+=("$(awk -v c=$col '{print $c}' "$name.runs" | median)"); done
-  printf '%-6s median of %d: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis calls/tx %.3f\n' \
+  printf '%-6s median of %d: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis commands/tx %.3f\n' \
     "$name" "$rounds" "${m[@]}"
 done
 paste -d' ' <(cut -d' ' -f1 single.runs) <(cut -d' ' -f1 one.runs) <(cut -d' ' -f1 three.runs) |
