@@ -26,22 +26,22 @@ namespace {
 
 using rule_list = std::vector<rules::rule_definition>;
 
-// A rule list from JSON, every problem named by its place
+// A rule list from JSON (field `field`), every problem named by its place
 // ("rules[2].when"); `out` is set only when there is none.
-void read_rules(const json& j, rule_list& out, std::vector<config_error>& errors) {
+void read_rules(const json& j, const std::string& field, rule_list& out, std::vector<config_error>& errors) {
   if (!j.is_array()) {
-    errors.push_back({"rules", "must be an array of rule objects"});
+    errors.push_back({field, "must be an array of rule objects"});
     return;
   }
   if (j.size() > rules::max_rules) {
-    errors.push_back({"rules", "at most " + std::to_string(rules::max_rules) + " rules"});
+    errors.push_back({field, "at most " + std::to_string(rules::max_rules) + " rules"});
     return;
   }
   rule_list read;
   const auto before = errors.size();
   for (std::size_t i = 0; i < j.size(); ++i) {
     const auto& item = j[i];
-    auto place = "rules[" + std::to_string(i) + "]";
+    auto place = field + "[" + std::to_string(i) + "]";
     if (!item.is_object()) {
       errors.push_back({place, "must be an object with id, when, action (and score_delta, description)"});
       continue;
@@ -94,6 +94,9 @@ void for_each_field(Config& c, F&& f) {
   f("reasons_for_approved", c.reasons_for_approved);
   f("disabled_features", c.disabled_features);
   f("rules", c.rules);
+  f("shadow_enabled", c.shadow_enabled);
+  f("shadow_model_version", c.shadow_model_version);
+  f("shadow_rules", c.shadow_rules);
   f("retrain_daily_at", c.retrain_daily_at);
   f("retrain_min_new_labels", c.retrain_min_new_labels);
   f("promote_margin", c.promote_margin);
@@ -267,8 +270,12 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.replay_speedup >= 0, "replay_speedup", "must not be negative");
   need(c.replay_path.empty() || c.brokers.empty(), "replay_path",
        "a file is replayed by the embedded pipeline: leave brokers empty");
-  for (const auto& p : rules::check_rules(c.rules))
-    e.push_back({"rules[" + std::to_string(p.rule) + "]" + (p.field.empty() ? "" : "." + p.field), p.reason});
+  for (const auto* list : {&c.rules, &c.shadow_rules})
+    for (const auto& p : rules::check_rules(*list))
+      e.push_back({std::string(list == &c.rules ? "rules" : "shadow_rules") + "[" + std::to_string(p.rule) + "]" +
+                     (p.field.empty() ? "" : "." + p.field),
+                   p.reason});
+  need(c.shadow_model_version >= 0, "shadow_model_version", "must be a registry version, or 0 for the served model");
   for (const auto& name : c.disabled_features) {
     const auto& names = pipeline::feature_names();
     need(std::find(names.begin(), names.end(), name) != names.end(), "disabled_features",
@@ -309,7 +316,7 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
       T before = field;
       if constexpr (std::is_same_v<T, rule_list>) {
         const auto count = errors.size();
-        read_rules(value, field, errors);
+        read_rules(value, key, field, errors);
         if (errors.size() != count)
           return;
       } else if (!read_value(value, field)) {

@@ -54,6 +54,13 @@ struct runtime_config {
   /// Rules beside the model (pipeline/rules/rule_set.h), evaluated in list
   /// order after it, live; each hit is a reason of the decision.
   std::vector<rules::rule_definition> rules;
+  /// Shadow: every decision is also made by a candidate (a registry
+  /// version, 0 = the served model, and a candidate rule list) and
+  /// published apart (fraud_predictions_shadow, or decisions_path with
+  /// "-shadow" before its extension); it never changes a served decision.
+  bool shadow_enabled = false;
+  int shadow_model_version = 0;
+  std::vector<rules::rule_definition> shadow_rules;
   // Retraining.
   std::string retrain_daily_at = "03:00";  ///< UTC HH:MM, "" = no schedule
   int retrain_min_new_labels = 10'000;     ///< 0 = no count trigger

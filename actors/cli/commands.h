@@ -11,6 +11,7 @@ using arguments = std::vector<std::string>;
 int simulate_command(const arguments& args);
 int train_command(const arguments& args);
 int score_command(const arguments& args);
+int backtest_command(const arguments& args);
 int evaluate_command(const arguments& args);
 int import_command(const arguments& args);
 int models_command(const arguments& args);

@@ -16,6 +16,7 @@ constexpr const char* help = R"(usage: vigil <command> [options]     (vigil <com
   simulate   write simulated labelled transactions (JSON lines)
   train      train a model on labelled transactions and register it
   score      score a JSON-lines file with a registered model
+  backtest   replay labelled history with a candidate model and rules beside production's
   evaluate   prequential evaluation on a labelled file (train, delay, test; folds)
   import     convert a CSV file into labelled JSON lines
   models     list registered models or promote one
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const arguments&)> commands = {
     {"run", run_command},       {"simulate", simulate_command}, {"train", train_command},
     {"score", score_command},   {"models", models_command}, {"evaluate", evaluate_command},
-    {"import", import_command}};
+    {"import", import_command}, {"backtest", backtest_command}};
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
     std::cout << help;
     return argc < 2 ? 2 : 0;

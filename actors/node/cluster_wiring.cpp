@@ -59,12 +59,12 @@ std::string vigil_node::impl::adopt(const connectors::shared_settings& settings)
   const auto origin = "cluster settings v" + std::to_string(settings.version) + " (" + settings.origin + ")";
   if (!settings.live.is_null() && settings.live != config::live_fields(history.current().config)) {
     config::runtime_config next;
-    model_ptr model;
+    model_switch models;
     auto errors = config::apply_patch(history.current().config, settings.live, true, next);
     if (errors.empty())
-      errors = switch_to(next, model);
+      errors = switch_to(next, models);
     if (errors.empty())
-      errors = commit(next, [&] { return history.update(settings.live, origin); }, model, false);
+      errors = commit(next, [&] { return history.update(settings.live, origin); }, models, false);
     for (const auto& e : errors)
       problems += (problems.empty() ? "" : "; ") + e.field + ": " + e.reason;
   }

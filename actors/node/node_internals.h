@@ -43,18 +43,26 @@ struct vigil_node::impl {
 
   /// Sends the current config to every actor.
   void publish_config();
-  /// When `next` serves another stage: loads its model into `model`, or
-  /// says why it cannot (then nothing may change).
-  std::vector<config::config_error> switch_to(const config::runtime_config& next, model_ptr& model);
+  /// The models a config change brings: the served one when the stage
+  /// changes, the shadow's when the shadow is switched on or its version
+  /// changes (null shadow = the served model).
+  struct model_switch {
+    model_ptr served;
+    bool shadow_changed = false;
+    model_ptr shadow;
+  };
+  /// Loads what `next` needs into `models`, or says why it cannot (then
+  /// nothing may change).
+  std::vector<config::config_error> switch_to(const config::runtime_config& next, model_switch& models);
   /// Runs a history change that makes `next`; when it made a new version,
-  /// publishes it to the actors and hands `model` (if any) to the
+  /// publishes it to the actors and hands `models` (if any) to the
   /// serving-model owner. With `share` (a change made on this node) in a
   /// cluster, the live fields of `next` are published to the cluster's
   /// settings first: when that fails, nothing changes. A rotated token is
   /// written to its file before it is in force.
   std::vector<config::config_error> commit(const config::runtime_config& next,
                                            const std::function<std::vector<config::config_error>()>& change,
-                                           model_ptr model, bool share);
+                                           const model_switch& models, bool share);
   /// A newer version of the cluster's settings (membership thread): its
   /// live config and promoted model are adopted; "" or why not.
   std::string adopt(const connectors::shared_settings& settings);

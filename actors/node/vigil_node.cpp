@@ -160,7 +160,14 @@ void vigil_node::start() {
                                d.routes ? coordinator_reach(d.routes, d.ownership) : nullptr});
     return std::vector<decision_listener_actor>{d.coordinator};
   };
+  // The shadow's own model, loaded before anything starts (a version the
+  // registry cannot load stops the start, as a config change is refused).
+  model_ptr shadow_model;
+  if (cfg->shadow_enabled && cfg->shadow_model_version > 0)
+    shadow_model = models::load_scoring_model(d.registry, cfg->shadow_model_version);
   d.pipeline = start_pipeline(d.system, parts);
+  if (shadow_model)  // scorers make no shadow decision until it arrives
+    caf::anon_send(d.pipeline.model_owner, shadow_model_atom::value, shadow_model);
   // The source answers once a finite input is delivered and checkpointed.
   d.system.spawn(
     [](caf::event_based_actor* self, source_actor source, std::shared_ptr<std::atomic<bool>> drained) {
@@ -277,24 +284,36 @@ void vigil_node::stop() {
 }
 
 std::vector<config::config_error> vigil_node::impl::switch_to(const config::runtime_config& next,
-                                                               model_ptr& model) {
-  // Switching the served stage needs a loadable model in it: checked before
-  // anything changes.
-  if (next.model_stage == history.current().config.model_stage)
+                                                               model_switch& models) {
+  // Switching the served stage, or the shadow's model, needs a loadable
+  // model: checked before anything changes.
+  const auto& now = history.current().config;
+  if (next.shadow_enabled && next.shadow_model_version > 0 &&
+      (!now.shadow_enabled || next.shadow_model_version != now.shadow_model_version)) {
+    try {
+      models.shadow = models::load_scoring_model(registry, next.shadow_model_version);
+      models.shadow_changed = true;
+    } catch (const std::exception& e) {
+      return {{"shadow_model_version", e.what()}};
+    }
+  } else if (next.shadow_model_version == 0 && now.shadow_model_version != 0) {
+    models.shadow_changed = true;  // back to the served model
+  }
+  if (next.model_stage == now.model_stage)
     return {};
   try {
-    model = load_stage_model(next.model_stage);
+    models.served = load_stage_model(next.model_stage);
   } catch (const std::exception& e) {
     return {{"model_stage", e.what()}};
   }
-  if (!model)
+  if (!models.served)
     return {{"model_stage", "no model in stage " + next.model_stage}};
   return {};
 }
 
 std::vector<config::config_error> vigil_node::impl::commit(const config::runtime_config& next,
                                                            const std::function<std::vector<config::config_error>()>& change,
-                                                           model_ptr model, bool share) {
+                                                           const model_switch& models, bool share) {
   int before = history.current().version;
   if (share && shared && config::live_fields(next) != config::live_fields(history.current().config)) {
     try {
@@ -316,8 +335,10 @@ std::vector<config::config_error> vigil_node::impl::commit(const config::runtime
   if (!errors.empty() || history.current().version == before)
     return errors;
   publish_config();
-  if (model && started)
-    caf::anon_send(pipeline.model_owner, model_atom::value, model);
+  if (models.served && started)
+    caf::anon_send(pipeline.model_owner, model_atom::value, models.served);
+  if (models.shadow_changed && started)
+    caf::anon_send(pipeline.model_owner, shadow_model_atom::value, models.shadow);
   return errors;
 }
 
@@ -328,26 +349,26 @@ std::vector<config::config_error> vigil_node::update_config(const nlohmann::json
   config::runtime_config next;
   if (auto errors = config::apply_patch(d.history.current().config, patch, true, next); !errors.empty())
     return errors;
-  model_ptr model;
-  if (auto errors = d.switch_to(next, model); !errors.empty())
+  impl::model_switch models;
+  if (auto errors = d.switch_to(next, models); !errors.empty())
     return errors;
-  return d.commit(next, [&] { return d.history.update(patch, source); }, model, true);
+  return d.commit(next, [&] { return d.history.update(patch, source); }, models, true);
 }
 
 std::vector<config::config_error> vigil_node::rollback_config(int version) {
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
   auto& d = *impl_;
   // The whole effective state comes back, the served model included.
-  model_ptr model;
+  impl::model_switch models;
   auto next = d.history.current().config;
   for (const auto& v : d.history.versions())
     if (v.version == version) {
-      if (auto errors = d.switch_to(v.config, model); !errors.empty())
+      if (auto errors = d.switch_to(v.config, models); !errors.empty())
         return errors;
       next = v.config;
       next.auth_token = d.history.current().config.auth_token;  // a rollback keeps the token
     }
-  return d.commit(next, [&] { return d.history.rollback(version); }, model, true);
+  return d.commit(next, [&] { return d.history.rollback(version); }, models, true);
 }
 
 std::vector<config::config_error> vigil_node::reload_config_file() {
@@ -361,11 +382,11 @@ std::vector<config::config_error> vigil_node::reload_config_file() {
   }
   std::lock_guard<std::mutex> lock(impl_->config_mutex);
   auto& d = *impl_;
-  model_ptr model;
-  if (auto errors = d.switch_to(next, model); !errors.empty())
+  impl::model_switch models;
+  if (auto errors = d.switch_to(next, models); !errors.empty())
     return errors;
   next.auth_token = d.history.current().config.auth_token;  // a reload keeps the token
-  return d.commit(next, [&] { return d.history.replace(next, "sighup"); }, model, true);
+  return d.commit(next, [&] { return d.history.replace(next, "sighup"); }, models, true);
 }
 
 const config::config_history& vigil_node::config() const {

@@ -17,11 +17,13 @@ using decision_listener_actor =
 /// Scorer pool member. (score, batch id, batch): scores a stream batch and
 /// sends the decisions to the sink; (predict, batch, flagged_reasons) ->
 /// the decisions and the model that made them; (model, next): swap between
-/// batches; (config, next).
+/// batches; (smodel, model or null): the shadow's model (null = the served
+/// one); (config, next).
 using scorer_actor = caf::typed_actor<
   caf::reacts_to<score_atom, std::uint64_t, batch_ptr>,
   caf::replies_to<predict_atom, batch_ptr, bool>::with<scored_batch_ptr>,
   caf::reacts_to<model_atom, model_ptr>,
+  caf::reacts_to<shadow_model_atom, model_ptr>,
   caf::reacts_to<config_atom, config_ptr>>;
 
 /// Merchant shard. (mpart, batch id, part) from each user shard: joins the
@@ -90,9 +92,11 @@ using predict_gateway_actor =
 /// model now served; (model, next) -> swaps it into every scorer (taking
 /// effect between batches), sets vigil_model_version, replies the version
 /// served. Readiness, /models and the retrain coordinator ask it.
+/// (smodel, model or null) is passed on to every scorer.
 using serving_model_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom>::with<model_ptr>,
-  caf::replies_to<model_atom, model_ptr>::with<std::int32_t>>;
+  caf::replies_to<model_atom, model_ptr>::with<std::int32_t>,
+  caf::reacts_to<shadow_model_atom, model_ptr>>;
 
 /// The retrain coordinator (see retrain_coordinator.h): logs scored vectors,
 /// joins labels, retrains. (label, labels) -> receipt; (rlabels, labels):

@@ -31,6 +31,11 @@ serving_model_actor::behavior_type serving_model(serving_model_actor::stateful_p
       st.version->set(st.model->version);
       return static_cast<std::int32_t>(st.model->version);
     },
+    // The shadow's model (null: the served one), for every scorer.
+    [=](shadow_model_atom, model_ptr shadow) {
+      for (const auto& scorer : self->state.scorers)
+        self->send(scorer, shadow_model_atom::value, shadow);
+    },
   };
 }
 

@@ -76,6 +76,8 @@ sink_actor::behavior_type sink(sink_actor::stateful_pointer<sink_state> self, in
       auto& s = self->state;
       s.publisher->publish(batch_id, *decisions);
       for (const auto& d : *decisions) {
+        if (d.shadow)
+          continue;  // counted by the scorer that made it (vigil_shadow_decisions_total)
         s.m.decisions[static_cast<int>(d.decision)]->add();
         s.m.latency->observe(d.latency_us / 1e6);
       }

@@ -27,7 +27,14 @@ class decision_publisher {
   virtual std::vector<std::uint64_t> take_delivered() = 0;
 };
 
+/// Where a decisions file's shadow decisions go: "-shadow" before the
+/// extension ("decisions.jsonl" -> "decisions-shadow.jsonl").
+std::string shadow_decisions_path(const std::string& path);
+
 /// Appends one JSON object per decision (with the scored features) to a file.
+/// Shadow decisions go to shadow_decisions_path(path) instead, opened at the
+/// first one, written at each seal, best effort: a failed shadow write is
+/// counted (vigil_shadow_write_failures_total) and dropped, never waited for.
 /// Delivery = written to the file (write(2) on an O_APPEND descriptor).
 /// A write that fails (a full disk) is neither lost nor torn into a second
 /// copy: the bytes not yet written stay queued with their batches, which
@@ -56,6 +63,8 @@ class file_decision_publisher final : public decision_publisher {
   std::vector<std::uint64_t> delivered_;
   bool failing_ = false;
   off_t whole_size_ = 0;   ///< the file's size: whole lines only
+  int shadow_fd_ = -1;
+  std::string shadow_text_;  ///< shadow decisions since the last seal
 };
 
 } // namespace vigil::connectors

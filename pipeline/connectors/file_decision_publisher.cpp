@@ -51,7 +51,32 @@ std::size_t drop_torn_tail(int fd) {
   return ::ftruncate(fd, 0) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
 }
 
+// Best effort: shadow decisions never hold the stream.
+void write_shadow(int fd, const std::string& text) {
+  std::size_t written = 0;
+  while (written < text.size()) {
+    auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      pipeline::metrics()
+        .get_counter("vigil_shadow_write_failures_total", "Shadow decision writes that failed and were dropped")
+        .add();
+      return;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+}
+
 } // namespace
+
+std::string shadow_decisions_path(const std::string& path) {
+  auto slash = path.rfind('/');
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == slash + 1)
+    return path + "-shadow";
+  return path.substr(0, dot) + "-shadow" + path.substr(dot);
+}
 
 file_decision_publisher::file_decision_publisher(const std::string& path)
   : path_(path), fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
@@ -68,12 +93,15 @@ file_decision_publisher::file_decision_publisher(const std::string& path)
 file_decision_publisher::~file_decision_publisher() {
   if (fd_ >= 0)
     ::close(fd_);
+  if (shadow_fd_ >= 0)
+    ::close(shadow_fd_);
 }
 
 void file_decision_publisher::publish(std::uint64_t, const decision_batch& decisions) {
   for (const auto& d : decisions) {
-    open_text_ += render_decision(d, true);
-    open_text_ += '\n';
+    auto& text = d.shadow ? shadow_text_ : open_text_;
+    text += render_decision(d, true);
+    text += '\n';
   }
 }
 
@@ -84,6 +112,18 @@ void file_decision_publisher::seal(std::uint64_t batch_id) {
   open_text_.clear();
   queued_batches_.emplace_back(batch_id, queued_.size());
   write_queued();
+  if (shadow_text_.empty())
+    return;
+  if (shadow_fd_ == -1) {  // -2: could not be opened, said once
+    auto shadow_path = shadow_decisions_path(path_);
+    shadow_fd_ = ::open(shadow_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (shadow_fd_ < 0 && (shadow_fd_ = -2))
+      std::cerr << "vigil: cannot open the shadow decisions file " << shadow_path << ": " << std::strerror(errno)
+                << "; shadow decisions are dropped\n";
+  }
+  if (shadow_fd_ >= 0)
+    write_shadow(shadow_fd_, shadow_text_);
+  shadow_text_.clear();
 }
 
 bool file_decision_publisher::write_queued() {

@@ -57,6 +57,10 @@ void kafka_decision_publisher::publish(std::uint64_t batch_id, const decision_ba
   outstanding_.emplace(batch_id, 0);
   for (const auto& d : decisions) {
     auto value = render_decision(d, true);
+    if (d.shadow) {  // apart, and never an alert
+      produce(predictions_topic_ + "_shadow", d.transaction_id, value, batch_id);
+      continue;
+    }
     produce(predictions_topic_, d.transaction_id, value, batch_id);
     if (d.decision != models::decision_kind::approve)
       produce(alerts_topic_, d.transaction_id, value, batch_id);

@@ -128,3 +128,40 @@ TEST_CASE("a torn last line left by a crash is cut off before new decisions are 
   { connectors::file_decision_publisher reopened{path}; }
   CHECK(std::filesystem::file_size(path) == 3);
 }
+
+TEST_CASE("shadow decisions go to a file of their own, production's lines are untouched", "[unit][connectors][rules]") {
+  CHECK(connectors::shadow_decisions_path("decisions.jsonl") == "decisions-shadow.jsonl");
+  CHECK(connectors::shadow_decisions_path("/var/x.y/out.jsonl") == "/var/x.y/out-shadow.jsonl");
+  CHECK(connectors::shadow_decisions_path("/var/x.y/out") == "/var/x.y/out-shadow");
+  CHECK(connectors::shadow_decisions_path("/var/.hidden") == "/var/.hidden-shadow");
+  auto dir = testing::scratch_dir("publisher-shadow");
+  auto path = (dir / "decisions.jsonl").string();
+  connectors::file_decision_publisher publisher{path};
+  auto batch = batch_of(0, 3);
+  auto shadow = batch_of(0, 3);
+  for (auto& d : shadow) {
+    d.shadow = true;
+    d.decision = models::decision_kind::decline;
+  }
+  batch.insert(batch.end(), shadow.begin(), shadow.end());
+  publisher.publish(7, batch);
+  publisher.seal(7);
+  CHECK(publisher.take_delivered() == std::vector<std::uint64_t>{7});
+  auto lines = [](const std::string& file) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+      out.push_back(nlohmann::json::parse(line));
+    return out;
+  };
+  auto served = lines(path), shadowed = lines(connectors::shadow_decisions_path(path));
+  REQUIRE(served.size() == 3);
+  REQUIRE(shadowed.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK_FALSE(served[i].contains("shadow"));
+    CHECK(served[i]["decision"] == "approve");
+    CHECK(shadowed[i]["shadow"] == true);
+    CHECK(shadowed[i]["decision"] == "decline");
+    CHECK(shadowed[i]["transaction_id"] == served[i]["transaction_id"]);
+  }
+}
