@@ -39,8 +39,43 @@ std::int64_t wall_ms() {
            std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+/// Production's and the shadow's decisions scored against labels as they
+/// arrive: the first label of each transaction both decided.
+struct shadow_label_scores {
+  static constexpr const char* variants[2] = {"production", "shadow"};
+  static constexpr const char* outcomes[4] = {"tp", "fp", "fn", "tn"};
+  pipeline::counter* counts[2][4] = {};
+  pipeline::gauge *precision[2] = {}, *recall[2] = {};
+
+  shadow_label_scores() {
+    auto& m = pipeline::metrics();
+    for (int v = 0; v < 2; ++v) {
+      const std::string variant = std::string("variant=\"") + variants[v] + "\"";
+      for (int o = 0; o < 4; ++o)
+        counts[v][o] = &m.get_counter("vigil_shadow_labelled_total{" + variant + ",outcome=\"" + outcomes[o] + "\"}",
+                                      "Labelled transactions the shadow also decided, by variant and outcome "
+                                      "(flagged = review or decline)");
+      precision[v] = &m.get_gauge("vigil_shadow_precision{" + variant + "}",
+                                  "Precision of flagged decisions over the labelled transactions the shadow decided");
+      recall[v] = &m.get_gauge("vigil_shadow_recall{" + variant + "}",
+                               "Recall of flagged decisions over the labelled transactions the shadow decided");
+    }
+  }
+  void add(bool production_flagged, bool shadow_flagged, bool fraud) {
+    for (int v = 0; v < 2; ++v) {
+      const bool flagged = v == 0 ? production_flagged : shadow_flagged;
+      counts[v][flagged ? (fraud ? 0 : 1) : (fraud ? 2 : 3)]->add();
+      const double tp = static_cast<double>(counts[v][0]->value()), fp = static_cast<double>(counts[v][1]->value()),
+                   fn = static_cast<double>(counts[v][2]->value());
+      precision[v]->set(tp + fp > 0 ? tp / (tp + fp) : 0);
+      recall[v]->set(tp + fn > 0 ? tp / (tp + fn) : 0);
+    }
+  }
+};
+
 struct coordinator_state {
   std::unique_ptr<models::scored_log> log;
+  shadow_label_scores shadow_scores;
   retrain_wiring wiring;
   bool running = false;
   std::string running_trigger;
@@ -179,6 +214,8 @@ label_receipt join_labels(coordinator_ptr self, const std::vector<pipeline::labe
       s.repeated->add();
       continue;
     }
+    if (entry->shadow_flagged >= 0)
+      s.shadow_scores.add(entry->flagged, entry->shadow_flagged == 1, l.is_fraud);
     if (s.wiring.cluster)
       rows.push_back({l.transaction_id, entry->merchant_id, entry->user_id, entry->event_time_ms, entry->flagged,
                       std::vector<float>(entry->features.begin(), entry->features.end()), l.is_fraud,
@@ -250,9 +287,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
   self->send(self, tick_atom::value);
   return {
     [=](decisions_atom, std::uint64_t, decision_batch_ptr decisions) {
-      for (const auto& d : *decisions)
-        if (!d.shadow)
-          self->state.log->record(d);
+      for (const auto& d : *decisions)  // a shadow decision follows production's in its batch
+        d.shadow ? self->state.log->record_shadow(d) : self->state.log->record(d);
     },
     [=](label_atom, label_batch_ptr labels) -> caf::result<label_receipt> {
       auto receipt = join_labels(self, *labels);

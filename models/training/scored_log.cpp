@@ -18,6 +18,11 @@ void scored_log::record(const decision_record& d) {
   }
 }
 
+void scored_log::record_shadow(const decision_record& d) {
+  if (auto it = index_.find(d.transaction_id); it != index_.end())
+    it->second.shadow_flagged = d.decision != decision_kind::approve ? 1 : 0;
+}
+
 std::optional<scored_entry> scored_log::join(const pipeline::label_event& label) {
   auto it = index_.find(label.transaction_id);
   if (it == index_.end())

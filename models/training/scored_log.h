@@ -20,6 +20,8 @@ struct scored_entry {
   std::int64_t event_time_ms = 0;
   bool flagged = false;   ///< decided review or decline
   bool labelled = false;  ///< a label joined it before (join: before this one)
+  /// The shadow's decision of it: 1 review or decline, 0 approve, -1 none.
+  std::int8_t shadow_flagged = -1;
 };
 
 class scored_log {
@@ -29,6 +31,9 @@ class scored_log {
     : max_scored_(max_scored), max_labelled_(max_labelled) {}
 
   void record(const decision_record& d);
+  /// A shadow decision (d.shadow) of a transaction recorded before: kept
+  /// beside it, so a label can score the shadow too. Unknown ids are ignored.
+  void record_shadow(const decision_record& d);
   /// Joins a label with its scored vector. Returns the entry, or nullopt for
   /// an unknown (or evicted) transaction id. A transaction labelled again (a
   /// retried /feedback, or a correction) keeps one labelled row, holding the

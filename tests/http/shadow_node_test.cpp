@@ -86,6 +86,36 @@ TEST_CASE("shadow decides beside production on the stream and on /predict and ne
   }
   CHECK_FALSE(std::filesystem::exists(connectors::shadow_decisions_path((plain.dir / "decisions.jsonl").string())));
 
+  // Labels score both: the shadow flagged everything, so its frauds are
+  // true positives and its legitimate ones false positives; production's
+  // four outcomes add up to the same labels.
+  auto labelled = [&](const std::string& variant, const std::string& outcome) {
+    return metric_sum(testing::http_call(shadowed.port, "GET", "/metrics").body,
+                      "vigil_shadow_labelled_total{variant=\"" + variant + "\",outcome=\"" + outcome + "\"}");
+  };
+  std::map<std::string, double> before_labels;
+  for (const char* v : {"production", "shadow"})
+    for (const char* o : {"tp", "fp", "fn", "tn"})
+      before_labels[std::string(v) + o] = labelled(v, o);
+  json labels = json::array();
+  int frauds = 0, n = 0;
+  for (const auto& [id, d] : served) {
+    if (n == 10)
+      break;
+    labels.push_back({{"transaction_id", id}, {"is_fraud", n % 2 == 0}});
+    frauds += n % 2 == 0;
+    ++n;
+  }
+  auto fed = testing::http_call(shadowed.port, "POST", "/feedback", labels.dump(), token);
+  REQUIRE(fed.status == 200);
+  CHECK(json::parse(fed.body)["joined"] == 10);
+  auto delta = [&](const std::string& v, const std::string& o) { return labelled(v, o) - before_labels[v + o]; };
+  CHECK(delta("shadow", "tp") == frauds);
+  CHECK(delta("shadow", "fp") == 10 - frauds);
+  CHECK(delta("shadow", "fn") + delta("shadow", "tn") == 0);
+  CHECK(delta("production", "tp") + delta("production", "fn") == frauds);
+  CHECK(delta("production", "fp") + delta("production", "tn") == 10 - frauds);
+
   // /predict: the same transaction answered the same with the shadow on;
   // the shadow's decisions are counted by path, not answered.
   auto predict = [&](const std::string& id) {

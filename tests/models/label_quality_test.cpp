@@ -87,3 +87,29 @@ TEST_CASE("a transaction labelled again keeps one training row, holding the newe
   for (std::size_t i = 0; i < 2; ++i)
     CHECK(rows.labels[i] == (rows.transaction_ids[i] == "c" ? 0.f : 1.f));
 }
+
+TEST_CASE("the scored log keeps the shadow's decision beside production's, for labels to score both",
+          "[unit][drift][rules]") {
+  scored_log log(10, 10);
+  decision_record production;
+  production.transaction_id = "t-1";
+  production.decision = decision_kind::approve;
+  decision_record shadow = production;
+  shadow.shadow = true;
+  shadow.decision = decision_kind::decline;
+  decision_record alone;
+  alone.transaction_id = "t-2";
+  alone.shadow = true;
+  log.record(production);
+  log.record_shadow(shadow);
+  log.record_shadow(alone);  // no production decision: nothing to keep it beside
+  auto joined = log.join(vigil::pipeline::label_event{"t-1", true, "", 0});
+  REQUIRE(joined);
+  CHECK_FALSE(joined->flagged);
+  CHECK(joined->shadow_flagged == 1);
+  CHECK_FALSE(log.join(vigil::pipeline::label_event{"t-2", true, "", 0}));
+  decision_record other;
+  other.transaction_id = "t-3";
+  log.record(other);
+  CHECK(log.join(vigil::pipeline::label_event{"t-3", false, "", 0})->shadow_flagged == -1);  // no shadow ran
+}
