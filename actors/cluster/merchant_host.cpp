@@ -26,6 +26,12 @@ constexpr auto lease_ttl = 5s;
 /// entry is this old.
 constexpr std::size_t checkpoint_log_entries = 256;
 constexpr auto checkpoint_age = 5s;
+/// Checkpoints for size or age stop for the tick after this long. Under an
+/// even load all 64 shards come due together; with a slow Redis (200 ms a
+/// call, two calls a checkpoint) doing them all in one tick held every
+/// merchant request for 25 s and let the leases (5 s) lapse. The longest
+/// logs go first; the rest wait for the next tick.
+constexpr auto checkpoint_time_per_tick = 1s;
 /// Log entries a shard keeps in memory while Redis is unreachable.
 constexpr std::size_t max_unlogged = 4096;
 
@@ -197,8 +203,9 @@ void checkpoint(host_ptr self, int shard, held_shard& h) {
 }
 
 // One shard's round: give up, or (its lease renewed, or taken back when it
-// lapsed) flush and checkpoint. Throws when Redis fails.
-void maintain(host_ptr self, int shard, held_shard& h, bool mine, bool renewed) {
+// lapsed) flush, and checkpoint for size or age before `deadline`. Throws
+// when Redis fails.
+void maintain(host_ptr self, int shard, held_shard& h, bool mine, bool renewed, clock_type::time_point deadline) {
   auto& s = self->state;
   if (!mine) {
     checkpoint(self, shard, h);
@@ -215,8 +222,9 @@ void maintain(host_ptr self, int shard, held_shard& h, bool mine, bool renewed) 
     return checkpoint(self, shard, h);
   if (flush(self, shard, h) == flushed::lease_gone)
     return drop(self, shard, "another node holds it now");
-  if (h.log_entries >= checkpoint_log_entries ||
-      (h.log_entries > 0 && clock_type::now() - h.first_logged >= checkpoint_age))
+  const auto now = clock_type::now();
+  if (now < deadline &&
+      (h.log_entries >= checkpoint_log_entries || (h.log_entries > 0 && now - h.first_logged >= checkpoint_age)))
     checkpoint(self, shard, h);
 }
 
@@ -233,9 +241,17 @@ void on_tick(host_ptr self) {
     for (const auto& [shard, h] : s.held)
       held.push_back(shard);
     auto renewed = s.store->renew(held);
-    for (std::size_t i = 0; i < held.size(); ++i) {
+    // The longest logs first: the checkpoint time goes where it is due most.
+    std::vector<std::size_t> order(held.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return s.held.at(held[a]).log_entries > s.held.at(held[b]).log_entries;
+    });
+    const auto deadline = clock_type::now() + checkpoint_time_per_tick;
+    for (auto i : order) {
       const bool mine = holders[held[i]] == s.wiring.node_name;
-      maintain(self, held[i], s.held.at(held[i]), mine, renewed[i]);
+      maintain(self, held[i], s.held.at(held[i]), mine, renewed[i], deadline);
     }
     for (int shard = 0; shard < cluster::merchant_shard_count; ++shard)
       if (!s.held.count(shard) && holders[shard] == s.wiring.node_name)
@@ -282,12 +298,12 @@ std::string apply_in_memory(host_ptr self, std::int32_t shard, const std::string
 constexpr std::size_t entries_per_append = 32;
 
 // Writes the waiting changes of `shards` to their logs, in as few Redis
-// calls as it takes (one, unless Redis was away). A shard whose lease is
-// gone gets flush()'s own treatment (taken back, or lease_gone). Throws
-// when Redis fails.
-std::map<int, flushed> flush_many(host_ptr self, const std::vector<int>& shards) {
+// calls as it takes (one, unless Redis was away), and records each shard's
+// outcome in `result`. A shard whose lease is gone gets flush()'s own
+// treatment (taken back, or lease_gone). Throws when Redis fails; what it
+// found before stays in `result`.
+void flush_many(host_ptr self, const std::vector<int>& shards, std::map<int, flushed>& result) {
   auto& s = self->state;
-  std::map<int, flushed> result;
   std::vector<int> pending = shards;
   while (!pending.empty()) {
     std::vector<std::pair<int, std::vector<std::string>>> entries;
@@ -317,7 +333,6 @@ std::map<int, flushed> flush_many(host_ptr self, const std::vector<int>& shards)
     }
     pending = std::move(again);
   }
-  return result;
 }
 
 // One request covering several shards (all of one sender's shards this
@@ -346,22 +361,24 @@ caf::result<merchant_answers> apply(host_ptr self, const std::vector<std::int32_
     publish_gauges(s);  // the changes wait in memory
     return answers;
   }
+  std::map<int, flushed> outcomes;
   try {
-    for (const auto& [shard, outcome] : flush_many(self, changed)) {
-      if (outcome != flushed::lease_gone)
-        continue;
-      // Another node loaded this shard without these changes: the sender
-      // must ask it instead.
-      drop(self, shard, "another node holds it now");
-      for (std::size_t i = 0; i < shards.size(); ++i)
-        if (shards[i] == shard) {
-          answers.features[i].clear();
-          answers.refusals[i] = "merchant shard " + std::to_string(shard) + " moved to another node";
-        }
-    }
+    flush_many(self, changed, outcomes);
     redis_ok(s);
   } catch (const std::exception& e) {
     redis_failed(s, e);
+  }
+  for (const auto& [shard, outcome] : outcomes) {
+    if (outcome != flushed::lease_gone)
+      continue;
+    // Another node loaded this shard without these changes: the sender
+    // must ask it instead.
+    drop(self, shard, "another node holds it now");
+    for (std::size_t i = 0; i < shards.size(); ++i)
+      if (shards[i] == shard) {
+        answers.features[i].clear();
+        answers.refusals[i] = "merchant shard " + std::to_string(shard) + " moved to another node";
+      }
   }
   for (int shard : changed)
     if (auto it = s.held.find(shard); it != s.held.end() && !it->second.unlogged.empty()) {

@@ -37,6 +37,7 @@ struct node {
   op code = op::number;
   value_type type = value_type::number;
   std::vector<int> args;
+  int depth = 1;  ///< of the tree under it: evaluation recurses this deep
   double number = 0;
   bool flag = false;
   std::string text;
@@ -170,6 +171,13 @@ class parser {
   };
 
   int add(node n) {
+    // Chains ("a + b + c ...", "x and y and z ...") are parsed in loops but
+    // evaluated recursively: their depth is bounded as nesting is.
+    for (auto a : n.args)
+      n.depth = std::max(n.depth, nodes[static_cast<std::size_t>(a)].depth + 1);
+    if (n.depth > max_tree_depth)
+      throw rule_syntax_error(peek().position, "more than " + std::to_string(max_tree_depth) +
+                                                 " operations deep (split the rule)");
     nodes.push_back(std::move(n));
     return static_cast<int>(nodes.size()) - 1;
   }

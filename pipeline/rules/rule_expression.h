@@ -43,6 +43,8 @@ namespace vigil::rules {
 /// is bounded by the HTTP body limit too.
 constexpr std::size_t max_expression_chars = 200'000;
 constexpr int max_nesting = 64;
+/// Operations in a chain count too: "a + b + c" is two deep.
+constexpr int max_tree_depth = 256;
 constexpr std::size_t max_list_items = 10'000;
 constexpr std::size_t max_text_literal = 256;
 

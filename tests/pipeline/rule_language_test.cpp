@@ -155,6 +155,20 @@ TEST_CASE("rule language: bounds on length, nesting and lists are refused, not r
   CHECK_THAT(refusal_reason(minus + "1 > 0"), Catch::Contains("nested deeper"));
   CHECK_NOTHROW(rule_expression::compile(std::string(60, '(') + "true" + std::string(60, ')')));
   CHECK_THAT(refusal_reason("tx.country == '" + std::string(300, 'x') + "'"), Catch::Contains("longer than 256"));
+  // Long chains parse in loops but would evaluate recursively: bounded too.
+  std::string sum = "1";
+  for (int i = 0; i < 40'000; ++i)
+    sum += "+1";
+  CHECK_THAT(refusal_reason(sum + " > 0"), Catch::Contains("operations deep"));
+  std::string conjunction = "true";
+  for (int i = 0; i < 10'000; ++i)
+    conjunction += " and true";
+  CHECK_THAT(refusal_reason(conjunction), Catch::Contains("operations deep"));
+  std::string fine = "1";
+  for (int i = 0; i < 200; ++i)
+    fine += "+1";
+  scored s;
+  CHECK(s.matches(fine + " == 201"));
 }
 
 TEST_CASE("rule language: a compiled rule's result equals a direct evaluation over random inputs",
