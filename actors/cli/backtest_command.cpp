@@ -113,21 +113,9 @@ int backtest_command(const arguments& args) {
   }
   if (!cl.has("model"))
     throw usage_error("--model is required: the candidate model version");
-  std::int64_t score_from = std::numeric_limits<std::int64_t>::min();
-  if (cl.has("score-from")) {
-    auto from = pipeline::parse_iso8601_ms(cl.text("score-from", ""));
-    if (!from)
-      throw usage_error("--score-from is not an ISO-8601 timestamp");
-    score_from = *from;
-  }
+  const auto score_from = score_from_option(cl);
   models::model_registry registry{cl.text("registry", "registry")};
-  int production_version = static_cast<int>(cl.integer("production-model", 0));
-  if (production_version == 0) {
-    auto production = registry.production();
-    if (!production)
-      throw usage_error("no production model; pass --production-model");
-    production_version = production->version;
-  }
+  const int production_version = version_or_production(cl, "production-model", registry);
   const double decline = cl.number("decline", 0.9);
   auto rules_of = [&](const char* option) {
     return cl.has(option) ? read_rules_file(cl.text(option, "")) : std::vector<rules::rule_definition>{};

@@ -1,8 +1,11 @@
 #include "actors/cli/input_file.h"
 
+#include "pipeline/schema/transaction_json.h"
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 namespace vigil::cli {
 
@@ -46,6 +49,24 @@ std::ostream& output_of(const command_line& cl, std::ofstream& file) {
   if (!file)
     throw usage_error("cannot open --out file");
   return file;
+}
+
+std::int64_t score_from_option(const command_line& cl) {
+  if (!cl.has("score-from"))
+    return std::numeric_limits<std::int64_t>::min();
+  auto from = pipeline::parse_iso8601_ms(cl.text("score-from", ""));
+  if (!from)
+    throw usage_error("--score-from is not an ISO-8601 timestamp");
+  return *from;
+}
+
+int version_or_production(const command_line& cl, const std::string& option, const models::model_registry& registry) {
+  if (auto version = static_cast<int>(cl.integer(option, 0)); version != 0)
+    return version;
+  auto production = registry.production();
+  if (!production)
+    throw usage_error("no production model; pass --" + option);
+  return production->version;
 }
 
 } // namespace vigil::cli

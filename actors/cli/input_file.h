@@ -4,6 +4,7 @@
 // too many lines are invalid (--max-invalid-share).
 
 #include "actors/cli/command_line.h"
+#include "models/registry/model_registry.h"
 #include "pipeline/schema/transaction_file.h"
 
 #include <fstream>
@@ -27,5 +28,13 @@ pipeline::transaction_file read_input_file(const command_line& cl);
 /// Where --out points (opened into `file`), or stdout without it. Throws
 /// usage_error when the file cannot be opened.
 std::ostream& output_of(const command_line& cl, std::ofstream& file);
+
+/// --score-from as epoch ms: rows before it only build state. The earliest
+/// time when absent; usage_error when it is not ISO-8601.
+std::int64_t score_from_option(const command_line& cl);
+
+/// The model version `--<option>` names, else the registry's production
+/// model's; usage_error when there is neither.
+int version_or_production(const command_line& cl, const std::string& option, const models::model_registry& registry);
 
 } // namespace vigil::cli

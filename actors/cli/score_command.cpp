@@ -51,21 +51,9 @@ int score_command(const arguments& args) {
     std::cout << usage << input_file_help << help;
     return 0;
   }
-  std::int64_t score_from = std::numeric_limits<std::int64_t>::min();
-  if (cl.has("score-from")) {
-    auto from = pipeline::parse_iso8601_ms(cl.text("score-from", ""));
-    if (!from)
-      throw usage_error("--score-from is not an ISO-8601 timestamp");
-    score_from = *from;
-  }
+  const auto score_from = score_from_option(cl);
   models::model_registry registry{cl.text("registry", "registry")};
-  int version = static_cast<int>(cl.integer("model-version", 0));
-  if (version == 0) {
-    auto production = registry.production();
-    if (!production)
-      throw usage_error("no production model; pass --model-version");
-    version = production->version;
-  }
+  const int version = version_or_production(cl, "model-version", registry);
   auto model = models::load_scoring_model(registry, version);
   models::decision_thresholds thresholds{model->threshold,
                                          std::max(model->threshold, cl.number("decline", 0.9))};
