@@ -111,10 +111,12 @@ int run_command(const arguments& args) {
             << (cfg.replay_path.empty() ? "" : ", replaying " + cfg.replay_path) << "\n";
   actors::vigil_node node{cfg, config_path};
   node.start();
-  std::cerr << "vigil: running; decisions -> "
-            << (cfg.brokers.empty() ? cfg.decisions_path : std::string("topic fraud_predictions"))
-            << "; dashboard and API on http://" << cfg.http_address << ":" << node.http_port()
-            << "/ ; Ctrl-C to stop\n";
+  // One write: background threads (the history read-back) print too, and
+  // scripts read the port from this line.
+  std::cerr << ("vigil: running; decisions -> " +
+                (cfg.brokers.empty() ? cfg.decisions_path : std::string("topic fraud_predictions")) +
+                "; dashboard and API on http://" + cfg.http_address + ":" + std::to_string(node.http_port()) +
+                "/ ; Ctrl-C to stop\n");
   auto last_summary = std::chrono::steady_clock::now();
   int exit_code = 0;
   while (!node.drained()) {

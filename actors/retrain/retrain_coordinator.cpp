@@ -435,9 +435,10 @@ void read_back_history(caf::blocking_actor*, retrain_coordinator_actor coordinat
   caf::anon_send(coordinator, restored_labels_atom::value,
                  label_batch_ptr{std::make_shared<const std::vector<pipeline::label_event>>(
                    std::move(history.labels))});
-  std::cerr << "vigil: read back " << history.decisions.size() << " decisions and their labels"
-            << (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "")
-            << "\n";
+  // One write: this thread's line must not land inside another's.
+  std::cerr << ("vigil: read back " + std::to_string(history.decisions.size()) + " decisions and their labels" +
+                (history.malformed ? " (" + std::to_string(history.malformed) + " malformed records skipped)" : "") +
+                "\n");
 }
 
 } // namespace
