@@ -96,6 +96,16 @@ bool returned_one(const redis_reply_ptr& r) {
   return r->integer == 1;
 }
 
+// A script's per-item answer: true where it returned 1.
+std::vector<bool> ones_per_item(const redis_reply_ptr& r, std::size_t items, const char* doing) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != items)
+    throw std::runtime_error(std::string("unexpected reply ") + doing);
+  std::vector<bool> out;
+  for (std::size_t i = 0; i < r->elements; ++i)
+    out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1);
+  return out;
+}
+
 } // namespace
 
 struct merchant_shard_store::connection_holder {
@@ -152,13 +162,7 @@ std::vector<bool> merchant_shard_store::renew(const std::vector<int>& shards) {
   args.push_back(holder_);
   args.push_back(std::to_string(ttl_.count()));
   return guarded([&](redisContext* c) {
-    auto r = redis_command(c, args);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != shards.size())
-      throw std::runtime_error("unexpected reply renewing merchant shard leases");
-    std::vector<bool> out;
-    for (std::size_t i = 0; i < r->elements; ++i)
-      out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1);
-    return out;
+    return ones_per_item(redis_command(c, args), shards.size(), "renewing merchant shard leases");
   });
 }
 
@@ -190,13 +194,7 @@ std::vector<bool> merchant_shard_store::append_many(
     args.insert(args.end(), logged.begin(), logged.end());
   }
   return guarded([&](redisContext* c) {
-    auto r = redis_command(c, args);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != entries.size())
-      throw std::runtime_error("unexpected reply appending to merchant shard logs");
-    std::vector<bool> out;
-    for (std::size_t i = 0; i < r->elements; ++i)
-      out.push_back(r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1);
-    return out;
+    return ones_per_item(redis_command(c, args), entries.size(), "appending to merchant shard logs");
   });
 }
 
