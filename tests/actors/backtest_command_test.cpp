@@ -11,11 +11,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
 #include <fstream>
-#include <iterator>
-
-#include <sys/wait.h>
 
 using namespace vigil;
 using json = nlohmann::json;
@@ -23,15 +19,10 @@ using json = nlohmann::json;
 namespace {
 
 int run_vigil(const std::string& arguments, const std::filesystem::path& err) {
-  auto command = std::string(VIGIL_BINARY) + " " + arguments + " 2> " + err.string();
-  int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing::run_with_stderr(std::string(VIGIL_BINARY) + " " + arguments, err);
 }
 
-std::string text_of(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::text_of;
 
 std::vector<pipeline::labelled_transaction> write_simulated(const std::filesystem::path& file, int count) {
   pipeline::simulator_options o;

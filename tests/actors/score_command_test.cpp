@@ -14,7 +14,6 @@
 #include <fstream>
 #include <iterator>
 
-#include <sys/wait.h>
 
 using namespace vigil;
 
@@ -71,15 +70,10 @@ TEST_CASE("vigil score writes one decision per transaction with the shared scori
 namespace {
 
 int run_vigil(const std::string& arguments, const std::filesystem::path& err) {
-  auto command = std::string(VIGIL_BINARY) + " " + arguments + " 2> " + err.string();
-  int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing::run_with_stderr(std::string(VIGIL_BINARY) + " " + arguments, err);
 }
 
-std::string text_of(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::text_of;
 
 } // namespace
 

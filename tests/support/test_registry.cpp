@@ -4,8 +4,11 @@
 #include "models/training/model_publication.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace vigil::testing {
@@ -59,6 +62,16 @@ std::map<std::string, nlohmann::json> read_decisions(const std::filesystem::path
   if (lines)
     *lines = n;
   return out;
+}
+
+std::string text_of(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int run_with_stderr(const std::string& command, const std::filesystem::path& err) {
+  int status = std::system((command + " 2> " + err.string()).c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 } // namespace vigil::testing

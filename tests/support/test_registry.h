@@ -30,4 +30,11 @@ const std::filesystem::path& trained_registry();
 std::map<std::string, nlohmann::json> read_decisions(const std::filesystem::path& file,
                                                      std::size_t* lines = nullptr);
 
+/// A whole file as text ("" when it cannot be read).
+std::string text_of(const std::filesystem::path& file);
+
+/// Runs `command` through the shell with its stderr in `err`: its exit
+/// status, -1 when it did not exit normally.
+int run_with_stderr(const std::string& command, const std::filesystem::path& err);
+
 } // namespace vigil::testing
