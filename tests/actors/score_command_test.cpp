@@ -14,7 +14,6 @@
 #include <fstream>
 #include <iterator>
 
-
 using namespace vigil;
 
 namespace {
