@@ -149,7 +149,7 @@ TEST_CASE("tokens are not part of a rollback or a reload", "[unit][config]") {
   CHECK(h.current().config.auth_token == "second-token-2");
 }
 
-TEST_CASE("the default token only with a loopback address; tokens are visible ASCII", "[unit][config]") {
+TEST_CASE("the default token only with a loopback address, and tokens are visible ASCII", "[unit][config]") {
   CHECK(is_loopback_address("127.0.0.1"));
   CHECK(is_loopback_address("127.8.9.10"));
   CHECK(is_loopback_address("::1"));

@@ -152,7 +152,7 @@ TEST_CASE("versions in paths are plain positive integers, named by what they ver
   CHECK(route(req("POST", "/models/7/promote", "", "Bearer secret-token"), node).status == 200);
 }
 
-TEST_CASE("folding a transaction into state needs the token; scoring alone does not", "[unit][http]") {
+TEST_CASE("folding a transaction into state needs the token, scoring alone does not", "[unit][http]") {
   fake_node node;
   CHECK(route(req("POST", "/predict", valid_tx), node).status == 200);
   CHECK(route(req("POST", "/predict?update=true", valid_tx), node).status == 401);

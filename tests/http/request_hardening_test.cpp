@@ -95,7 +95,7 @@ TEST_CASE("a body must be declared application/json", "[unit][http]") {
   CHECK(route(form, node).status == 200);
 }
 
-TEST_CASE("probes answer HEAD; PUT /config points to PATCH", "[unit][http]") {
+TEST_CASE("probes answer HEAD, and PUT /config points to PATCH", "[unit][http]") {
   fake_node node;
   auto head = route(req("HEAD", "/health"), node);
   CHECK(head.status == 200);

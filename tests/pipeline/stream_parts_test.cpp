@@ -108,7 +108,7 @@ TEST_CASE("the checkpoint barrier flushes, copies once drained, and answers requ
   CHECK(b.requested());
 }
 
-TEST_CASE("revoked partitions are checkpointed before they go; assignments wait for them", "[unit][stream]") {
+TEST_CASE("revoked partitions are checkpointed before they go, and assignments wait for them", "[unit][stream]") {
   SECTION("a lost assignment or no checkpoint store: released at once") {
     partition_handover lost(true), uncheckpointed(false);
     CHECK(lost.next({1}, true, {}, 0).kind == partition_handover::action_kind::release_now);
