@@ -3,10 +3,12 @@
 
 #include "actors/node/node_internals.h"
 
+#include "actors/cluster/drift_sharing.h"
 #include "actors/cluster/merchant_host.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/connectors/cluster_registry.h"
 #include "pipeline/connectors/cluster_settings.h"
+#include "pipeline/connectors/drift_count_store.h"
 #include "pipeline/connectors/redis_snapshot_store.h"
 
 #include <caf/all.hpp>
@@ -50,6 +52,9 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
                    held,
                    {shared, [this](const connectors::shared_settings& s) { return adopt(s); }}};
   cluster = start_cluster_membership(system, std::move(w));
+  drift_sharing = spawn_drift_sharing(
+    system, drift_view,
+    std::make_shared<connectors::drift_count_store>(cfg->redis, prefix, node_name + ":" + self.incarnation));
   std::cerr << "vigil: cluster member " << node_name << " on " << self.host << ":" << cluster.port << "\n";
 }
 

@@ -7,6 +7,7 @@
 #include "actors/pipeline/vigil_atoms.h"
 #include "http/expensive_lane.h"
 #include "models/drift/label_quality.h"
+#include "models/drift/drift_view.h"
 #include "models/drift/live_drift.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/metrics/metrics_registry.h"
@@ -17,6 +18,11 @@ namespace vigil::actors {
 namespace {
 
 constexpr auto actor_timeout = std::chrono::milliseconds(5000);
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // Hands `value` (made JSON by `to_json`) or the error to `done`.
 template <class Reply, class ToJson>
@@ -141,7 +147,13 @@ void node_http_api::models(http::json_continuation done) {
         list.push_back(e.metadata);
       // The champion is the model owner's served model; drift is the live
       // traffic's against it, and the labels' verdict on what it decided.
-      auto drift = models::to_json(d_.drift->report());
+      auto drift = models::to_json(d_.drift_view->report(wall_ms()));
+      if (drift["scope"] == "cluster") {  // and what this node counted of it
+        auto own = nlohmann::json::object();
+        for (const auto& w : d_.drift->report().windows)
+          own[w.window] = w.rows;
+        drift["this_node_rows"] = own;
+      }
       drift["label_weeks"] = models::to_json(d_.label_quality->weeks());
       return nlohmann::json{{"models", list}, {"serving_version", status.champion_version},
                             {"retraining", to_json(status)}, {"drift", drift}};
@@ -225,9 +237,7 @@ void node_http_api::cluster(http::json_continuation done) {
     d_.system, d_.cluster.membership, actor_timeout,
     reply_as_json<cluster_view_ptr>(std::move(done),
                                     [](const cluster_view_ptr& view) {
-                                      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::system_clock::now().time_since_epoch())
-                                                   .count();
+                                      auto now = wall_ms();
                                       return cluster::to_json(*view, now);
                                     }),
     members_atom::value);

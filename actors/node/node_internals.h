@@ -30,6 +30,7 @@ struct shared_settings;
 }
 namespace vigil::models {
 class drift_tracker;
+class drift_view;
 class label_quality;
 }
 
@@ -96,6 +97,10 @@ struct vigil_node::impl {
   /// Live drift of the served model: scorers and the gateway count, the
   /// coordinator publishes, GET /models reports.
   std::shared_ptr<models::drift_tracker> drift;
+  /// What is reported as drift: this node's, or in a cluster every node's
+  /// (drift_sharing keeps it current).
+  std::shared_ptr<models::drift_view> drift_view;
+  drift_sharing_actor drift_sharing;  ///< clustered only
   /// Served decisions against the labels that come back, by label week.
   std::shared_ptr<models::label_quality> label_quality;
   std::unique_ptr<connectors::readiness_probe> probe;

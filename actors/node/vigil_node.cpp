@@ -14,6 +14,7 @@
 #include "pipeline/connectors/simulator_source.h"
 #include "actors/pipeline/vigil_atoms.h"
 #include "models/drift/label_quality.h"
+#include "models/drift/drift_view.h"
 #include "models/drift/live_drift.h"
 #include "models/training/model_publication.h"
 #include "pipeline/metrics/metrics_registry.h"
@@ -150,13 +151,15 @@ void vigil_node::start() {
     d.routes = std::make_shared<predict_route_board>();
     parts.merchant_routes = d.routes;
   }
-  d.drift = std::make_shared<models::drift_tracker>();
+  // In a cluster, the counts are also shared: drift is the whole cluster's.
+  d.drift = std::make_shared<models::drift_tracker>(8, config::clustered(*cfg));
+  d.drift_view = std::make_shared<models::drift_view>(d.drift, config::clustered(*cfg));
   d.label_quality = std::make_shared<models::label_quality>();
   parts.drift = d.drift;
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
-      d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift, d.label_quality,
+      d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift_view, d.label_quality,
                                d.routes ? coordinator_reach(d.routes, d.ownership) : nullptr});
     return std::vector<decision_listener_actor>{d.coordinator};
   };
@@ -269,6 +272,8 @@ void vigil_node::stop() {
     caf::anon_send_exit(d.merchant_host, caf::exit_reason::user_shutdown);
   if (d.coordinator)
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
+  if (d.drift_sharing)
+    caf::anon_send_exit(d.drift_sharing, caf::exit_reason::user_shutdown);
   if (d.gateway)
     caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
   for (const auto& part : {caf::actor_cast<caf::actor>(d.cluster.gate), caf::actor_cast<caf::actor>(d.cluster.peer)})

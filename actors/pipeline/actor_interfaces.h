@@ -164,4 +164,8 @@ using membership_actor = caf::typed_actor<caf::reacts_to<tick_atom>,
                                           caf::replies_to<members_atom>::with<cluster_view_ptr>,
                                           caf::reacts_to<config_atom, config_ptr>>;
 
+/// Shares this node's drift counts with the cluster and reads every
+/// node's back (see drift_sharing.h): (tick) does one round.
+using drift_sharing_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
 } // namespace vigil::actors

@@ -6,6 +6,7 @@
 #include "models/training/scored_log.h"
 #include "config/runtime_config.h"
 #include "models/drift/drift_policy.h"
+#include "models/drift/drift_view.h"
 #include "models/drift/label_quality.h"
 #include "models/serving/scoring_model.h"
 #include "models/training/champion_challenger.h"
@@ -103,7 +104,7 @@ retrain_start start_run(coordinator_ptr self, const std::string& trigger, const 
 // configured threshold (once a day at most for one model version).
 void check_drift(coordinator_ptr self, std::int64_t now_ms) {
   auto& s = self->state;
-  auto report = s.wiring.drift->report();
+  auto report = s.wiring.drift->report(now_ms);
   models::publish_drift_metrics(report);
   if (s.wiring.label_quality)
     models::publish_label_quality_metrics(s.wiring.label_quality->weeks());
@@ -216,14 +217,16 @@ label_receipt join_labels(coordinator_ptr self, const std::vector<pipeline::labe
     }
     if (entry->shadow_flagged >= 0)
       s.shadow_scores.add(entry->flagged, entry->shadow_flagged == 1, l.is_fraud);
+    // Every node counts each transaction's first label in its label weeks
+    // once, here or from a peer's row (whichever joins first).
+    if (s.wiring.label_quality)
+      s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
     if (s.wiring.cluster)
       rows.push_back({l.transaction_id, entry->merchant_id, entry->user_id, entry->event_time_ms, entry->flagged,
                       std::vector<float>(entry->features.begin(), entry->features.end()), l.is_fraud,
                       l.label_time_ms});
     if (s.wiring.cluster && !s.wiring.cluster->reads_user(entry->user_id))
       continue;
-    if (s.wiring.label_quality)
-      s.wiring.label_quality->add(l.label_time_ms, entry->flagged, l.is_fraud);
     if (s.history_pending)
       s.joined_while_pending.insert(l.transaction_id);
     const auto& shards = s.wiring.merchant_shards;
@@ -314,7 +317,9 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
         d.decision = row.flagged ? models::decision_kind::review : models::decision_kind::approve;
         std::copy(row.features.begin(), row.features.end(), d.features.begin());
         s.log->record(d);
-        s.log->join({row.transaction_id, row.is_fraud, "", row.label_time_ms});
+        auto joined = s.log->join({row.transaction_id, row.is_fraud, "", row.label_time_ms});
+        if (joined && !joined->labelled && s.wiring.label_quality)  // see join_labels
+          s.wiring.label_quality->add(row.label_time_ms, row.flagged, row.is_fraud);
       }
       after_labels(self);
     },

@@ -21,7 +21,7 @@ namespace vigil::connectors {
 struct scored_history;
 }
 namespace vigil::models {
-class drift_tracker;
+class drift_view;
 class label_quality;
 }
 
@@ -44,9 +44,10 @@ struct retrain_wiring {
   std::vector<user_shard_actor> user_shards;          ///< receive labels too (the user's own risk)
   serving_model_actor model_owner;          ///< the champion; swaps in a promoted model
   config_ptr config;
-  /// Live drift of the served model; may be null. Published to /metrics
-  /// every second, and a retraining trigger when drift_retrain_psi is set.
-  std::shared_ptr<models::drift_tracker> drift;
+  /// Live drift of the served model (the cluster's in a cluster); may be
+  /// null. Published to /metrics every second, and a retraining trigger
+  /// when drift_retrain_psi is set.
+  std::shared_ptr<const models::drift_view> drift;
   /// Precision and recall of served decisions by label week; may be null.
   std::shared_ptr<models::label_quality> label_quality;
   /// Null for a node alone: it retrains, and labels concern it only.

@@ -32,24 +32,52 @@ const variable_drift* window_drift::most_drifted() const {
   return top;
 }
 
+void add_share(drift_counts& totals, const drift_counts& share) {
+  if (totals.empty()) {
+    totals.model_version = share.model_version;
+    totals.counters = share.counters;
+    totals.oldest_event_ms = share.oldest_event_ms;
+    totals.newest_event_ms = share.newest_event_ms;
+  }
+  totals.oldest_event_ms = std::min(totals.oldest_event_ms, share.oldest_event_ms);
+  totals.newest_event_ms = std::max(totals.newest_event_ms, share.newest_event_ms);
+  auto add_to = [&](std::vector<drift_bucket_counts>& buckets, std::int64_t id, const drift_bucket_counts& from) {
+    auto at = std::find_if(buckets.begin(), buckets.end(), [&](const auto& b) { return b.id == id; });
+    if (at == buckets.end())
+      at = buckets.insert(buckets.end(), {id, 0, std::vector<std::uint64_t>(totals.counters, 0)});
+    at->rows += from.rows;
+    for (std::size_t i = 0; i < at->counts.size() && i < from.counts.size(); ++i)
+      at->counts[i] += from.counts[i];
+  };
+  constexpr auto minutes_a_day = drift_tracker::day_bucket_ms / drift_tracker::minute_bucket_ms;
+  for (const auto& b : share.minute_buckets) {
+    add_to(totals.minute_buckets, b.id, b);
+    add_to(totals.day_buckets, b.id / minutes_a_day, b);
+  }
+  for (const auto& b : share.day_buckets)
+    add_to(totals.day_buckets, b.id, b);
+}
+
 const std::vector<std::string>& drift_windows() {
   static const std::vector<std::string> names{"1h", "24h", "7d", "30d"};
   return names;
 }
 
-namespace {
-constexpr std::int64_t minute_bucket_ms = 10 * 60'000;
-constexpr std::int64_t day_bucket_ms = 24 * 3600'000;
-} // namespace
-
-drift_tracker::drift_tracker(unsigned sample_every) : sample_every_(std::max(1u, sample_every)) {
+drift_tracker::drift_tracker(unsigned sample_every, bool shares_counts)
+    : shares_counts_(shares_counts), sample_every_(std::max(1u, sample_every)) {
   minutes_.bucket_ms = minute_bucket_ms;
   minutes_.buckets.resize(144);
   days_.bucket_ms = day_bucket_ms;
   days_.buckets.resize(31);
+  if (shares_counts_) {
+    minutes_.retired_unshared = &retired_minutes_;
+    days_.retired_unshared = &retired_days_;
+  }
 }
 
 void drift_tracker::reset(const scoring_model& model) {
+  if (shares_counts_ && reference_)
+    set_aside_unshared();  // the outgoing model's last counts still go out
   version_ = model.version;
   reference_ = model.reference;
   reference_problem_ = model.reference_problem;
@@ -84,6 +112,15 @@ void drift_tracker::reset(const scoring_model& model) {
   slots_of_.assign(variables_.size(), 0);
 }
 
+std::optional<drift_bucket_counts> drift_tracker::bucket::unshared() const {
+  if (rows == shared_rows)
+    return std::nullopt;
+  drift_bucket_counts fresh{id, rows - shared_rows, std::vector<std::uint64_t>(counts.size())};
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    fresh.counts[i] = counts[i] - shared[i];
+  return fresh;
+}
+
 drift_tracker::bucket* drift_tracker::ring::bucket_for(std::int64_t event_ms, std::size_t counters,
                                                       ring* fold_into) {
   if (last && event_ms >= last_from_ms && event_ms < last_to_ms && last->id >= 0)
@@ -94,15 +131,27 @@ drift_tracker::bucket* drift_tracker::ring::bucket_for(std::int64_t event_ms, st
   newest_id = std::max(newest_id, id);
   auto& b = buckets[static_cast<std::size_t>(id) % buckets.size()];
   if (b.id != id) {
+    if (retired_unshared && b.id >= 0)
+      if (auto left = b.unshared())
+        retired_unshared->push_back(std::move(*left));
     if (fold_into && b.id >= 0 && b.rows > 0)
       if (bucket* into = fold_into->bucket_for(b.id * bucket_ms, counters)) {
         into->rows += b.rows;
         for (std::size_t i = 0; i < counters; ++i)
           into->counts[i] += b.counts[i];
+        if (retired_unshared) {  // shared with this bucket, just now if not before
+          into->shared_rows += b.rows;
+          for (std::size_t i = 0; i < counters; ++i)
+            into->shared[i] += b.counts[i];
+        }
       }
     b.id = id;
     b.counts.assign(counters, 0);
     b.rows = 0;
+    if (retired_unshared) {
+      b.shared.assign(counters, 0);
+      b.shared_rows = 0;
+    }
   }
   last = &b;
   last_from_ms = id * bucket_ms;
@@ -163,27 +212,40 @@ void drift_tracker::add(const decision_batch& decisions, const scoring_model& mo
   }
 }
 
-window_drift drift_tracker::window(const std::string& name, const ring& r, std::size_t buckets,
-                                   std::int64_t span_ms) const {
-  window_drift w;
-  w.window = name;
-  w.complete = newest_event_ms_ - oldest_event_ms_ >= span_ms;
+const std::vector<drift_tracker::window_spec>& drift_tracker::window_specs() {
+  constexpr std::int64_t hour = 3600'000;
+  static const std::vector<window_spec> specs{
+    {"1h", false, 6, hour}, {"24h", false, 144, 24 * hour}, {"7d", true, 7, 7 * 24 * hour},
+    {"30d", true, 30, 30 * 24 * hour}};
+  return specs;
+}
+
+window_drift drift_tracker::window(const window_spec& spec) const {
+  const ring& r = spec.days ? days_ : minutes_;
   std::vector<std::uint64_t> totals(variables_.size() * slots, 0);
-  auto in_window = [&](std::int64_t id) {
-    return id >= 0 && id <= r.newest_id && id > r.newest_id - static_cast<std::int64_t>(buckets);
-  };
+  std::int64_t rows = 0;
+  auto in_window = [&](std::int64_t id) { return id >= 0 && id <= r.newest_id && id > r.newest_id - spec.buckets; };
   auto add = [&](const bucket& b) {
-    w.rows += b.rows;
+    rows += b.rows;
     for (std::size_t i = 0; i < totals.size(); ++i)
       totals[i] += b.counts[i];
   };
   for (const auto& b : r.buckets)
     if (in_window(b.id))
       add(b);
-  if (&r == &days_)  // with the 10-minute buckets not yet joined to their day
+  if (spec.days)  // with the 10-minute buckets not yet joined to their day
     for (const auto& b : minutes_.buckets)
       if (b.id >= 0 && in_window(b.id * minutes_.bucket_ms / days_.bucket_ms))
         add(b);
+  return window_of(spec, rows, newest_event_ms_ - oldest_event_ms_ >= spec.span_ms, totals);
+}
+
+window_drift drift_tracker::window_of(const window_spec& spec, std::int64_t rows, bool complete,
+                                      const std::vector<std::uint64_t>& totals) const {
+  window_drift w;
+  w.window = spec.name;
+  w.rows = rows;
+  w.complete = complete;
   auto drift_of = [&](std::size_t variable, const std::string& var_name, const distribution_profile& ref) {
     variable_drift v;
     v.name = var_name;
@@ -223,8 +285,7 @@ window_drift drift_tracker::window(const std::string& name, const ring& r, std::
   return w;
 }
 
-drift_report drift_tracker::report() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+drift_report drift_tracker::report_header() const {
   drift_report r;
   r.model_version = version_;
   r.sample_every = sample_every_;
@@ -233,20 +294,92 @@ drift_report drift_tracker::report() const {
              : reference_           ? "tracking"
              : reference_problem_.empty() ? "no reference"
                                           : reference_problem_;
+  return r;
+}
+
+drift_report drift_tracker::report() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto r = report_header();
   r.newest_event_ms = minutes_.newest_id < 0 ? 0 : (minutes_.newest_id + 1) * minutes_.bucket_ms;
   if (!reference_)
     return r;
-  constexpr std::int64_t hour = 3600'000;
-  r.windows.push_back(window("1h", minutes_, 6, hour));
-  r.windows.push_back(window("24h", minutes_, 144, 24 * hour));
-  r.windows.push_back(window("7d", days_, 7, 7 * 24 * hour));
-  r.windows.push_back(window("30d", days_, 30, 30 * 24 * hour));
+  for (const auto& spec : window_specs())
+    r.windows.push_back(window(spec));
+  return r;
+}
+
+void drift_tracker::set_aside_unshared() {
+  drift_counts share;
+  share.model_version = version_;
+  share.oldest_event_ms = oldest_event_ms_;
+  share.newest_event_ms = newest_event_ms_;
+  share.counters = variables_.size() * slots;
+  auto collect = [](ring& r, std::vector<drift_bucket_counts>& retired, std::vector<drift_bucket_counts>& into) {
+    into = std::move(retired);
+    retired.clear();
+    for (auto& b : r.buckets)
+      if (b.id >= 0)
+        if (auto fresh = b.unshared()) {
+          into.push_back(std::move(*fresh));
+          b.shared = b.counts;
+          b.shared_rows = b.rows;
+        }
+  };
+  collect(minutes_, retired_minutes_, share.minute_buckets);
+  collect(days_, retired_days_, share.day_buckets);
+  if (!share.empty())
+    pending_shares_.push_back(std::move(share));
+}
+
+std::vector<drift_counts> drift_tracker::take_unshared() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (shares_counts_ && reference_)
+    set_aside_unshared();
+  auto taken = std::move(pending_shares_);
+  pending_shares_.clear();
+  return taken;
+}
+
+int drift_tracker::model_version() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return version_;
+}
+
+std::size_t drift_tracker::counters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return reference_ ? variables_.size() * slots : 0;
+}
+
+std::optional<drift_report> drift_tracker::report_of(const drift_counts& totals) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reference_ || totals.model_version != version_ || totals.counters != variables_.size() * slots)
+    return std::nullopt;
+  auto r = report_header();
+  r.scope = "cluster";
+  const bool counted = !totals.empty();
+  const std::int64_t newest_minute = counted ? totals.newest_event_ms / minute_bucket_ms : -1;
+  const std::int64_t newest_day = counted ? totals.newest_event_ms / day_bucket_ms : -1;
+  r.newest_event_ms = counted ? (newest_minute + 1) * minute_bucket_ms : 0;
+  for (const auto& spec : window_specs()) {
+    // The cluster's day buckets hold all of their events.
+    const std::int64_t newest = spec.days ? newest_day : newest_minute;
+    std::vector<std::uint64_t> sums(totals.counters, 0);
+    std::int64_t rows = 0;
+    for (const auto& b : spec.days ? totals.day_buckets : totals.minute_buckets)
+      if (b.id >= 0 && b.id <= newest && b.id > newest - spec.buckets && b.counts.size() == sums.size()) {
+        rows += b.rows;
+        for (std::size_t i = 0; i < sums.size(); ++i)
+          sums[i] += b.counts[i];
+      }
+    const bool complete = counted && totals.newest_event_ms - totals.oldest_event_ms >= spec.span_ms;
+    r.windows.push_back(window_of(spec, rows, complete, sums));
+  }
   return r;
 }
 
 nlohmann::json to_json(const drift_report& r) {
   if (!r.has_reference)
-    return {{"model_version", r.model_version}, {"reference", nullptr}, {"status", r.status}};
+    return {{"model_version", r.model_version}, {"reference", nullptr}, {"status", r.status}, {"scope", r.scope}};
   auto variable = [](const variable_drift& v) {
     return nlohmann::json{{"name", v.name},
                           {"psi", v.psi},
@@ -270,6 +403,7 @@ nlohmann::json to_json(const drift_report& r) {
                        {"score", variable(w.score)}, {"features", features}});
   }
   return {{"model_version", r.model_version}, {"reference", "training slice"}, {"status", r.status},
+          {"scope", r.scope},
           {"sample_every", r.sample_every},
           {"newest_event_ms", r.newest_event_ms}, {"windows", windows}};
 }

@@ -298,6 +298,42 @@ TEST_CASE("cluster: /predict on any node answers as the node that reads the user
   CHECK(together["results"] == singles);
   CHECK(std::regex_search(http_call(nodes[1]->http_port(), "GET", "/metrics").body,
                           std::regex("vigil_predict_forwarded_total [1-9]")));
+
+  // Drift is measured over every node's traffic: each node reports the
+  // cluster's counts, which are the sum of what each node counted.
+  auto month_rows = [](const json& rows_by_window) {
+    for (const auto& w : rows_by_window)
+      if (w["window"] == "30d")
+        return w["rows"].get<std::int64_t>();
+    return std::int64_t{-1};
+  };
+  std::vector<json> drift(nodes.size());
+  std::int64_t counted_by_nodes = 0;
+  auto settled = [&] {
+    counted_by_nodes = 0;
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+      auto r = http_call(nodes[n]->http_port(), "GET", "/models");
+      REQUIRE(r.status == 200);
+      drift[n] = json::parse(r.body)["drift"];
+      if (drift[n]["scope"] != "cluster")
+        return false;
+      counted_by_nodes += drift[n]["this_node_rows"]["30d"].get<std::int64_t>();
+    }
+    for (const auto& d : drift)
+      if (month_rows(d["windows"]) != counted_by_nodes)
+        return false;
+    return counted_by_nodes > 0;
+  };
+  auto drift_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (!settled() && std::chrono::steady_clock::now() < drift_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  INFO(drift[0].dump().substr(0, 600));
+  REQUIRE(settled());
+  for (const auto& d : drift)  // every node counted some of it
+    CHECK(d["this_node_rows"]["30d"].get<std::int64_t>() < counted_by_nodes);
+  CHECK(counted_by_nodes >= static_cast<std::int64_t>(txs.size() / 8));  // one decision in 8 is counted
+  CHECK(std::regex_search(http_call(nodes[0]->http_port(), "GET", "/metrics").body,
+                          std::regex("vigil_drift_shares_total [1-9]")));
 }
 
 TEST_CASE("cluster: a config change, a token rotation and a promotion made on one node reach every node",
@@ -529,6 +565,19 @@ TEST_CASE("cluster: one coordinator, elected in Redis, retrains on every node's 
       rows = labelled_rows(name);
     INFO(name);
     CHECK(rows == txs.size());
+  }
+  // And every node's label weeks count every first label once, whichever
+  // node scored it.
+  for (const auto& [name, node] : nodes) {
+    std::int64_t counted = 0, fraud = 0;
+    const auto weeks = json::parse(http_call(node->http_port(), "GET", "/models").body)["drift"]["label_weeks"];
+    for (const auto& week : weeks) {
+      counted += week["labels"].get<std::int64_t>();
+      fraud += week["fraud"].get<std::int64_t>();
+    }
+    INFO(name);
+    CHECK(counted == static_cast<std::int64_t>(txs.size()));
+    CHECK(fraud == static_cast<std::int64_t>(txs.size() / 8));
   }
 
   // A retrain asked of another node runs on the coordinator, and only there.

@@ -76,7 +76,7 @@ const window_drift& window_named(const drift_report& r, const std::string& name)
 
 } // namespace
 
-TEST_CASE("live traffic like the training slice shows no drift; a shifted feature shows drift alone",
+TEST_CASE("live traffic like the training slice shows no drift, a shifted feature shows drift alone",
           "[unit][drift]") {
   auto model = model_with_reference(3);
   drift_tracker tracker(1);
@@ -148,7 +148,7 @@ TEST_CASE("drift windows follow event time: the last hour, day, 7 and 30 days, n
     CHECK(window_named(r, w).rows == 10);
 }
 
-TEST_CASE("a new model starts drift over; one without a reference says so; shadow traffic is not counted",
+TEST_CASE("a new model starts drift over, one without a reference says so, shadow traffic is not counted",
           "[unit][drift]") {
   drift_tracker tracker(1);
   CHECK(tracker.report().status == "nothing scored yet");
@@ -218,4 +218,96 @@ TEST_CASE("PSI counts a feature going missing as drift", "[unit][drift]") {
   ref.missing_share = 0;
   CHECK(drift_psi(ref, {0.3, 0.3, 0.4}, 0.0) == Approx(0).margin(1e-12));
   CHECK(drift_psi(ref, {0.3, 0.3, 0.4}, 0.5) > 1);
+}
+
+namespace {
+
+// The same windows, rows and per-variable distributions in both reports.
+void check_same_drift(const drift_report& got, const drift_report& expected) {
+  REQUIRE(got.windows.size() == expected.windows.size());
+  for (std::size_t w = 0; w < got.windows.size(); ++w) {
+    const auto &g = got.windows[w], &e = expected.windows[w];
+    INFO(e.window);
+    CHECK(g.rows == e.rows);
+    CHECK(g.complete == e.complete);
+    REQUIRE(g.features.size() == e.features.size());
+    for (std::size_t f = 0; f < g.features.size(); ++f) {
+      CHECK(g.features[f].shares == e.features[f].shares);
+      CHECK(g.features[f].missing_share == e.features[f].missing_share);
+      CHECK(g.features[f].psi == Approx(e.features[f].psi));
+    }
+    CHECK(g.score.shares == e.score.shares);
+  }
+}
+
+} // namespace
+
+TEST_CASE("cluster drift: nodes' shared counts, added up, report as one tracker fed all of their traffic",
+          "[unit][drift][cluster]") {
+  auto model = model_with_reference(4);
+  drift_tracker one(1), node_a(1, true), node_b(1, true);
+  row_maker make(8);
+  make.scale_first = 2;  // some drift to compare
+  drift_counts totals;
+  auto share = [&](drift_tracker& node) {
+    for (const auto& s : node.take_unshared())
+      add_share(totals, s);
+  };
+  // Forty hours of traffic, every 20 minutes, alternating nodes, shared now
+  // and then: 10-minute buckets are reused (their counts joining their day)
+  // before some shares, and late events land in day buckets directly.
+  for (int step = 0; step < 120; ++step) {
+    const std::int64_t event_ms = day0_ms + step * 20 * minute_ms;
+    auto batch = live(make, 50 + step % 7, event_ms);
+    one.add(batch, *model);
+    (step % 2 ? node_a : node_b).add(batch, *model);
+    if (step % 90 == 89) {
+      auto late = live(make, 30, event_ms - 30 * 60 * minute_ms);  // 30 hours late
+      one.add(late, *model);
+      node_a.add(late, *model);
+    }
+    if (step % 37 == 0)
+      share(node_a);
+    if (step % 53 == 0)
+      share(node_b);
+  }
+  share(node_a);
+  share(node_b);
+  CHECK(node_a.take_unshared().empty());  // each count goes out once
+
+  auto cluster = node_a.report_of(totals);
+  REQUIRE(cluster);
+  CHECK(cluster->scope == "cluster");
+  CHECK(cluster->model_version == 4);
+  check_same_drift(*cluster, one.report());
+  CHECK(window_named(*cluster, "7d").rows > window_named(node_a.report(), "7d").rows);
+  CHECK(to_json(*cluster)["scope"] == "cluster");
+
+  // Counts of another model version, or with other bins, are not reported.
+  auto other = totals;
+  other.model_version = 5;
+  CHECK_FALSE(node_a.report_of(other));
+  other = totals;
+  other.counters += 1;
+  CHECK_FALSE(node_a.report_of(other));
+}
+
+TEST_CASE("cluster drift: a model swap still shares the outgoing model's last counts, and a tracker that does not "
+          "share keeps nothing aside",
+          "[unit][drift][cluster]") {
+  drift_tracker node(1, true), alone(1);
+  row_maker make(9);
+  auto v1 = model_with_reference(1), v2 = model_with_reference(2);
+  node.add(live(make, 30, day0_ms), *v1);
+  alone.add(live(make, 30, day0_ms), *v1);
+  node.add(live(make, 20, day0_ms), *v2);
+  auto shares = node.take_unshared();
+  REQUIRE(shares.size() == 2);
+  CHECK(shares[0].model_version == 1);
+  CHECK(shares[0].minute_buckets.at(0).rows == 30);
+  CHECK(shares[1].model_version == 2);
+  CHECK(shares[1].minute_buckets.at(0).rows == 20);
+  CHECK(shares[1].counters == node.counters());
+  CHECK(node.model_version() == 2);
+  CHECK(alone.take_unshared().empty());
 }

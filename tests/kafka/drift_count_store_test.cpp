@@ -1,0 +1,87 @@
+// The cluster's drift counts against a real redis-server (tests/harness):
+// every node's shares add up, each share once.
+
+#include "pipeline/connectors/drift_count_store.h"
+#include "support/kafka_harness.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include <unistd.h>
+
+using namespace vigil;
+using models::drift_bucket_counts;
+using models::drift_counts;
+
+namespace {
+
+constexpr std::int64_t minute_ms = models::drift_tracker::minute_bucket_ms;
+constexpr std::int64_t day_ms = models::drift_tracker::day_bucket_ms;
+constexpr std::int64_t newest_ms = 1'700'000'000'000;
+
+drift_counts share_of(std::int64_t oldest_ms, std::vector<drift_bucket_counts> minutes,
+                      std::vector<drift_bucket_counts> days = {}) {
+  drift_counts s;
+  s.model_version = 7;
+  s.counters = 4;
+  s.oldest_event_ms = oldest_ms;
+  s.newest_event_ms = newest_ms;
+  s.minute_buckets = std::move(minutes);
+  s.day_buckets = std::move(days);
+  return s;
+}
+
+// Buckets by id: rows, then counts.
+std::map<std::int64_t, std::vector<std::uint64_t>> by_id(const std::vector<drift_bucket_counts>& buckets) {
+  std::map<std::int64_t, std::vector<std::uint64_t>> out;
+  for (const auto& b : buckets) {
+    auto& row = out[b.id];
+    row.push_back(static_cast<std::uint64_t>(b.rows));
+    row.insert(row.end(), b.counts.begin(), b.counts.end());
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("drift counts: every node's shares add up in Redis as in memory, each share once",
+          "[integration][redis][cluster][drift]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = "drift-store-" + std::to_string(::getpid());
+  connectors::drift_count_store a{redis, prefix, "a:1"}, b{redis, prefix, "b:1"};
+  const std::int64_t minute = newest_ms / minute_ms, day = newest_ms / day_ms;
+  auto from_a = share_of(newest_ms - 3 * day_ms, {{minute - 1, 3, {1, 2, 0, 3}}}, {{day - 3, 1, {0, 0, 1, 0}}});
+  auto from_b = share_of(newest_ms - minute_ms, {{minute - 1, 2, {1, 0, 0, 1}}, {minute, 4, {0, 4, 0, 0}}});
+  // A bucket older than the windows is kept out of the totals.
+  auto old = share_of(newest_ms - 60 * day_ms, {}, {{day - 60, 9, {9, 0, 0, 0}}});
+  CHECK(a.add(from_a, 1));
+  CHECK(b.add(from_b, 1));
+  CHECK(b.add(old, 2));
+
+  drift_counts expected;
+  for (const auto* s : {&from_a, &from_b})
+    models::add_share(expected, *s);
+  auto got = a.totals(7, 4);
+  CHECK(got.model_version == 7);
+  CHECK(got.oldest_event_ms == newest_ms - 60 * day_ms);
+  CHECK(got.newest_event_ms == newest_ms);
+  CHECK(by_id(got.minute_buckets) == by_id(expected.minute_buckets));
+  CHECK(by_id(got.day_buckets) == by_id(expected.day_buckets));
+  CHECK(by_id(got.day_buckets).at(day) == std::vector<std::uint64_t>{9, 2, 6, 0, 4});  // both nodes' minutes
+
+  // A share retried after a lost reply is not counted again; the next is.
+  CHECK_FALSE(a.add(from_a, 1));
+  CHECK(by_id(a.totals(7, 4).minute_buckets) == by_id(expected.minute_buckets));
+  CHECK(a.add(from_a, 2));
+  CHECK(by_id(b.totals(7, 4).minute_buckets).at(minute - 1) == std::vector<std::uint64_t>{8, 3, 4, 0, 7});
+  // The same node restarted is another writer: its numbers start over.
+  connectors::drift_count_store a_again{redis, prefix, "a:2"};
+  CHECK(a_again.add(from_a, 1));
+
+  // Another model version has counts of its own; counters beyond the
+  // bucket's size are not read.
+  CHECK(a.totals(8, 4).empty());
+  auto narrow = a.totals(7, 2);
+  CHECK(by_id(narrow.minute_buckets).at(minute) == std::vector<std::uint64_t>{4, 0, 4});
+}
