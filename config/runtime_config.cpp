@@ -118,6 +118,7 @@ void for_each_field(Config& c, F&& f) {
   f("cluster_port", c.cluster_port);
   f("cluster_address", c.cluster_address);
   f("cluster_advertise", c.cluster_advertise);
+  f("cluster_advertise_port", c.cluster_advertise_port);
   f("input_partitioner", c.input_partitioner);
   f("auth_token", c.auth_token);
   f("auth_token_path", c.auth_token_path);
@@ -201,7 +202,7 @@ const std::vector<std::string>& restart_only_fields() {
   static const std::vector<std::string> fields = {
     "user_shards", "merchant_shards", "scorers", "brokers", "input_topic", "consumer_group", "node_name", "redis",
     "snapshot_path", "decisions_path", "labels_path", "http_address", "http_port",
-    "cluster_port", "cluster_address", "cluster_advertise", "input_partitioner", "registry_dir", "simulator_seed",
+    "cluster_port", "cluster_address", "cluster_advertise", "cluster_advertise_port", "input_partitioner", "registry_dir", "simulator_seed",
     "simulator_rate", "simulator_count", "simulator_users", "simulator_labels",
     "replay_path", "replay_speedup", "body_limit_bytes",
     "read_timeout_ms", "max_connections", "max_connections_per_client", "readback_decisions", "auth_token_path",
@@ -250,6 +251,8 @@ std::vector<config_error> validate(const runtime_config& c) {
        "the default token is refused when http_address is not loopback: set a secret of your own");
   need(c.cluster_port >= -1 && c.cluster_port <= 65'535, "cluster_port",
        "must be in [0, 65535], or -1 for a node outside any cluster");
+  need(c.cluster_advertise_port >= 0 && c.cluster_advertise_port <= 65'535, "cluster_advertise_port",
+       "must be in [0, 65535] (0: the cluster port bound)");
   need(!c.cluster_address.empty(), "cluster_address", "must name an interface (0.0.0.0 for all)");
   need(c.input_partitioner == "consistent_random" || c.input_partitioner == "murmur2_random", "input_partitioner",
        "must be \"consistent_random\" (librdkafka's default) or \"murmur2_random\" (the Java client's)");

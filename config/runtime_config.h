@@ -95,6 +95,9 @@ struct runtime_config {
   /// Host peers dial; "" = cluster_address, or the host name when that
   /// listens on every interface (0.0.0.0, ::).
   std::string cluster_advertise;
+  /// Port peers dial; 0 = the cluster port bound. For a port that is
+  /// forwarded to this one (a container's published port, a NAT, a proxy).
+  int cluster_advertise_port = 0;
   std::string auth_token = default_auth_token;  ///< the initial token; see auth_token_path
   /// Where a token rotated with PATCH /config is kept (mode 0600), so it
   /// survives restarts; when the file exists it wins over auth_token.

@@ -46,7 +46,8 @@ cluster_handles start_cluster_membership(caf::actor_system& sys, cluster_wiring 
                              ": " + sys.render(bound.error()));
   }
   h.port = *bound;
-  w.self.cluster_port = h.port;
+  if (w.self.cluster_port == 0)  // else the port forwarded to this one
+    w.self.cluster_port = h.port;
   h.membership = spawn_membership(sys, std::move(w.self), std::move(w.registry), h.peer, std::move(w.config),
                                   std::move(w.routes), std::move(w.settings));
   return h;

@@ -28,6 +28,7 @@ void vigil_node::impl::join_cluster(const config_ptr& cfg) {
               : everywhere                    ? host_name()
                                               : cfg->cluster_address;
   self.http_address = self.host + ":" + std::to_string(server->port());
+  self.cluster_port = static_cast<std::uint16_t>(cfg->cluster_advertise_port);  // 0: the port bound
   self.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();

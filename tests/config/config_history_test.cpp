@@ -178,6 +178,8 @@ TEST_CASE("cluster settings: a port or -1, an interface, no default token off lo
   auto field_of = [](const std::vector<config_error>& e) { return e.size() == 1 ? e[0].field : "(" + std::to_string(e.size()) + " errors)"; };
   CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_port", 65536}}, false, out)) == "cluster_port");
   CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_port", -2}}, false, out)) == "cluster_port");
+  CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_advertise_port", 70000}}, false, out)) ==
+        "cluster_advertise_port");
   CHECK(field_of(apply_patch(runtime_config{}, {{"cluster_address", ""}}, false, out)) == "cluster_address");
   json everywhere = cluster;
   everywhere["cluster_address"] = "0.0.0.0";

@@ -1,12 +1,14 @@
 // Merchant state shared by a cluster, against a real Redis and Kafka: each
 // merchant's state lives on one node, whatever partition its records come
 // from, and every record counts once in it, through a node frozen past its
-// lease and a node killed with -9.
+// lease, a node killed with -9, and a node cut off from the others by the
+// network.
 
 #include "actors/node/vigil_node.h"
 #include "config/runtime_config.h"
 #include "pipeline/connectors/merchant_shard_store.h"
 #include "pipeline/connectors/redis_snapshot_store.h"
+#include "support/fault_proxy.h"
 #include "support/http_client.h"
 #include "support/kafka_harness.h"
 #include "support/kafka_pipeline_fixture.h"
@@ -20,8 +22,11 @@
 #include <set>
 #include <thread>
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using namespace vigil;
 using namespace vigil::testing;
@@ -80,6 +85,31 @@ bool shards_settled(unsigned short port, std::size_t n) {
       for (const auto& s : m.value("merchant_shards", json::array()))
       held.insert(s.get<int>());
   return held.size() == 64 && std::set<int>(held.begin(), held.end()).size() == 64;
+}
+
+// A loopback port free now (for a node whose cluster port a proxy forwards to).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// How the node on `port` sees its link to `name` ("absent" when not listed).
+std::string link_to(unsigned short port, const std::string& name) {
+  auto r = http_call(port, "GET", "/cluster", "", token);
+  if (r.status != 200)
+    return "no answer";
+  const auto view = json::parse(r.body);
+  for (const auto& m : view["members"])
+    if (m["node_name"] == name)
+      return m["link"].get<std::string>();
+  return "absent";
 }
 
 bool wait_until(const std::function<bool()>& ok, std::chrono::seconds timeout) {
@@ -210,4 +240,83 @@ TEST_CASE("cluster: merchant counts stay exact through a member frozen past its 
   std::smatch m;
   REQUIRE(std::regex_search(skipped, m, std::regex("vigil_merchant_replays_skipped_total ([0-9.e+]+)")));
   WARN("records replayed to merchant shards, not applied again (node a): " << m[1]);
+}
+
+TEST_CASE("cluster: a member cut off from the others by the network, then healed, loses and doubles nothing",
+          "[chaos][cluster][kafka]") {
+  // Every node's cluster port is dialled through a fault proxy of its own;
+  // c is cut off by black-holing its proxy and, on the others' proxies, the
+  // connections c opened (those accepted after c started). a and b stay
+  // linked; every node keeps its broker and Redis.
+  const auto& svc = services();
+  auto topic = unique("merchant-partition");
+  create_topic(svc.kafka, topic, 4);
+  auto txs = simulated(topic + "/", 12'000, 97);
+  auto part = [&](std::size_t from, std::size_t to) {
+    return as_records(std::vector<pipeline::transaction>(txs.begin() + from, txs.begin() + to));
+  };
+  std::map<std::string, std::unique_ptr<fault_proxy>> proxies;
+  std::map<std::string, std::unique_ptr<actors::vigil_node>> nodes;
+  auto start = [&](const std::string& name) {
+    const int port = free_port();
+    proxies[name] = std::make_unique<fault_proxy>(port);
+    auto c = member_config(topic, topic, name);
+    c.cluster_port = port;
+    c.cluster_advertise_port = proxies[name]->port();
+    nodes[name] = std::make_unique<actors::vigil_node>(c, "");
+    nodes[name]->start();
+  };
+  start("a");
+  start("b");
+  REQUIRE(wait_until([&] { return shards_settled(nodes["a"]->http_port(), 2); }, std::chrono::seconds(120)));
+  const auto a_before_c = proxies["a"]->connections(), b_before_c = proxies["b"]->connections();
+  start("c");
+  REQUIRE(wait_until([&] { return shards_settled(nodes["a"]->http_port(), 3); }, std::chrono::seconds(120)));
+  const auto a_port = nodes["a"]->http_port(), c_port = nodes["c"]->http_port();
+
+  produce(svc.kafka, topic, part(0, 4'000));
+  predictions(topic + "/", 2'000, std::chrono::seconds(120));
+  proxies["c"]->set_black_hole(true);
+  proxies["a"]->set_black_hole_from(a_before_c);
+  proxies["b"]->set_black_hole_from(b_before_c);
+  // Both sides see the cut within seconds; a and b stay linked.
+  INFO("connections through a's, b's, c's proxies before c started: " << a_before_c << ", " << b_before_c
+       << "; after: " << proxies["a"]->connections() << ", " << proxies["b"]->connections() << ", "
+       << proxies["c"]->connections());
+  auto links = [&] {
+    return "a->b " + link_to(a_port, "b") + ", a->c " + link_to(a_port, "c") + ", c->a " + link_to(c_port, "a") +
+           ", c->b " + link_to(c_port, "b");
+  };
+  CHECK(wait_until(
+    [&] {
+      return link_to(a_port, "c") != "up" && link_to(c_port, "a") != "up" && link_to(c_port, "b") != "up" &&
+             link_to(a_port, "b") == "up";
+    },
+    std::chrono::seconds(30)));
+  INFO(links());
+  CHECK(links() == "a->b up, a->c down, c->a down, c->b down");
+  produce(svc.kafka, topic, part(4'000, 8'000));
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  for (const auto& [name, node] : nodes) {  // cut off or not, every node stays up
+    INFO(name);
+    CHECK(http_call(node->http_port(), "GET", "/health").status == 200);
+  }
+  for (auto& [name, proxy] : proxies)
+    proxy->set_black_hole(false);
+  CHECK(wait_until([&] { return shards_settled(a_port, 3) && shards_settled(c_port, 3); },
+                   std::chrono::seconds(120)));
+
+  produce(svc.kafka, topic, part(8'000, 12'000));
+  auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(180));
+  CHECK(got.size() == txs.size());  // every transaction scored
+  CHECK(wait_for_checkpoint(topic, topic, "a", 4, static_cast<std::int64_t>(txs.size()), std::chrono::seconds(120)));
+  for (auto& [name, node] : nodes)
+    node->stop();
+
+  auto merchants = connectors::load_all_merchant_shards(svc.redis, connectors::checkpoint_prefix(topic, topic),
+                                                        no_lateness_ms);
+  CHECK(miscounted(merchants, records_per_merchant(txs)) == 0);
+  auto snap = stored_checkpoint(topic, topic, "a", 4);
+  auto replay = replay_topic(topic, txs.size());
+  CHECK(equal_states(snap.users, replay.users()) == replay.users().size());
 }

@@ -126,3 +126,27 @@ TEST_CASE("the fault proxy resets connections and black-holes until healed", "[u
   CHECK(read_bytes(fd, 4, 5000) == "pong");  // healed: what waited flows
   ::close(fd);
 }
+
+TEST_CASE("the fault proxy black-holes the connections from one on, and later ones, leaving earlier ones be",
+          "[unit][harness]") {
+  echo_server echo;
+  fault_proxy proxy(echo.port());
+  int first = connect_to(proxy.port());
+  ::send(first, "a", 1, MSG_NOSIGNAL);
+  REQUIRE(read_bytes(first, 1, 5000) == "a");  // accepted before the hole is set
+  int second = connect_to(proxy.port());
+  ::send(second, "b", 1, MSG_NOSIGNAL);
+  REQUIRE(read_bytes(second, 1, 5000) == "b");
+  proxy.set_black_hole_from(1);
+  int third = connect_to(proxy.port());  // accepted (the kernel's backlog) but passes nothing
+  for (int fd : {first, second, third})
+    ::send(fd, "x", 1, MSG_NOSIGNAL);
+  CHECK(read_bytes(first, 1, 2000) == "x");
+  CHECK(read_bytes(second, 1, 300).empty());
+  CHECK(read_bytes(third, 1, 300).empty());
+  proxy.set_black_hole(false);  // heals
+  CHECK(read_bytes(second, 1, 5000) == "x");
+  CHECK(read_bytes(third, 1, 5000) == "x");
+  for (int fd : {first, second, third})
+    ::close(fd);
+}

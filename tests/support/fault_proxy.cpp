@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -47,6 +48,7 @@ struct flow {
 };
 
 struct connection {
+  std::uint64_t number = 0;  ///< in accept order, from 0
   int client = -1, server = -1;
   bool connected = false;  ///< the connect to the server finished
   flow up, down;           ///< client -> server, server -> client
@@ -95,6 +97,12 @@ void fault_proxy::set_latency(std::chrono::milliseconds latency) { latency_ms_ =
 void fault_proxy::set_bandwidth(std::size_t bytes_per_second) { bandwidth_ = bytes_per_second; }
 void fault_proxy::set_black_hole(bool on) {
   black_hole_ = on;
+  if (!on)
+    hole_from_ = std::numeric_limits<std::uint64_t>::max();
+  (void)!::write(wake_[1], "x", 1);
+}
+void fault_proxy::set_black_hole_from(std::uint64_t first_connection) {
+  hole_from_ = first_connection;
   (void)!::write(wake_[1], "x", 1);
 }
 void fault_proxy::reset_connections() {
@@ -114,13 +122,15 @@ void fault_proxy::run() {
       open.clear();
     }
     bool hole = black_hole_;
+    const std::uint64_t hole_from = hole_from_;
+    auto holed = [&](const connection& c) { return hole || c.number >= hole_from; };
     auto now = clock_type::now();
     // Writes that are due, within the bandwidth.
     auto next_due = now + std::chrono::milliseconds(20);
     auto limit = bandwidth_.load();
     for (auto& c : open) {
       for (flow* f : {&c->up, &c->down}) {
-        if (hole || !c->connected || f->to < 0)
+        if (holed(*c) || !c->connected || f->to < 0)
           continue;
         if (limit) {
           auto elapsed = std::chrono::duration<double>(now - f->refilled).count();
@@ -154,8 +164,8 @@ void fault_proxy::run() {
     if (!hole)
       fds.push_back({listen_fd_, POLLIN, 0});
     for (auto& c : open) {
-      if (hole)
-        break;
+      if (holed(*c))
+        continue;
       short server_events = c->connected ? 0 : POLLOUT;
       // Read only while little waits for the other end: a slow reader
       // slows the writer down instead of filling memory.
@@ -227,7 +237,7 @@ void fault_proxy::run() {
       c->up.to = c->server;
       c->down.from = c->server;
       c->down.to = client;
-      ++accepted_;
+      c->number = accepted_++;
       open.push_back(std::move(c));
     }
     // Forget connections closed on both sides, or broken.

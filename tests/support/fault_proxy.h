@@ -33,8 +33,14 @@ class fault_proxy {
   void set_bandwidth(std::size_t bytes_per_second);
   /// Resets every open connection (RST to both ends).
   void reset_connections();
-  /// On: nothing is read, written or connected; off: heals.
+  /// On: nothing is read, written or connected; off: heals (this and
+  /// set_black_hole_from).
   void set_black_hole(bool on);
+  /// A black hole for some clients only: connections from the
+  /// `first_connection`-th accepted on (counted from 0, as connections()
+  /// counts them), and any accepted later, pass nothing until
+  /// set_black_hole(false).
+  void set_black_hole_from(std::uint64_t first_connection);
   /// Connections accepted so far.
   std::uint64_t connections() const { return accepted_; }
 
@@ -46,6 +52,7 @@ class fault_proxy {
   std::atomic<std::int64_t> latency_ms_{0};
   std::atomic<std::size_t> bandwidth_{0};
   std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> hole_from_{~std::uint64_t{0}};
   std::thread thread_;
 };
 
