@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include <iostream>
+#include <malloc.h>
 #include <map>
 
 namespace vigil::actors {
@@ -99,6 +100,13 @@ void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shar
   } catch (const std::exception& e) {
     error = e.what();
   }
+  // A checkpoint of every user is hundreds of MB, allocated on several
+  // threads and freed here; the freed pages are handed back. Before this
+  // (and before the save moved its arguments instead of copying them) the
+  // soak test saw 0.5 -> 10 GB resident in four minutes at 30k tx/s; since,
+  // 1.0 GB between checkpoints for 30 minutes.
+  snapshot.reset();
+  ::malloc_trim(0);
   worker->send(source, saved_atom::value, error);
 }
 

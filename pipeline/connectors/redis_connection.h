@@ -21,5 +21,9 @@ std::pair<std::string, int> split_redis_address(const std::string& address);
 redis_context_ptr redis_connect(const std::string& address);
 /// Runs one command (binary-safe arguments); an error reply throws.
 redis_reply_ptr redis_command(redisContext* c, const std::vector<std::string>& args);
+/// The same for a command too large to keep twice (a checkpoint of every
+/// user is hundreds of MB): the arguments are released once encoded, before
+/// hiredis copies the encoding into its output buffer.
+redis_reply_ptr redis_command(redisContext* c, std::vector<std::string>&& args);
 
 } // namespace vigil::connectors
