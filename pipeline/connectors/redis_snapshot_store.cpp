@@ -275,7 +275,7 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
     add_section(eval, std::move(change));
   auto c = redis_connect(address_);
   try {
-    redis_command(c.get(), eval);
+    redis_command(c.get(), std::move(eval));  // released once encoded
   } catch (const std::runtime_error& e) {
     if (std::string_view(e.what()).find("lost: ") == std::string_view::npos)
       throw;
