@@ -89,19 +89,37 @@ std::int32_t store_snapshot::partition_of_user(const std::string& user_id) const
   return it == user_partitions.end() ? no_partition : it->second;
 }
 
+namespace {
+
+// Moves every entry of `from` into `into`, `from`'s winning where both hold
+// a key. The entries' nodes are relinked, not copied: a checkpoint's copy of
+// every user is hundreds of MB, and the stream waits while it is gathered.
+template <class Map>
+void take_entries(Map& into, Map&& from) {
+  if (into.empty()) {
+    into = std::move(from);
+  } else {
+    into.merge(from);  // what `into` lacked; `from` keeps the rest
+    for (auto& [key, value] : from)
+      into[key] = std::move(value);
+  }
+  from.clear();
+}
+
+} // namespace
+
 void store_snapshot::absorb(store_snapshot&& other) {
   for (const auto& [partition, offset] : other.positions)
     positions[partition] = offset;
-  for (auto& [id, state] : other.users) {
-    removed_users.erase(id);
-    users[id] = std::move(state);
-  }
-  for (const auto& [id, partition] : other.user_partitions)
-    user_partitions[id] = partition;
-  for (auto& [id, state] : other.merchants) {
-    removed_merchants.erase(id);
-    merchants[id] = std::move(state);
-  }
+  if (!removed_users.empty())
+    for (const auto& [id, state] : other.users)
+      removed_users.erase(id);
+  take_entries(users, std::move(other.users));
+  take_entries(user_partitions, std::move(other.user_partitions));
+  if (!removed_merchants.empty())
+    for (const auto& [id, state] : other.merchants)
+      removed_merchants.erase(id);
+  take_entries(merchants, std::move(other.merchants));
   for (const auto& [id, partition] : other.removed_users) {
     users.erase(id);
     user_partitions.erase(id);
