@@ -132,6 +132,7 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.hours=1
+log.retention.check.interval.ms=60000
 PROPS
 
 cat > "$WORKDIR/log4j2.properties" <<PROPS

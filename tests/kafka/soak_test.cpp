@@ -281,7 +281,11 @@ TEST_CASE("soak: half the sustained throughput for 30 minutes, memory, descripto
   const double minutes = setting("VIGIL_SOAK_MINUTES", 30), rate = setting("VIGIL_SOAK_RATE", 30'000);
   const auto& svc = services();
   auto topic = unique("soak");
-  create_topic(svc.kafka, topic, 4);
+  // Half an hour at this rate is tens of GB of records and decisions: the
+  // broker keeps the last few minutes of each (the reader follows the head).
+  const std::map<std::string, std::string> recent_only{{"retention.ms", "120000"}, {"segment.bytes", "52428800"}};
+  create_topic(svc.kafka, topic, 4, recent_only);
+  create_topic(svc.kafka, "fraud_predictions", 4, recent_only);
   auto dir = scratch_dir("soak");
   auto node = spawn_vigil(run_args("input_topic=" + topic + ",consumer_group=" + topic +
                                    ",node_name=soak,readback_decisions=0,auth_token_path=" +

@@ -119,7 +119,8 @@ void redis_append_only(const std::string& address) {
   throw std::runtime_error("redis: the append-only file was not written");
 }
 
-void create_topic(const std::string& brokers, const std::string& topic, int partitions) {
+void create_topic(const std::string& brokers, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& settings) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
@@ -128,6 +129,8 @@ void create_topic(const std::string& brokers, const std::string& topic, int part
   if (!rk)
     throw std::runtime_error(err);
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  for (const auto& [name, value] : settings)
+    rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str());
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
   rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);

@@ -24,7 +24,9 @@ struct external_services {
 /// either cannot start.
 const external_services& services();
 
-void create_topic(const std::string& brokers, const std::string& topic, int partitions);
+/// `settings`: topic configs (retention.ms, segment.bytes, ...).
+void create_topic(const std::string& brokers, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& settings = {});
 
 struct kafka_record {
   std::string key, value;
