@@ -343,4 +343,12 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
   return errors;
 }
 
+std::vector<config_error> rules_from_json(const nlohmann::json& list, std::vector<rules::rule_definition>& out) {
+  runtime_config parsed;
+  auto errors = apply_patch(runtime_config{}, {{"rules", list}}, false, parsed);
+  if (errors.empty())
+    out = std::move(parsed.rules);
+  return errors;
+}
+
 } // namespace vigil::config

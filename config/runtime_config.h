@@ -139,6 +139,11 @@ nlohmann::json to_json(const runtime_config& c);
 std::vector<config_error> apply_patch(const runtime_config& base, const nlohmann::json& patch,
                                       bool live_only, runtime_config& out);
 
+/// A rule list on its own (a JSON array, as the `rules` field takes it),
+/// validated as PATCH /config validates it: the errors name `rules[i].field`.
+/// On any error `out` is left untouched.
+std::vector<config_error> rules_from_json(const nlohmann::json& list, std::vector<rules::rule_definition>& out);
+
 /// Fields that need a restart to change.
 const std::vector<std::string>& restart_only_fields();
 

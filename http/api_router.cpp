@@ -1,9 +1,9 @@
 #include "http/api_router.h"
 
-#include "config/token_file.h"
 #include "http/expensive_lane.h"
+#include "http/console_routes.h"
 #include "http/http_errors.h"
-#include "pipeline/schema/strict_json.h"
+#include "http/request_parsing.h"
 #include "pipeline/schema/transaction_direct_reader.h"
 #include "pipeline/schema/transaction_json.h"
 
@@ -15,33 +15,6 @@ namespace vigil::http {
 namespace {
 
 using json = nlohmann::json;
-
-// "application/json", any case, optionally with parameters ("; charset=utf-8").
-bool declares_json(const std::string& content_type) {
-  std::string media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ')
-    media.pop_back();
-  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
-  return media == "application/json";
-}
-
-// Every body is JSON, parsed strictly: a duplicate key is refused rather
-// than resolved, so no two readers of one request can disagree about it.
-json parse_body(const http_request& r) {
-  if (!declares_json(r.content_type))
-    throw vigil_error(vigil_errc::unsupported_media_type,
-                      "Content-Type must be application/json, got '" + r.content_type + "'");
-  if (r.body.empty())
-    throw vigil_error(vigil_errc::malformed_request, "request body is empty; expected JSON");
-  json j;
-  auto parsed = pipeline::parse_strict_json(r.body, j);
-  if (parsed.ok)
-    return j;
-  if (parsed.field == "$")
-    throw vigil_error(vigil_errc::malformed_request, "request body is not valid JSON: " + parsed.reason);
-  throw vigil_error(vigil_errc::invalid_field, "validation failed",
-                    json::array({{{"field", parsed.field}, {"reason", parsed.reason}}}));
-}
 
 // Accepts one object or an array of them; field errors carry the index.
 template <class Parse>
@@ -75,41 +48,6 @@ json config_errors_json(const std::vector<config::config_error>& errors) {
   for (const auto& e : errors)
     out.push_back({{"field", e.field}, {"reason", e.reason}});
   return out;
-}
-
-void require_token(const http_request& r, node_api& node) {
-  const std::string prefix = "Bearer ";
-  if (r.authorization.empty())
-    throw vigil_error(vigil_errc::unauthenticated, "missing bearer token");
-  if (r.authorization.compare(0, prefix.size(), prefix) != 0 ||
-      !config::same_secret(r.authorization.substr(prefix.size()), node.auth_token()))
-    throw vigil_error(vigil_errc::forbidden, "invalid bearer token");
-}
-
-// A path segment holding a version: digits only (no sign, no spaces), 1 to
-// 1,000,000,000. `what` names it in the error ("model version").
-int parse_version(const std::string& text, const char* what) {
-  bool digits = !text.empty() && text.size() <= 10 &&
-                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  long long v = digits ? std::stoll(text) : 0;
-  if (v < 1 || v > 1'000'000'000)
-    throw vigil_error(vigil_errc::malformed_request,
-                      std::string(what) + " must be a positive integer, got '" + text + "'");
-  return static_cast<int>(v);
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Turns an asynchronous node outcome into the response.
-json_continuation answer_json(responder respond, int status) {
-  return [respond = std::move(respond), status](outcome<json> result) {
-    if (auto* e = std::get_if<vigil_error>(&result))
-      return respond(error_response(*e));
-    respond(json_response(status, std::get<json>(result)));
-  };
 }
 
 bool query_flag(const http_request& r, const char* name) {
@@ -344,12 +282,14 @@ void dispatch(http_request r, node_api& node, responder& respond) {
     require_token(r, node);
     return node.retrain(answer_json(std::move(respond), 202));
   }
+  if (dispatch_console(r, node, respond))
+    return;
   if (p == "/openapi.json" && r.method == "GET")
     return respond({200, "application/json", openapi_document()});
   if (p == "/" && r.method == "GET")
-    return respond({200, "text/html; charset=utf-8", dashboard_page()});
+    return respond({200, "text/html; charset=utf-8", console_page()});
   for (const auto& k : known_paths())
-    if (p == k)
+    if (p == k || is_console_path(p))  // the path exists, the method does not
       return respond(error_response(vigil_errc::method_not_allowed,
                                     "method " + r.method + " not allowed on " + p));
   respond(error_response(vigil_errc::not_found, "no route for " + r.method + " " + p));

@@ -22,7 +22,7 @@ http_response route(const http_request& request, node_api& node);
 
 /// The OpenAPI 3 document served at /openapi.json.
 const std::string& openapi_document();
-/// The dashboard page served at /.
-const std::string& dashboard_page();
+/// The analyst console served at / (http/console/, embedded at build time).
+const std::string& console_page();
 
 } // namespace vigil::http

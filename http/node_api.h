@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +26,7 @@ class expensive_lane;
 template <class T>
 using outcome = std::variant<T, vigil_error>;
 using json_continuation = std::function<void(outcome<nlohmann::json>)>;
+using text_continuation = std::function<void(outcome<std::string>)>;
 /// One rendered JSON object per decision, in request order.
 using decisions_continuation = std::function<void(outcome<std::vector<std::string>>)>;
 
@@ -36,6 +38,24 @@ struct predict_call {
   /// Finish on the expensive lane (explanations, rendering): set for
   /// requests admitted to it.
   bool expensive = false;
+};
+
+/// GET /review's filter (validated by the router). Empty texts do not filter.
+struct review_query {
+  std::string decision;  ///< "", "review", "decline"
+  double min_score = 0, max_score = 1;
+  std::string user_id, merchant_id, rule;
+  std::string status;    ///< "", "open", "fraud", "legitimate"
+  std::uint64_t before = 0;  ///< paging: only items numbered below (0 = newest)
+  std::size_t limit = 50;    ///< 1..500
+};
+
+/// POST /backtest: a candidate against production over the decisions log.
+struct backtest_call {
+  int model = 0;                ///< the candidate's model version
+  nlohmann::json rules;         ///< the candidate's rules (a JSON array; null = none)
+  int production_model = 0;     ///< 0 = the model served now
+  std::size_t rows = 100'000;   ///< the newest logged decisions replayed (1..1,000,000)
 };
 
 class node_api {
@@ -69,6 +89,28 @@ class node_api {
   /// and serves; {"enabled": false, "reason"} for a node outside any.
   virtual void cluster(json_continuation done) {
     done(nlohmann::json{{"enabled", false}, {"reason", "not clustered"}});
+  }
+  /// The review queue: flagged decisions newest first, filtered
+  /// (models::review_queue::list). Cheap: in memory.
+  virtual nlohmann::json review_list(const review_query&) {
+    return {{"items", nlohmann::json::array()}, {"matching", 0}, {"queued", 0}, {"capacity", 0},
+            {"next_before", nullptr}};
+  }
+  /// One queued item in detail; nullopt when not (or no longer) queued.
+  virtual std::optional<nlohmann::json> review_item(const std::string&) { return std::nullopt; }
+  /// The last hour of headline figures (pipeline::metric_history).
+  virtual nlohmann::json metrics_history() { return {{"interval_s", 10}, {"samples", nlohmann::json::array()}}; }
+  /// A model's training artefact ("pr_curve.svg", "confusion.svg"), read
+  /// off the I/O thread. Errors: not_found.
+  virtual void model_artifact(int, const std::string& name, text_continuation done) {
+    done(vigil_error(vigil_errc::not_found, "no artefact " + name));
+  }
+  /// Replays the decisions log through production and a candidate
+  /// (models::backtest_decisions_log), one at a time, on its own thread.
+  /// Errors: invalid_field (rules, versions), overloaded (one is running),
+  /// store_unavailable (the log could not be read).
+  virtual void backtest(backtest_call, json_continuation done) {
+    done(vigil_error(vigil_errc::not_found, "this node keeps no decisions log"));
   }
   /// The bearer token mutating endpoints require.
   virtual std::string auth_token() = 0;

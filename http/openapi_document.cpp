@@ -112,7 +112,28 @@ json document() {
       {"/models/{version}/promote", {{"post", {{"summary", "Promote to production and hot-swap"}, {"security", bearer},
         {"parameters", {{{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}}},
         {"responses", responses({{"200", "promoted"}, {"404", "unknown version"}, {"422", "failed the equality check"}})}}}}},
-      {"/retrain", {{"post", {{"summary", "Retrain now"}, {"security", bearer}, {"responses", responses({{"202", "started"}})}}}}}}}};
+      {"/retrain", {{"post", {{"summary", "Retrain now"}, {"security", bearer}, {"responses", responses({{"202", "started"}})}}}}},
+      {"/models/{version}/{chart}", {{"get", {{"summary", "A model's training chart: pr_curve.svg or confusion.svg"},
+        {"parameters", {{{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}},
+                        {{"name", "chart"}, {"in", "path"}, {"required", true},
+                         {"schema", {{"type", "string"}, {"enum", {"pr_curve.svg", "confusion.svg"}}}}}}},
+        {"responses", responses({{"200", "image/svg+xml"}, {"404", "no such model or chart"}})}}}}},
+      {"/review", {{"get", {{"summary", "The review queue: flagged decisions newest first, filtered by decision, "
+                                        "min_score, max_score, user_id, merchant_id, rule, status (open, fraud, "
+                                        "legitimate); paged with before and limit (1-500)"},
+                            {"security", bearer},
+                            {"responses", responses({{"200", "items"}, {"400", "a bad parameter, named"}})}}}}},
+      {"/review/{transaction_id}", {{"get", {{"summary", "One queued item: the decision with its features against "
+                                                         "the user's typical values, and the user's recent decisions"},
+                                             {"security", bearer},
+                                             {"responses", responses({{"200", "item"}, {"404", "not queued"}})}}}}},
+      {"/metrics/history", {{"get", {{"summary", "The last hour of headline figures, a sample every 10 s"},
+                                     {"responses", responses({{"200", "samples"}})}}}}},
+      {"/backtest", {{"post", {{"summary", "Replay the decisions log through production and a candidate "
+                                           "{model, rules?, production_model?, rows?}, side by side"},
+                               {"security", bearer},
+                               {"responses", responses({{"200", "report"}, {"422", "a bad field, named"},
+                                                        {"503", "a backtest is running"}})}}}}}}}};
 }
 
 } // namespace

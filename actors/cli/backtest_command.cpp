@@ -2,11 +2,9 @@
 #include "actors/cli/commands.h"
 #include "actors/cli/input_file.h"
 #include "config/runtime_config.h"
-#include "models/evaluation/backtest_tally.h"
+#include "models/evaluation/backtest_side.h"
 #include "models/registry/model_registry.h"
-#include "models/serving/batch_scoring.h"
 #include "models/serving/decision_json.h"
-#include "models/serving/scoring_model.h"
 #include "pipeline/features/labelled_replay.h"
 #include "pipeline/schema/transaction_json.h"
 
@@ -56,48 +54,15 @@ std::vector<rules::rule_definition> read_rules_file(const std::string& path) {
   }
   if (j.is_object() && j.contains("rules"))
     j = j["rules"];
-  config::runtime_config parsed;
-  auto errors = config::apply_patch(config::runtime_config{}, {{"rules", j}}, false, parsed);
+  std::vector<rules::rule_definition> rules;
+  auto errors = config::rules_from_json(j, rules);
   if (!errors.empty()) {
     std::string all;
     for (const auto& e : errors)
       all += "\n  " + e.field + ": " + e.reason;
     throw usage_error(path + " holds rules that do not validate:" + all);
   }
-  return parsed.rules;
-}
-
-struct variant {
-  std::string name;
-  models::model_ptr model;
-  rules::rule_set rules;
-  models::decision_thresholds thresholds;
-  models::backtest_tally tally;
-
-  models::decision_record score(const pipeline::labelled_transaction& record,
-                                const pipeline::feature_vector& features) const {
-    pipeline::work_batch one(1);
-    one.front().tx = record.tx;
-    one.front().features = features;
-    return models::score_batch(one, *model, thresholds, false, {}, true, &rules).front();
-  }
-  nlohmann::json report() const {
-    auto j = tally.report();
-    j["model_version"] = model->version;
-    j["rules"] = rules.size();
-    j["thresholds"] = {{"review", thresholds.review}, {"decline", thresholds.decline}};
-    return j;
-  }
-};
-
-variant make_variant(const std::string& name, models::model_registry& registry, int version,
-                     const std::vector<rules::rule_definition>& rule_list, double decline) {
-  variant v;
-  v.name = name;
-  v.model = models::load_scoring_model(registry, version);
-  v.rules = rules::rule_set::compile(rule_list);
-  v.thresholds = {v.model->threshold, std::max(v.model->threshold, decline)};
-  return v;
+  return rules;
 }
 
 } // namespace
@@ -120,9 +85,9 @@ int backtest_command(const arguments& args) {
   auto rules_of = [&](const char* option) {
     return cl.has(option) ? read_rules_file(cl.text(option, "")) : std::vector<rules::rule_definition>{};
   };
-  auto production = make_variant("production", registry, production_version, rules_of("production-rules"), decline);
+  auto production = models::make_backtest_side(registry, production_version, rules_of("production-rules"), decline);
   auto candidate =
-    make_variant("candidate", registry, static_cast<int>(cl.integer("model", 0)), rules_of("rules"), decline);
+    models::make_backtest_side(registry, static_cast<int>(cl.integer("model", 0)), rules_of("rules"), decline);
 
   std::ofstream decisions_file;
   if (cl.has("decisions-out")) {
@@ -141,10 +106,8 @@ int backtest_command(const arguments& args) {
     if (record.tx.event_time_ms < score_from)
       continue;
     auto label = record.label ? std::optional<bool>(record.label->is_fraud) : std::nullopt;
-    auto before = production.score(record, features);
-    auto after = candidate.score(record, features);
-    production.tally.add(before, label);
-    candidate.tally.add(after, label);
+    auto before = production.score(record.tx, features, label);
+    auto after = candidate.score(record.tx, features, label);
     changes.add(before.decision, after.decision);
     if (decisions_file.is_open())
       decisions_file << models::render_decision(after, false) << '\n';

@@ -11,6 +11,8 @@
 #include "models/drift/live_drift.h"
 #include "models/serving/scoring_model.h"
 #include "pipeline/metrics/metrics_registry.h"
+#include "pipeline/schema/transaction_json.h"
+#include "models/review/review_queue.h"
 
 #include <caf/all.hpp>
 
@@ -34,15 +36,20 @@ std::function<void(caf::expected<Reply>)> reply_as_json(http::json_continuation 
   };
 }
 
+nlohmann::json to_json(const retrain_outcome& run) {
+  return {{"outcome", run.outcome}, {"trigger", run.trigger}, {"version", run.version},
+          {"summary", run.summary}, {"challenger_pr_auc", run.challenger_pr_auc},
+          {"champion_pr_auc", run.champion_pr_auc},
+          {"finished_at", pipeline::format_iso8601_ms(run.finished_ms)}};
+}
+
 nlohmann::json to_json(const retrain_status& s) {
-  nlohmann::json last = nullptr;
-  if (!s.last_run.outcome.empty())
-    last = {{"outcome", s.last_run.outcome}, {"trigger", s.last_run.trigger}, {"version", s.last_run.version},
-            {"summary", s.last_run.summary}, {"challenger_pr_auc", s.last_run.challenger_pr_auc},
-            {"champion_pr_auc", s.last_run.champion_pr_auc}};
+  auto runs = nlohmann::json::array();
+  for (const auto& run : s.runs)
+    runs.push_back(to_json(run));
   return {{"running", s.running}, {"labelled_rows", s.labelled_rows}, {"scored_logged", s.scored_logged},
           {"labelled_rows_restored", s.labelled_rows_restored}, {"champion_version", s.champion_version},
-          {"last_run", last}};
+          {"last_run", s.runs.empty() ? nlohmann::json(nullptr) : runs.back()}, {"runs", runs}};
 }
 
 nlohmann::json to_json(const retrain_start& s) {
@@ -107,6 +114,7 @@ void node_http_api::feedback(std::vector<pipeline::label_event> labels, http::js
     } catch (const std::exception& e) {
       return done(vigil_error(vigil_errc::store_unavailable, std::string("labels not stored: ") + e.what()));
     }
+    d_.review->label(labels);
     auto batch = std::make_shared<const std::vector<pipeline::label_event>>(std::move(labels));
     async_request<label_receipt>(
       d_.system, d_.coordinator, actor_timeout,

@@ -7,6 +7,7 @@
 #include "actors/node/node_internals.h"
 #include "actors/pipeline/actor_interfaces.h"
 #include "http/node_api.h"
+#include "models/evaluation/log_backtest.h"
 
 #include <memory>
 
@@ -32,6 +33,12 @@ class node_http_api final : public http::node_api {
   std::string auth_token() override;
   std::int64_t max_event_time_skew_ms() override;
   http::expensive_lane* lane() override { return lane_.get(); }
+  // The console's (node_console_api.cpp).
+  nlohmann::json review_list(const http::review_query& query) override;
+  std::optional<nlohmann::json> review_item(const std::string& transaction_id) override;
+  nlohmann::json metrics_history() override;
+  void model_artifact(int version, const std::string& name, http::text_continuation done) override;
+  void backtest(http::backtest_call call, http::json_continuation done) override;
 
  private:
   vigil_node& node_;
@@ -42,6 +49,9 @@ class node_http_api final : public http::node_api {
   /// Scores through this node's gateway (the share of a call whose users'
   /// partitions it reads, or all of it outside a cluster).
   void predict_here(http::predict_call call, http::decisions_continuation done);
+  /// Reads the log and runs the backtest (on the backtest thread).
+  void outcome_of_backtest(const models::log_backtest_request& request, const config::runtime_config& cfg,
+                           std::size_t rows, const http::json_continuation& done);
 
   predict_gateway_actor gateway_;
   std::shared_ptr<http::expensive_lane> lane_;

@@ -9,6 +9,7 @@
 #include "actors/pipeline/actor_interfaces.h"
 #include "actors/pipeline/pipeline_topology.h"
 #include "pipeline/connectors/label_store.h"
+#include "pipeline/connectors/scored_history.h"
 #include "http/expensive_lane.h"
 #include "http/http_server.h"
 #include "http/node_api.h"
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 namespace vigil::connectors {
 class node_name_lease;
@@ -32,12 +34,22 @@ namespace vigil::models {
 class drift_tracker;
 class drift_view;
 class label_quality;
+class review_queue;
+}
+namespace vigil::pipeline {
+class metric_history;
 }
 
 namespace vigil::actors {
 
 /// This machine's host name ("localhost" when it has none).
 std::string host_name();
+
+/// The newest `decisions` published decisions (with their scored vectors)
+/// and `labels` stored labels: the decisions file and labels file of an
+/// embedded node, else the predictions and labels topics.
+connectors::scored_history read_node_history(const config::runtime_config& cfg, std::size_t decisions,
+                                             std::size_t labels, const std::atomic<bool>& cancel);
 
 struct vigil_node::impl {
   impl(config::runtime_config c, std::string path);
@@ -103,6 +115,18 @@ struct vigil_node::impl {
   drift_sharing_actor drift_sharing;  ///< clustered only
   /// Served decisions against the labels that come back, by label week.
   std::shared_ptr<models::label_quality> label_quality;
+  /// Flagged decisions for the analysts, with users' recent history: the
+  /// review listener adds, /feedback labels, GET /review reads.
+  std::shared_ptr<models::review_queue> review;
+  decision_listener_actor review_listener;
+  /// The last hour of headline figures, for the console's charts.
+  std::unique_ptr<pipeline::metric_history> metric_history;
+  /// POST /backtest: one at a time, on its own thread, cancelled and joined
+  /// on stop.
+  std::mutex backtest_mutex;
+  std::thread backtest_worker;
+  std::atomic<bool> backtest_running{false};
+  std::atomic<bool> backtest_cancel{false};
   std::unique_ptr<connectors::readiness_probe> probe;
   std::unique_ptr<connectors::label_store> labels;
   std::shared_ptr<std::atomic<bool>> cancel_history;  ///< set on stop: the read-back ends

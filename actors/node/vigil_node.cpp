@@ -16,6 +16,9 @@
 #include "models/drift/label_quality.h"
 #include "models/drift/drift_view.h"
 #include "models/drift/live_drift.h"
+#include "models/review/review_queue.h"
+#include "actors/pipeline/review_listener.h"
+#include "pipeline/metrics/metric_history.h"
 #include "models/training/model_publication.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "config/token_file.h"
@@ -83,6 +86,14 @@ vigil_node::vigil_node(config::runtime_config cfg, std::string config_path)
 
 vigil_node::~vigil_node() {
   stop();
+}
+
+connectors::scored_history read_node_history(const config::runtime_config& cfg, std::size_t decisions,
+                                             std::size_t labels, const std::atomic<bool>& cancel) {
+  if (cfg.brokers.empty())
+    return connectors::read_file_history(cfg.decisions_path, cfg.labels_path, decisions, labels, cancel);
+  return connectors::read_kafka_history(cfg.brokers, "fraud_predictions", "fraud_labels", decisions, labels,
+                                        std::chrono::seconds(60), cancel);
 }
 
 namespace {
@@ -155,13 +166,17 @@ void vigil_node::start() {
   d.drift = std::make_shared<models::drift_tracker>(8, config::clustered(*cfg));
   d.drift_view = std::make_shared<models::drift_view>(d.drift, config::clustered(*cfg));
   d.label_quality = std::make_shared<models::label_quality>();
+  d.review = std::make_shared<models::review_queue>();
+  d.review_listener = spawn_review_listener(d.system, d.review);
+  d.metric_history = std::make_unique<pipeline::metric_history>(pipeline::metrics(), std::chrono::seconds(10), 360);
+  d.metric_history->start();
   parts.drift = d.drift;
   // The coordinator must log every scored vector, the first batch's too.
   parts.decision_listeners = [&d, cfg](const pipeline_handles& h) {
     d.coordinator = spawn_retrain_coordinator(
       d.system, retrain_wiring{h.merchant_shards, h.user_shards, h.model_owner, cfg, d.drift_view, d.label_quality,
                                d.routes ? coordinator_reach(d.routes, d.ownership) : nullptr});
-    return std::vector<decision_listener_actor>{d.coordinator};
+    return std::vector<decision_listener_actor>{d.coordinator, d.review_listener};
   };
   // The shadow's own model, loaded before anything starts (a version the
   // registry cannot load stops the start, as a config change is refused).
@@ -182,11 +197,12 @@ void vigil_node::start() {
   // published decisions (with their scored vectors) and stored labels (up
   // to twice as many, to cover them) are read back in the background.
   const auto decisions = static_cast<std::size_t>(cfg->readback_decisions), labels = 2 * decisions;
-  auto read_history = [cfg, decisions, labels](const std::atomic<bool>& cancel) {
-    if (cfg->brokers.empty())
-      return connectors::read_file_history(cfg->decisions_path, cfg->labels_path, decisions, labels, cancel);
-    return connectors::read_kafka_history(cfg->brokers, "fraud_predictions", "fraud_labels", decisions, labels,
-                              std::chrono::seconds(60), cancel);
+  // The review queue gets the flagged ones back with their labels.
+  auto read_history = [cfg, decisions, labels, review = d.review](const std::atomic<bool>& cancel) {
+    auto history = read_node_history(*cfg, decisions, labels, cancel);
+    review->add(history.decisions);
+    review->label(history.labels);
+    return history;
   };
   if (decisions > 0)
     d.cancel_history = restore_scored_history(d.system, d.coordinator, read_history);
@@ -263,6 +279,14 @@ void vigil_node::stop() {
     d.server->stop();
   if (d.lane)
     d.lane->stop();
+  d.backtest_cancel = true;
+  {
+    std::lock_guard<std::mutex> lock(d.backtest_mutex);
+    if (d.backtest_worker.joinable())
+      d.backtest_worker.join();
+  }
+  if (d.review_listener)
+    caf::anon_send_exit(d.review_listener, caf::exit_reason::user_shutdown);
   if (d.cancel_history)
     *d.cancel_history = true;
   if (d.pipeline.source)

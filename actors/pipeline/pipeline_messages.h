@@ -99,6 +99,7 @@ struct retrain_outcome {
   std::int32_t version = 0;
   double challenger_pr_auc = 0, champion_pr_auc = 0;
   std::string trigger;  ///< what started the run ("drift: " with the reason)
+  std::int64_t finished_ms = 0;  ///< wall clock
 };
 
 /// Retraining state, for GET /models.
@@ -106,7 +107,7 @@ struct retrain_status {
   bool running = false;
   std::uint64_t labelled_rows = 0, scored_logged = 0, labelled_rows_restored = 0;
   std::int32_t champion_version = 0;
-  retrain_outcome last_run;
+  std::vector<retrain_outcome> runs;  ///< the last few finished runs, oldest first (champion against challenger)
 };
 
 

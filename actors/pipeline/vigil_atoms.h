@@ -40,13 +40,13 @@ typename Inspector::result_type inspect(Inspector& f, retrain_start& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_outcome& x) {
   return f(caf::meta::type_name("retrain_outcome"), x.outcome, x.summary, x.trigger, x.version,
-           x.challenger_pr_auc, x.champion_pr_auc);
+           x.challenger_pr_auc, x.champion_pr_auc, x.finished_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrain_status& x) {
   return f(caf::meta::type_name("retrain_status"), x.running, x.labelled_rows, x.scored_logged,
-           x.labelled_rows_restored, x.champion_version, x.last_run);
+           x.labelled_rows_restored, x.champion_version, x.runs);
 }
 
 using cluster_view_ptr = std::shared_ptr<const cluster::cluster_view>;

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <iostream>
 #include <set>
 #include <unordered_set>
@@ -84,7 +85,7 @@ struct coordinator_state {
   int drift_retrained_version = 0;  ///< the model version drift last retrained for
   std::int64_t drift_retrained_ms = 0;
   std::int64_t last_schedule_check_ms = 0;
-  retrain_outcome last_run;
+  std::deque<retrain_outcome> runs;  ///< the newest max_runs_kept, oldest first
   pipeline::counter* joined = nullptr;
   pipeline::counter* unknown = nullptr;
   pipeline::counter* repeated = nullptr;
@@ -94,6 +95,16 @@ struct coordinator_state {
   bool history_pending = false;
   std::unordered_set<std::string> joined_while_pending;
 };
+
+constexpr std::size_t max_runs_kept = 20;
+
+// Keeps a finished run for GET /models' champion/challenger history.
+void finish_run(coordinator_state& s, retrain_outcome run) {
+  run.finished_ms = wall_ms();
+  s.runs.push_back(std::move(run));
+  while (s.runs.size() > max_runs_kept)
+    s.runs.pop_front();
+}
 
 using coordinator_ptr = retrain_coordinator_actor::stateful_pointer<coordinator_state>;
 
@@ -172,8 +183,8 @@ retrain_start start_run(coordinator_ptr self, const std::string& trigger, const 
       },
       [=](caf::error& e) {
         self->state.running = false;
-        self->state.last_run = {"failed", "no champion to challenge: " + caf::to_string(e), 0, 0, 0,
-                                self->state.running_trigger};
+        finish_run(self->state, {"failed", "no champion to challenge: " + caf::to_string(e), 0, 0, 0,
+                                 self->state.running_trigger});
       });
   pipeline::metrics().get_counter("vigil_retrain_started_total{trigger=\"" + trigger + "\"}",
                                   "Retraining runs started, by trigger").add();
@@ -367,8 +378,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
         .set(report->challenger_pr_auc);
       pipeline::metrics().get_gauge("vigil_retrain_champion_pr_auc", "Champion PR-AUC on the same slice")
         .set(report->champion_pr_auc);
-      s.last_run = {outcome, report->summary, report->version, report->challenger_pr_auc,
-                    report->champion_pr_auc, s.running_trigger};
+      finish_run(s, {outcome, report->summary, report->version, report->challenger_pr_auc,
+                     report->champion_pr_auc, s.running_trigger});
       if (report->promoted)
         self->request(s.wiring.model_owner, owner_timeout, model_atom::value, report->model)
           .then([](std::int32_t) {},
@@ -376,7 +387,8 @@ retrain_coordinator_actor::behavior_type retrain_coordinator(coordinator_ptr sel
     },
     [=](status_atom) {
       auto& s = self->state;
-      auto status = retrain_status{s.running, s.log->labelled(), s.log->scored(), s.restored_labels, 0, s.last_run};
+      auto status = retrain_status{s.running, s.log->labelled(), s.log->scored(), s.restored_labels, 0,
+                                   {s.runs.begin(), s.runs.end()}};
       auto promise = self->make_response_promise<retrain_status>();
       self->request(s.wiring.model_owner, owner_timeout, caf::get_atom::value)
         .then(

@@ -186,6 +186,49 @@ nlohmann::json decision_to_json(const decision_record& d, bool with_features) {
   return nlohmann::json::parse(render_decision(d, with_features));
 }
 
+namespace {
+
+// The decision and its reasons, when the record has them in the published
+// form (older records, or other writers', may not: they stay approve with
+// no reasons).
+void read_outcome(const nlohmann::json& j, decision_record& d) {
+  auto decision = j.find("decision");
+  if (decision != j.end() && decision->is_string())
+    for (auto kind : {decision_kind::approve, decision_kind::review, decision_kind::decline})
+      if (*decision == to_string(kind))
+        d.decision = kind;
+  auto reasons = j.find("reasons");
+  if (reasons == j.end() || !reasons->is_array())
+    return;
+  for (const auto& r : *reasons) {
+    if (!r.is_object())
+      continue;
+    if (r.contains("rule") && r["rule"].is_string()) {
+      rules::rule_hit hit;
+      hit.id = r["rule"];
+      auto action = r.value("action", std::string("review"));
+      for (auto a : {rules::rule_action::review, rules::rule_action::decline, rules::rule_action::allow,
+                     rules::rule_action::adjust})
+        if (action == rules::to_string(a))
+          hit.action = a;
+      hit.description = r.value("description", std::string());
+      if (r.contains("score_delta") && r["score_delta"].is_number())
+        hit.score_delta = r["score_delta"];
+      d.rule_hits.push_back(std::move(hit));
+    } else if (r.contains("feature") && r["feature"].is_string() && r.value("contribution", nlohmann::json()).is_number()) {
+      decision_reason reason;
+      reason.feature = r["feature"];
+      reason.contribution = r["contribution"];
+      auto value = r.find("value");
+      reason.value = value != r.end() && value->is_number() ? value->get<float>()
+                                                            : std::numeric_limits<float>::quiet_NaN();
+      d.reasons.push_back(std::move(reason));
+    }
+  }
+}
+
+} // namespace
+
 std::optional<decision_record> decision_from_json(const nlohmann::json& j) {
   if (!j.is_object())
     return std::nullopt;
@@ -218,6 +261,7 @@ std::optional<decision_record> decision_from_json(const nlohmann::json& j) {
       return std::nullopt;
     d.features[i] = value->is_null() ? std::numeric_limits<float>::quiet_NaN() : value->get<float>();
   }
+  read_outcome(j, d);
   return d;
 }
 

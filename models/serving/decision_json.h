@@ -20,8 +20,9 @@ std::string render_decision(const decision_record& d, bool with_features);
 nlohmann::json decision_to_json(const decision_record& d, bool with_features);
 
 /// Reads back a decision published with its features: the ids, event time,
-/// probability, model version and the exact feature vector that was scored
-/// (not the reasons). nullopt when a field is missing or malformed.
+/// probability, model version and the exact feature vector that was scored,
+/// and (when present and well-formed) the decision, rule hits and reasons.
+/// nullopt when a required field is missing or malformed.
 std::optional<decision_record> decision_from_json(const nlohmann::json& j);
 
 /// Stable id of a feature vector (hex FNV-1a of its bytes): labels join on it.

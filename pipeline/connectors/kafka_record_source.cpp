@@ -182,7 +182,27 @@ std::size_t kafka_record_source::poll(work_batch& out, std::size_t max) {
     added += accept(*msg, out);
   }
   dead_letters_->poll(0);
+  report_lag();
   return added;
+}
+
+void kafka_record_source::report_lag() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - lag_reported_at_ < std::chrono::seconds(1))
+    return;
+  lag_reported_at_ = now;
+  std::int64_t lag = 0;
+  for (auto partition : assigned_) {
+    std::int64_t low = 0, high = 0;
+    auto next = next_offsets_.find(partition);
+    if (next == next_offsets_.end() ||
+        consumer_->get_watermark_offsets(topic_, partition, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0)
+      continue;
+    lag += std::max<std::int64_t>(0, high - next->second);
+  }
+  pipeline::metrics().get_gauge("vigil_consumer_lag_records",
+                                "Records behind the input's high watermarks (as of the last fetch), over the partitions read")
+    .set(static_cast<double>(lag));
 }
 
 std::size_t kafka_record_source::accept(const RdKafka::Message& msg, work_batch& out) {

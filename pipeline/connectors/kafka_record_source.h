@@ -64,6 +64,9 @@ class kafka_record_source final : public record_source {
   void set_paused(bool paused);
   /// Waits until every dead letter is acknowledged (bounded: 10 s).
   void flush_dead_letters() const;
+  /// Sets vigil_consumer_lag_records, at most once a second: records
+  /// behind the high watermarks of the last fetch responses (no broker call).
+  void report_lag();
 
   std::string topic_, dead_letter_topic_;
   std::int32_t topic_partitions_ = 0;
@@ -83,6 +86,7 @@ class kafka_record_source final : public record_source {
   bool ever_assigned_ = false;
   std::deque<std::unique_ptr<RdKafka::Message>> held_;
   bool paused_ = false;
+  std::chrono::steady_clock::time_point lag_reported_at_{};
 };
 
 } // namespace vigil::connectors

@@ -39,6 +39,13 @@ void histogram::observe(double seconds) {
   atomic_add(sum_, seconds);
 }
 
+std::array<std::uint64_t, histogram::bounds.size() + 1> histogram::bucket_counts() const {
+  std::array<std::uint64_t, bounds.size() + 1> out{};
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = buckets_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
 double histogram::quantile(double q) const {
   std::uint64_t total = count();
   if (total == 0)
@@ -79,6 +86,24 @@ Metric& metrics_registry::get(std::unique_ptr<Metric> entry::*slot, const std::s
     e.type = type;
   }
   return *(e.*slot);
+}
+
+double metrics_registry::value_of(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end())
+    return 0;
+  if (it->second.c)
+    return static_cast<double>(it->second.c->value());
+  return it->second.g ? it->second.g->value() : 0;
+}
+
+std::array<std::uint64_t, histogram::bounds.size() + 1> metrics_registry::buckets_of(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || !it->second.h)
+    return {};
+  return it->second.h->bucket_counts();
 }
 
 counter& metrics_registry::get_counter(const std::string& name, const std::string& help) {

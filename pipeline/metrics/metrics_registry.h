@@ -38,6 +38,8 @@ class histogram {
     0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0};
   void observe(double seconds);
   std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  /// Observations per bucket (the last one above every bound).
+  std::array<std::uint64_t, bounds.size() + 1> bucket_counts() const;
   /// Approximate quantile (upper bound of the bucket holding it), seconds.
   double quantile(double q) const;
   std::string render(const std::string& name, const std::string& labels) const;
@@ -54,6 +56,11 @@ class metrics_registry {
   counter& get_counter(const std::string& name, const std::string& help);
   gauge& get_gauge(const std::string& name, const std::string& help);
   histogram& get_histogram(const std::string& name, const std::string& help);
+  /// The value of a counter or gauge, 0 when nothing wrote it yet (for
+  /// reports; never creates it).
+  double value_of(const std::string& name) const;
+  /// The histogram's buckets, all 0 when nothing wrote it yet.
+  std::array<std::uint64_t, histogram::bounds.size() + 1> buckets_of(const std::string& name) const;
   /// Prometheus text exposition format 0.0.4.
   std::string render() const;
 

@@ -134,7 +134,15 @@ TEST_CASE("read-only endpoints, unknown routes and methods", "[unit][http]") {
   CHECK(spec["openapi"] == "3.0.3");
   CHECK(spec["paths"].contains("/predict"));
   CHECK(spec["paths"].contains("/feedback"));
-  CHECK(route(req("GET", "/"), node).body.find("<title>Vigil</title>") != std::string::npos);
+  auto page = route(req("GET", "/"), node);
+  CHECK(page.content_type.find("text/html") == 0);
+  CHECK(page.body.find("<title>Vigil console</title>") != std::string::npos);
+  // The page is whole: its style and script were put in at build time.
+  CHECK(page.body.find("/*CONSOLE_CSS*/") == std::string::npos);
+  CHECK(page.body.find("/*CONSOLE_JS*/") == std::string::npos);
+  CHECK(page.body.find("function loadQueue") != std::string::npos);
+  for (const char* path : {"/review", "/review/t1", "/metrics/history", "/backtest"})
+    CHECK(spec["paths"].contains(path == std::string("/review/t1") ? "/review/{transaction_id}" : path));
 }
 
 TEST_CASE("versions in paths are plain positive integers, named by what they version", "[unit][http]") {

@@ -65,6 +65,26 @@ class fake_node final : public node_api {
     done(cluster_view);
   }
   std::string auth_token() override { return "secret-token"; }
+
+  review_query last_review;
+  json review_list(const review_query& q) override {
+    last_review = q;
+    return {{"items", json::array()}, {"matching", 0}};
+  }
+  std::optional<json> review_item(const std::string& id) override {
+    if (id != "t1")
+      return std::nullopt;
+    return json{{"item", {{"transaction_id", id}}}};
+  }
+  json metrics_history() override { return {{"samples", json::array()}}; }
+  void model_artifact(int version, const std::string& name, text_continuation done) override {
+    done("<svg>" + std::to_string(version) + name + "</svg>");
+  }
+  backtest_call last_backtest;
+  void backtest(backtest_call call, json_continuation done) override {
+    last_backtest = call;
+    done(json{{"rows", call.rows}});
+  }
 };
 
 inline const char* valid_tx = R"({"transaction_id":"t1","user_id":"u1","amount":10.5,"currency":"EUR",

@@ -158,3 +158,40 @@ TEST_CASE("rules decide with the model: decline beats allow beats review, adjust
   CHECK_FALSE(plain.contains("rule_adjustment"));
   CHECK(plain["reasons"].empty());
 }
+
+TEST_CASE("a published decision reads back with its outcome, rule hits and reasons", "[unit][serving]") {
+  models::decision_record d;
+  d.transaction_id = "t1";
+  d.user_id = "u1";
+  d.merchant_id = "m1";
+  d.event_time_ms = 1'700'000'000'000;
+  d.probability = 0.93;
+  d.decision = models::decision_kind::decline;
+  d.model_version = 4;
+  d.features.fill(2.5f);
+  d.rule_hits.push_back({"deny", rules::rule_action::decline, 0, "listed"});
+  d.rule_hits.push_back({"bump", rules::rule_action::adjust, 0.2, ""});
+  d.reasons.push_back({"amount", 2.5f, 1.25});
+  auto back = models::decision_from_json(json::parse(models::render_decision(d, true)));
+  REQUIRE(back);
+  CHECK(back->decision == models::decision_kind::decline);
+  REQUIRE(back->rule_hits.size() == 2);
+  CHECK(back->rule_hits[0].id == "deny");
+  CHECK(back->rule_hits[0].action == rules::rule_action::decline);
+  CHECK(back->rule_hits[0].description == "listed");
+  CHECK(back->rule_hits[1].action == rules::rule_action::adjust);
+  CHECK(back->rule_hits[1].score_delta == 0.2);
+  REQUIRE(back->reasons.size() == 1);
+  CHECK(back->reasons[0].feature == "amount");
+  CHECK(back->reasons[0].contribution == 1.25);
+  CHECK(back->reasons[0].value == 2.5f);
+
+  // A record without them (an older writer) still reads, as approve.
+  auto bare = json::parse(models::render_decision(d, true));
+  bare.erase("decision");
+  bare.erase("reasons");
+  auto plain = models::decision_from_json(bare);
+  REQUIRE(plain);
+  CHECK(plain->decision == models::decision_kind::approve);
+  CHECK(plain->reasons.empty());
+}
