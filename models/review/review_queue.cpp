@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace vigil::models {
 namespace {
@@ -27,7 +28,7 @@ nlohmann::json number_or_null(double v) {
 
 } // namespace
 
-review_queue::review_queue(review_limits limits) : limits_(limits) {}
+review_queue::review_queue(review_limits limits) : limits_(limits), users_(limits.users) {}
 
 void review_queue::add(const decision_batch& batch) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -54,21 +55,24 @@ void review_queue::add(const decision_batch& batch) {
 }
 
 void review_queue::remember(const decision_record& d) {
-  auto [it, fresh] = users_.try_emplace(d.user_id);
-  auto& history = it->second;
-  if (fresh) {
-    seen_order_.push_front(d.user_id);
-    history.seen = seen_order_.begin();
-    if (users_.size() > limits_.users) {
-      users_.erase(seen_order_.back());
-      seen_order_.pop_back();
-    }
-  } else {
-    seen_order_.splice(seen_order_.begin(), seen_order_, history.seen);
+  const auto id_hash = std::hash<std::string>{}(d.user_id);
+  auto& h = users_[id_hash % users_.size()];
+  if (h.id_hash != id_hash || h.user_id != d.user_id) {
+    h.id_hash = id_hash;
+    h.user_id = d.user_id;
+    h.ring.clear();
+    h.next = 0;
   }
-  history.recent.push_back({d.transaction_id, d.merchant_id, d.event_time_ms, d.probability, d.decision, d.features});
-  if (history.recent.size() > limits_.per_user)
-    history.recent.pop_front();
+  if (h.ring.size() < limits_.per_user)
+    h.ring.emplace_back();
+  auto& slot = h.ring[h.next];
+  h.next = (h.next + 1) % limits_.per_user;
+  slot.transaction_id = d.transaction_id;
+  slot.merchant_id = d.merchant_id;
+  slot.event_time_ms = d.event_time_ms;
+  slot.probability = d.probability;
+  slot.decision = d.decision;
+  slot.features = d.features;
 }
 
 const review_queue::queued* review_queue::find(const std::string& transaction_id) const {
@@ -148,10 +152,12 @@ std::optional<nlohmann::json> review_queue::detail(const std::string& transactio
 
   // The user's other recent decisions: their history and typical values.
   std::vector<const recent_decision*> others;
-  if (auto u = users_.find(d.user_id); u != users_.end())
-    for (const auto& r : u->second.recent)
+  const auto* u = users_.empty() ? nullptr : &users_[std::hash<std::string>{}(d.user_id) % users_.size()];
+  if (u && u->user_id == d.user_id)
+    u->each([&](const recent_decision& r) {
       if (r.transaction_id != d.transaction_id)
         others.push_back(&r);
+    });
   auto history = nlohmann::json::array();
   for (auto it = others.rbegin(); it != others.rend(); ++it)
     history.push_back({{"transaction_id", (*it)->transaction_id}, {"merchant_id", (*it)->merchant_id},

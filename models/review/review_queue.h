@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,7 +24,7 @@ namespace vigil::models {
 
 struct review_limits {
   std::size_t items = 10'000;  ///< flagged decisions kept (the oldest leave first)
-  std::size_t users = 10'000;  ///< users whose recent decisions are kept (least recently seen leave)
+  std::size_t users = 16'384;  ///< slots for users' recent decisions (a user displaces the one whose slot it hashes to)
   std::size_t per_user = 8;    ///< decisions kept per user
 };
 
@@ -71,9 +70,22 @@ class review_queue {
     decision_kind decision = decision_kind::approve;
     pipeline::feature_vector features{};
   };
+  /// A user's last `per_user` decisions in a ring, in a slot of a
+  /// direct-mapped table (a user takes the slot its id hashes to, and
+  /// displaces whoever had it): the stream passes every decision through
+  /// here, so remembering one costs a hash and a copy, never an allocation
+  /// once the slot's ring is full.
   struct user_history {
-    std::deque<recent_decision> recent;  ///< oldest first
-    std::list<std::string>::iterator seen;  ///< its place in seen_order_
+    std::size_t id_hash = 0;
+    std::string user_id;  ///< "" while the slot is free
+    std::vector<recent_decision> ring;
+    std::size_t next = 0;  ///< the slot the next decision takes (the oldest when full)
+    /// Oldest first (until the ring is full, `next` is its size).
+    template <class F>
+    void each(F f) const {
+      for (std::size_t i = 0; i < ring.size(); ++i)
+        f(ring[(next + i) % ring.size()]);
+    }
   };
 
   void remember(const decision_record& d);
@@ -85,8 +97,7 @@ class review_queue {
   std::deque<queued> items_;  ///< oldest first, numbered consecutively
   std::uint64_t next_number_ = 1;
   std::unordered_map<std::string, std::uint64_t> number_of_;  ///< transaction id -> item number
-  std::unordered_map<std::string, user_history> users_;
-  std::list<std::string> seen_order_;  ///< user ids, most recently seen first
+  std::vector<user_history> users_;  ///< limits_.users slots
 };
 
 } // namespace vigil::models

@@ -115,7 +115,7 @@ TEST_CASE("filters by decision, score, user, merchant and rule, and pages with n
 }
 
 TEST_CASE("an item's typical values are the median of its user's other recent decisions", "[unit][review]") {
-  models::review_queue queue({100, 2, 4});
+  models::review_queue queue({100, 1, 4});
   models::decision_batch batch;
   for (int i = 0; i < 5; ++i) {  // the first falls out: 4 kept per user
     auto d = decision("h" + std::to_string(i), "u1", decision_kind::approve);
@@ -139,8 +139,8 @@ TEST_CASE("an item's typical values are the median of its user's other recent de
     history.push_back(h["transaction_id"]);
   CHECK(history == std::vector<std::string>{"h4", "h3", "h2"});
 
-  // Two users are remembered: a third pushes out the least recently seen.
-  queue.add({decision("y", "u2", decision_kind::approve), decision("z", "u3", decision_kind::approve)});
+  // One slot: another user takes it over.
+  queue.add({decision("y", "u2", decision_kind::approve)});
   CHECK((*queue.detail("x"))["user_history"].empty());
   CHECK((*queue.detail("x"))["features"][0]["typical"].is_null());
 }
