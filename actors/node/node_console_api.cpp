@@ -67,7 +67,7 @@ void node_http_api::model_artifact(int version, const std::string& name, http::t
       if (!d_.registry.find(version))
         return done(vigil_error(vigil_errc::not_found, "no model version " + std::to_string(version)));
       done(models::read_whole_file(d_.registry.version_dir(version) / name));
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       done(vigil_error(vigil_errc::not_found, "model " + std::to_string(version) + " has no " + name));
     }
   });
@@ -98,6 +98,10 @@ void node_http_api::backtest(http::backtest_call call, http::json_continuation d
   auto start = [this, request, cfg, rows, done](int production_version) mutable {
     request.production_version = production_version;
     std::lock_guard<std::mutex> lock(d_.backtest_mutex);
+    if (d_.backtest_cancel) {  // stop() has joined the last worker: start none after it
+      d_.backtest_running = false;
+      return done(vigil_error(vigil_errc::pipeline_unavailable, "the node is stopping"));
+    }
     if (d_.backtest_worker.joinable())
       d_.backtest_worker.join();  // the last one, finished
     d_.backtest_worker = std::thread([this, request, cfg, rows, done = std::move(done)] {
