@@ -121,7 +121,7 @@ TEST_CASE("end to end: N transactions in, N predictions out, bad records dead-le
   CHECK(consumed == static_cast<std::int64_t>(records.size()));
 }
 
-TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then it catches up",
+TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, lag shows, then it catches up",
           "[integration][kafka]") {
   const auto& svc = testing::services();
   auto topic = unique("slow-tx");
@@ -143,21 +143,27 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then i
   auto& paused = m.get_gauge("vigil_source_paused", "");
   auto& in_flight = m.get_gauge("vigil_in_flight_batches", "");
   auto& records_in = m.get_counter("vigil_records_in_total", "");
+  auto& lag = m.get_gauge("vigil_consumer_lag_records", "");
   auto paused_before = paused_ms.value();
   auto in_before = records_in.value();
   in_flight.set(0);
+  lag.set(0);
   auto handles = actors::start_pipeline(
     sys, {source, publisher, nullptr,
           models::load_scoring_model(registry, registry.production()->version), config, {}, nullptr});
-  double max_in_flight = 0;
+  double max_in_flight = 0, max_lag = 0;
   bool saw_paused = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (records_in.value() - in_before < txs.size() && std::chrono::steady_clock::now() < deadline) {
     max_in_flight = std::max(max_in_flight, in_flight.value());
+    max_lag = std::max(max_lag, lag.value());
     saw_paused = saw_paused || paused.value() > 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   while (in_flight.value() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Caught up, the lag (reported at most once a second) comes back to 0.
+  while (lag.value() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   actors::stop_pipeline(handles);
   handles = {};
@@ -165,4 +171,7 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, then i
   CHECK(saw_paused);                                      // partitions were paused...
   CHECK(paused_ms.value() > paused_before);               // ...and resumed
   CHECK(max_in_flight <= config->max_in_flight_batches);  // nothing queued past the credit
+  CHECK(max_lag > 0);                                     // the paused input was behind...
+  CHECK(max_lag <= static_cast<double>(txs.size()));      // ...by at most what the topic held
+  CHECK(lag.value() == 0);                                // ...and caught up
 }
