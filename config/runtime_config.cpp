@@ -343,6 +343,13 @@ std::vector<config_error> apply_patch(const runtime_config& base, const json& pa
   return errors;
 }
 
+nlohmann::json errors_json(const std::vector<config_error>& errors) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : errors)
+    out.push_back({{"field", e.field}, {"reason", e.reason}});
+  return out;
+}
+
 std::vector<config_error> rules_from_json(const nlohmann::json& list, std::vector<rules::rule_definition>& out) {
   runtime_config parsed;
   auto errors = apply_patch(runtime_config{}, {{"rules", list}}, false, parsed);

@@ -139,6 +139,9 @@ nlohmann::json to_json(const runtime_config& c);
 std::vector<config_error> apply_patch(const runtime_config& base, const nlohmann::json& patch,
                                       bool live_only, runtime_config& out);
 
+/// The errors as an error body's details: [{"field", "reason"}, ...].
+nlohmann::json errors_json(const std::vector<config_error>& errors);
+
 /// A rule list on its own (a JSON array, as the `rules` field takes it),
 /// validated as PATCH /config validates it: the errors name `rules[i].field`.
 /// On any error `out` is left untouched.

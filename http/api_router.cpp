@@ -43,13 +43,6 @@ auto parse_items(const json& body, Parse parse) {
   return out;
 }
 
-json config_errors_json(const std::vector<config::config_error>& errors) {
-  json out = json::array();
-  for (const auto& e : errors)
-    out.push_back({{"field", e.field}, {"reason", e.reason}});
-  return out;
-}
-
 bool query_flag(const http_request& r, const char* name) {
   auto it = r.query.find(name);
   auto value = it == r.query.end() ? "false" : it->second;
@@ -179,7 +172,7 @@ void handle_feedback(const http_request& r, node_api& node, responder& respond) 
 http_response config_change_response(const std::vector<config::config_error>& errors, node_api& node,
                                      const char* refusal) {
   if (!errors.empty())
-    return error_response(vigil_errc::invalid_field, refusal, config_errors_json(errors));
+    return error_response(vigil_errc::invalid_field, refusal, config::errors_json(errors));
   return json_response(200, node.config());
 }
 

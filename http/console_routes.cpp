@@ -76,24 +76,26 @@ review_query read_review_query(const http_request& r) {
   return q;
 }
 
+[[noreturn]] void bad_field(const std::string& name, const std::string& reason) {
+  throw vigil_error(vigil_errc::invalid_field, "validation failed",
+                    json::array({{{"field", name}, {"reason", reason}}}));
+}
+
 int version_field(const json& body, const char* name, bool required) {
   auto it = body.find(name);
   if (it == body.end() && !required)
     return 0;
   if (it == body.end() || !it->is_number_integer() || *it < 1 || *it > 1'000'000'000)
-    throw vigil_error(vigil_errc::invalid_field, "validation failed",
-                      json::array({{{"field", name}, {"reason", "a model version (a positive integer) is required"}}}));
+    bad_field(name, "a model version (a positive integer) is required");
   return it->get<int>();
 }
 
 backtest_call read_backtest_call(const json& body) {
   if (!body.is_object())
-    throw vigil_error(vigil_errc::invalid_field, "validation failed",
-                      json::array({{{"field", "$"}, {"reason", "must be an object"}}}));
+    bad_field("$", "must be an object");
   for (const auto& [name, value] : body.items())
     if (name != "model" && name != "rules" && name != "production_model" && name != "rows")
-      throw vigil_error(vigil_errc::invalid_field, "validation failed",
-                        json::array({{{"field", name}, {"reason", "unknown field"}}}));
+      bad_field(name, "unknown field");
   backtest_call call;
   call.model = version_field(body, "model", true);
   call.production_model = version_field(body, "production_model", false);
@@ -101,8 +103,7 @@ backtest_call read_backtest_call(const json& body) {
     call.rules = *rules;
   if (auto rows = body.find("rows"); rows != body.end()) {
     if (!rows->is_number_integer() || *rows < 1 || *rows > 1'000'000)
-      throw vigil_error(vigil_errc::invalid_field, "validation failed",
-                        json::array({{{"field", "rows"}, {"reason", "an integer in [1, 1000000]"}}}));
+      bad_field("rows", "an integer in [1, 1000000]");
     call.rows = rows->get<std::size_t>();
   }
   return call;

@@ -22,13 +22,6 @@ namespace {
 
 constexpr auto owner_timeout = std::chrono::milliseconds(5000);
 
-nlohmann::json field_errors(const std::vector<config::config_error>& errors) {
-  auto out = nlohmann::json::array();
-  for (const auto& e : errors)
-    out.push_back({{"field", e.field}, {"reason", e.reason}});
-  return out;
-}
-
 } // namespace
 
 nlohmann::json node_http_api::review_list(const http::review_query& q) {
@@ -79,7 +72,7 @@ void node_http_api::backtest(http::backtest_call call, http::json_continuation d
   if (!call.rules.is_null()) {
     auto errors = config::rules_from_json(call.rules, request.candidate_rules);
     if (!errors.empty())
-      return done(vigil_error(vigil_errc::invalid_field, "the candidate's rules do not validate", field_errors(errors)));
+      return done(vigil_error(vigil_errc::invalid_field, "the candidate's rules do not validate", config::errors_json(errors)));
   }
   for (auto [field, version] : {std::pair<const char*, int>{"model", call.model}, {"production_model", call.production_model}})
     if (version && !d_.registry.find(version))
