@@ -88,6 +88,7 @@ class forest_builder {
     const auto zero_leaf = static_cast<std::uint32_t>(f.nodes_.size());
     f.nodes_.push_back({0.0f, nan_slot(f), zero_leaf});
     f.covers_.push_back(0);
+    f.cover_fractions_.push_back(1);
     f.mean_values_.push_back(0);
     while (f.roots_.size() % forest_evaluator::group_size != 0) {
       f.roots_.push_back(zero_leaf);
@@ -166,11 +167,17 @@ class forest_builder {
     // Children follow parents, so one backward pass computes each subtree's
     // cover-weighted mean leaf value (TreeSHAP's expected values).
     f.mean_values_.resize(f.nodes_.size());
+    f.cover_fractions_.resize(f.nodes_.size());
+    f.cover_fractions_[base] = 1;
     for (std::size_t i = f.nodes_.size(); i-- > base;) {
       const std::uint32_t l = f.nodes_[i].left, r = l + 1;
-      f.mean_values_[i] = l == i ? double(f.nodes_[i].threshold)
-                                 : (f.mean_values_[l] * f.covers_[l] +
-                                    f.mean_values_[r] * f.covers_[r]) / f.covers_[i];
+      if (l == i) {
+        f.mean_values_[i] = double(f.nodes_[i].threshold);
+        continue;
+      }
+      f.mean_values_[i] = (f.mean_values_[l] * f.covers_[l] + f.mean_values_[r] * f.covers_[r]) / f.covers_[i];
+      f.cover_fractions_[l] = double(f.covers_[l]) / f.covers_[i];
+      f.cover_fractions_[r] = double(f.covers_[r]) / f.covers_[i];
     }
     f.roots_.push_back(base);
     f.max_depth_ = std::max(f.max_depth_, max_depth);

@@ -69,19 +69,20 @@ class forest_evaluator {
 
   void extend_row(const float* row, float* extended) const;
   float add_leaves(const float* extended, float margin) const;
-  /// TreeSHAP's walk (forest_tree_shap.cpp): N quadrature points fixed at
-  /// compile time, or 0 for any number.
+  /// TreeSHAP's walk (forest_tree_shap.cpp): the quadrature points in packs
+  /// of four lanes, Packs fixed at compile time, or 0 for any number.
   struct shap_walk;
-  template <std::size_t N>
-  void shap_visit(shap_walk& walk, std::uint32_t index, const double* product, double* sums,
-                  double* frame) const;
-  template <std::size_t N>
+  template <std::size_t Packs, typename Lanes>
+  void shap_visit(shap_walk& walk, std::uint32_t index, const Lanes* product, Lanes* sums,
+                  Lanes* frame) const;
+  template <std::size_t Packs>
   void shap_trees(shap_walk& walk) const;
 
   std::vector<node> nodes_;
   std::vector<std::uint32_t> roots_;        ///< padded to whole groups with a zero leaf
   std::vector<std::uint32_t> group_depth_;  ///< per group: its deepest tree's depth
   std::vector<float> covers_;               ///< per node: sum_hessian
+  std::vector<double> cover_fractions_;     ///< per node: its cover / its parent's (roots 1)
   std::vector<double> mean_values_;         ///< per node: cover-weighted mean leaf below it
   std::size_t num_features_ = 0;
   std::size_t num_trees_ = 0;
