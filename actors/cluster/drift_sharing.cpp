@@ -54,8 +54,9 @@ void share_and_read(sharing_state& s) {
   }
   s.metrics.pending.set(static_cast<double>(s.pending.size()));
   while (!s.pending.empty()) {
-    s.store->add(s.pending.front(), s.next_sequence);  // false: applied before a lost reply
-    ++s.next_sequence;
+    // A failure leaves the share pending with its numbers: the retry
+    // applies only its calls that did not land.
+    s.next_sequence = s.store->add(s.pending.front(), s.next_sequence).next_sequence;
     s.pending.pop_front();
     s.metrics.shared.add();
   }

@@ -2,6 +2,8 @@
 
 #include "pipeline/connectors/redis_connection.h"
 
+#include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace vigil::connectors {
@@ -48,37 +50,100 @@ std::uint64_t number(const redisReply* r) {
 
 } // namespace
 
-drift_count_store::drift_count_store(std::string address, std::string prefix, std::string writer)
-  : address_(std::move(address)), prefix_(std::move(prefix)), writer_(std::move(writer)) {}
+drift_count_store::drift_count_store(std::string address, std::string prefix, std::string writer,
+                                     std::size_t max_counters_per_call)
+  : address_(std::move(address)), prefix_(std::move(prefix)), writer_(std::move(writer)),
+    max_counters_per_call_(std::max<std::size_t>(1, max_counters_per_call)) {}
 
 std::string drift_count_store::key(int model_version, const std::string& part) const {
   return prefix_ + ":drift:v" + std::to_string(model_version) + ":" + part;
 }
 
-bool drift_count_store::add(const models::drift_counts& share, std::uint64_t sequence) {
-  if (share.empty())
-    return false;
+namespace {
+
+std::size_t counters_written(const models::drift_bucket_counts& b) {
+  return 1 + static_cast<std::size_t>(std::count_if(b.counts.begin(), b.counts.end(),
+                                                    [](std::uint64_t c) { return c != 0; }));
+}
+
+void add_counts(models::drift_bucket_counts& into, const models::drift_bucket_counts& b) {
+  into.rows += b.rows;
+  if (into.counts.size() < b.counts.size())
+    into.counts.resize(b.counts.size(), 0);
+  for (std::size_t i = 0; i < b.counts.size(); ++i)
+    into.counts[i] += b.counts[i];
+}
+
+// A share as calls of at most `limit` counters (a bigger bucket alone):
+// in each, minute_buckets go to their 10-minute keys and day_buckets to
+// their day keys (a day's own counts and its 10-minute buckets', summed).
+std::vector<models::drift_counts> calls_of(const models::drift_counts& share, std::size_t limit) {
   constexpr auto minutes_a_day = models::drift_tracker::day_bucket_ms / models::drift_tracker::minute_bucket_ms;
-  std::vector<std::string> keys{key(share.model_version, "events")};
-  std::vector<std::string> values{writer_, std::to_string(sequence), std::to_string(share.oldest_event_ms),
-                                  std::to_string(share.newest_event_ms), std::to_string(day_key_seconds)};
+  std::map<std::int64_t, models::drift_bucket_counts> days;
+  auto day = [&](std::int64_t id) -> models::drift_bucket_counts& {
+    auto& d = days[id];
+    d.id = id;
+    return d;
+  };
+  for (const auto& b : share.minute_buckets)
+    add_counts(day(b.id / minutes_a_day), b);
+  for (const auto& b : share.day_buckets)
+    add_counts(day(b.id), b);
+  std::vector<models::drift_counts> calls;
+  std::size_t in_call = 0;
+  auto room_for = [&](const models::drift_bucket_counts& b) -> models::drift_counts& {
+    const auto n = counters_written(b);
+    if (calls.empty() || in_call + n > limit) {
+      calls.emplace_back();
+      auto& c = calls.back();
+      c.model_version = share.model_version;
+      c.counters = share.counters;
+      c.oldest_event_ms = share.oldest_event_ms;
+      c.newest_event_ms = share.newest_event_ms;
+      in_call = 0;
+    }
+    in_call += n;
+    return calls.back();
+  };
+  for (const auto& b : share.minute_buckets)
+    room_for(b).minute_buckets.push_back(b);
+  for (const auto& [id, b] : days)
+    room_for(b).day_buckets.push_back(b);
+  return calls;
+}
+
+} // namespace
+
+drift_count_store::added drift_count_store::add(const models::drift_counts& share, std::uint64_t first_sequence) {
+  added out{first_sequence, 0, 0};
+  if (share.empty())
+    return out;
+  auto c = redis_connect(address_);
+  for (const auto& call : calls_of(share, max_counters_per_call_)) {
+    out.applied += add_call(c.get(), call, out.next_sequence) ? 1 : 0;
+    ++out.next_sequence;
+    ++out.calls;
+  }
+  return out;
+}
+
+bool drift_count_store::add_call(redisContext* c, const models::drift_counts& call, std::uint64_t sequence) {
+  std::vector<std::string> keys{key(call.model_version, "events")};
+  std::vector<std::string> values{writer_, std::to_string(sequence), std::to_string(call.oldest_event_ms),
+                                  std::to_string(call.newest_event_ms), std::to_string(day_key_seconds)};
   auto bucket = [&](const std::string& part, std::int64_t ttl, const std::string& counts) {
-    keys.push_back(key(share.model_version, part));
+    keys.push_back(key(call.model_version, part));
     values.push_back(std::to_string(ttl));
     values.push_back(counts);
   };
-  for (const auto& b : share.minute_buckets) {
-    auto counts = encoded(b);
-    bucket("m:" + std::to_string(b.id), minute_key_seconds, counts);
-    bucket("d:" + std::to_string(b.id / minutes_a_day), day_key_seconds, counts);
-  }
-  for (const auto& b : share.day_buckets)
+  for (const auto& b : call.minute_buckets)
+    bucket("m:" + std::to_string(b.id), minute_key_seconds, encoded(b));
+  for (const auto& b : call.day_buckets)
     bucket("d:" + std::to_string(b.id), day_key_seconds, encoded(b));
   std::vector<std::string> args{"EVAL", add_script, std::to_string(keys.size())};
   args.insert(args.end(), keys.begin(), keys.end());
   args.insert(args.end(), values.begin(), values.end());
-  auto c = redis_connect(address_);
-  auto r = redis_command(c.get(), args);
+  auto r = redis_command(c, args);
   if (r->type != REDIS_REPLY_INTEGER)
     throw std::runtime_error("unexpected reply sharing drift counts");
   return r->integer == 1;

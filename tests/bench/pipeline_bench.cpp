@@ -61,6 +61,8 @@ std::unique_ptr<actors::vigil_node> start_node(const std::string& topic) {
   c.labels_path = (testing::scratch_dir("bench") / "labels.jsonl").string();
   if (const char* ms = std::getenv("VIGIL_BENCH_SNAPSHOT_INTERVAL_MS"))
     c.snapshot_interval_ms = std::atoi(ms);
+  if (const char* port = std::getenv("VIGIL_BENCH_CLUSTER_PORT"))  // -1: outside any cluster
+    c.cluster_port = std::atoi(port);
   if (const char* readback = std::getenv("VIGIL_BENCH_READBACK_DECISIONS"))
     c.readback_decisions = std::atoi(readback);
   auto node = std::make_unique<actors::vigil_node>(c, "");
@@ -82,6 +84,10 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want,
                               std::vector<std::string>* values = nullptr,
                               const std::string& topic = "fraud_predictions", double* sustained = nullptr) {
   std::size_t seen = 0, scanned = 0;
+  // Decisions seen per 500 ms, printed for throughput runs: a stall shows
+  // as a gap, a slow pace as low counts throughout.
+  std::vector<std::size_t> per_half_second;
+  const auto first_call = std::chrono::steady_clock::now();
   // Records per second between 30% and 95% of `want` seen: start-up and
   // the last stragglers outside.
   const auto low = want * 30 / 100, high = want * 95 / 100;
@@ -93,6 +99,13 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want,
         if (all[scanned].key.rfind(prefix, 0) != 0)
           continue;
         ++seen;
+        if (sustained) {
+          auto step = static_cast<std::size_t>((std::chrono::steady_clock::now() - first_call) /
+                                               std::chrono::milliseconds(500));
+          if (step >= per_half_second.size())
+            per_half_second.resize(step + 1);
+          ++per_half_second[step];
+        }
         if (seen == low)
           at_low = std::chrono::steady_clock::now();
         if (seen == high)
@@ -111,6 +124,12 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want,
     timeout, start_at);
   if (sustained && high > low && at_high > at_low)
     *sustained = static_cast<double>(high - low) / std::chrono::duration<double>(at_high - at_low).count();
+  if (sustained) {
+    std::printf("%s: decisions per 500 ms from the reader's start:", topic.c_str());
+    for (auto n : per_half_second)
+      std::printf(" %zu", n);
+    std::printf("\n");
+  }
   return seen;
 }
 
@@ -206,6 +225,26 @@ void measure_latency(int round, const char* label, double rate) {
       std::printf("\n");
     }
   }
+  // Per second of produce time over the whole load: p99 produced ->
+  // published and the worst read -> scored, which shows the stalls (a
+  // checkpoint every snapshot_interval_ms) that a steady-state p99 folds in.
+  if (!samples.empty()) {
+    std::vector<std::vector<double>> by_second;
+    std::vector<double> worst_inside;
+    for (const auto& sample : samples) {
+      auto second = static_cast<std::size_t>((sample.produced_ms - samples.front().produced_ms) / 1000);
+      if (second >= by_second.size()) {
+        by_second.resize(second + 1);
+        worst_inside.resize(second + 1);
+      }
+      by_second[second].push_back(sample.latency_ms);
+      worst_inside[second] = std::max(worst_inside[second], sample.inside_ms);
+    }
+    std::printf("%s: per second of load, p99 produced -> published / worst read -> scored, ms:", label);
+    for (std::size_t second = 0; second < by_second.size(); ++second)
+      std::printf(" %.0f/%.0f", percentile(by_second[second], 0.99), worst_inside[second]);
+    std::printf("\n");
+  }
   std::vector<double> warmup(latency.begin(), latency.begin() + static_cast<std::ptrdiff_t>(latency.size() / 2));
   std::vector<double> steady(latency.begin() + static_cast<std::ptrdiff_t>(latency.size() / 2), latency.end());
   std::printf("%s: latency at %.0f tx/s (produced -> prediction published), steady state (last 10 s, %zu samples): "
@@ -276,8 +315,10 @@ int main(int argc, char** argv) {
   // the broker was just started, and its JVM compiles its hot paths during
   // the first round's load; the second round meets a warm broker, as a
   // production node would.
-  measure_latency(1, "round 1 (broker just started)", rate);
-  measure_latency(2, "round 2 (broker warm)", rate);
+  if (rate > 0) {  // 0: throughput only
+    measure_latency(1, "round 1 (broker just started)", rate);
+    measure_latency(2, "round 2 (broker warm)", rate);
+  }
   std::vector<double> throughputs, baselines, ratios;
   for (int run = 0; run < runs; ++run) {
     auto topic = "bench-tp-" + std::to_string(::getpid()) + "-" + std::to_string(run);
@@ -303,6 +344,8 @@ int main(int argc, char** argv) {
                 "Vigil / passthrough %.2f\n",
                 run + 1, seen, seconds, seen / seconds, sustained, mean_bytes, baselines.back(), ratios.back());
   }
+  if (runs == 0)
+    return 0;  // latency only
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
