@@ -158,7 +158,7 @@ void forest_evaluator::shap_visit(shap_walk& s, std::uint32_t index, const Lanes
     for (std::size_t k = 0; k < n; ++k) {
       const Lanes f = s.u[k] * zero + s.t[k] * one;
       child_product[k] = rest[k] * f;
-      inverse_f[k] = 1 / f;
+      inverse_f[k] = 1.0 / f;
       saved[k] = deeper[k];
       deeper[k] = Lanes{};
     }

@@ -64,7 +64,7 @@ const std::vector<std::string>& drift_windows() {
 }
 
 drift_tracker::drift_tracker(unsigned sample_every, bool shares_counts)
-    : shares_counts_(shares_counts), sample_every_(std::max(1u, sample_every)) {
+    : sample_every_(std::max(1u, sample_every)), shares_counts_(shares_counts) {
   minutes_.bucket_ms = minute_bucket_ms;
   minutes_.buckets.resize(144);
   days_.bucket_ms = day_bucket_ms;
