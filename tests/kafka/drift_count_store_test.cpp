@@ -116,11 +116,12 @@ TEST_CASE("drift counts: a share split into bounded calls adds up as one, and a 
   CHECK(by_id(split_totals.day_buckets).at(day) == std::vector<std::uint64_t>{6, 1, 2, 3, 0});
   CHECK(split_totals.oldest_event_ms == newest_ms - 2 * day_ms);
 
-  // A retry of the whole share (a reply lost) numbered as before applies
-  // nothing again.
+  // What makes a retry after a partial failure exact: the script applies a
+  // call only when its number is past the last one applied for the writer.
+  // The whole share again with the same numbers applies nothing...
   CHECK(small.add(share, 1).applied == 0);
-  // Numbered one further, only the call past the last applied number lands:
-  // the fifth (today), numbered 6.
+  // ...and numbered one further (2..6), only its last call (today, now
+  // numbered 6) is past 5 and lands.
   CHECK(small.add(share, 2).applied == 1);
   auto again = small.totals(7, 4);
   CHECK(by_id(again.day_buckets).at(day) == std::vector<std::uint64_t>{12, 2, 4, 6, 0});
