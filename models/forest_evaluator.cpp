@@ -87,7 +87,6 @@ class forest_builder {
     // Pad to whole groups with a tree that is one leaf of value 0 (x + 0.0f == x).
     const auto zero_leaf = static_cast<std::uint32_t>(f.nodes_.size());
     f.nodes_.push_back({0.0f, nan_slot(f), zero_leaf});
-    f.covers_.push_back(0);
     f.cover_fractions_.push_back(1);
     f.mean_values_.push_back(0);
     while (f.roots_.size() % forest_evaluator::group_size != 0) {
@@ -133,6 +132,7 @@ class forest_builder {
     std::vector<long long> order{0};
     std::vector<std::uint32_t> depth{0};
     std::vector<char> seen(n, 0);
+    std::vector<float> covers;  ///< per new node (index - base): sum_hessian
     seen[0] = 1;
     std::uint32_t max_depth = 0;
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -162,7 +162,7 @@ class forest_builder {
         }
         depth.insert(depth.end(), 2, depth[k] + 1);
       }
-      f.covers_.push_back(cover[old]);
+      covers.push_back(cover[old]);
     }
     // Children follow parents, so one backward pass computes each subtree's
     // cover-weighted mean leaf value (TreeSHAP's expected values).
@@ -175,9 +175,10 @@ class forest_builder {
         f.mean_values_[i] = double(f.nodes_[i].threshold);
         continue;
       }
-      f.mean_values_[i] = (f.mean_values_[l] * f.covers_[l] + f.mean_values_[r] * f.covers_[r]) / f.covers_[i];
-      f.cover_fractions_[l] = double(f.covers_[l]) / f.covers_[i];
-      f.cover_fractions_[r] = double(f.covers_[r]) / f.covers_[i];
+      const double cover = covers[i - base], cover_l = covers[l - base], cover_r = covers[r - base];
+      f.mean_values_[i] = (f.mean_values_[l] * cover_l + f.mean_values_[r] * cover_r) / cover;
+      f.cover_fractions_[l] = cover_l / cover;
+      f.cover_fractions_[r] = cover_r / cover;
     }
     f.roots_.push_back(base);
     f.max_depth_ = std::max(f.max_depth_, max_depth);

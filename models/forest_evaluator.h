@@ -81,7 +81,6 @@ class forest_evaluator {
   std::vector<node> nodes_;
   std::vector<std::uint32_t> roots_;        ///< padded to whole groups with a zero leaf
   std::vector<std::uint32_t> group_depth_;  ///< per group: its deepest tree's depth
-  std::vector<float> covers_;               ///< per node: sum_hessian
   std::vector<double> cover_fractions_;     ///< per node: its cover / its parent's (roots 1)
   std::vector<double> mean_values_;         ///< per node: cover-weighted mean leaf below it
   std::size_t num_features_ = 0;
