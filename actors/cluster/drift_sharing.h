@@ -3,9 +3,10 @@
 // what its scorers counted since the last round to the cluster's counts in
 // Redis (connectors::drift_count_store), then reads every node's totals
 // back into its drift_view, which GET /models, /metrics and the retraining
-// trigger report. A share that fails is kept and retried with its number
-// (applied once); past `max_pending` waiting shares the oldest are dropped
-// and counted. A clean stop may leave the last round's counts unshared.
+// trigger report. A share that fails is kept and retried with its numbers
+// (each of its bounded Redis calls applied once); past `max_pending`
+// waiting shares the oldest are dropped and counted. A clean stop may
+// leave the last round's counts unshared.
 
 #include "actors/pipeline/actor_interfaces.h"
 

@@ -3,7 +3,6 @@
 #include "pipeline/connectors/redis_connection.h"
 
 #include <algorithm>
-#include <map>
 #include <stdexcept>
 
 namespace vigil::connectors {
@@ -66,29 +65,15 @@ std::size_t counters_written(const models::drift_bucket_counts& b) {
                                                     [](std::uint64_t c) { return c != 0; }));
 }
 
-void add_counts(models::drift_bucket_counts& into, const models::drift_bucket_counts& b) {
-  into.rows += b.rows;
-  if (into.counts.size() < b.counts.size())
-    into.counts.resize(b.counts.size(), 0);
-  for (std::size_t i = 0; i < b.counts.size(); ++i)
-    into.counts[i] += b.counts[i];
-}
-
 // A share as calls of at most `limit` counters (a bigger bucket alone):
 // in each, minute_buckets go to their 10-minute keys and day_buckets to
-// their day keys (a day's own counts and its 10-minute buckets', summed).
+// their day keys (a day's own counts and its 10-minute buckets', summed by
+// models::add_share, as the cluster's totals hold them), days in order.
 std::vector<models::drift_counts> calls_of(const models::drift_counts& share, std::size_t limit) {
-  constexpr auto minutes_a_day = models::drift_tracker::day_bucket_ms / models::drift_tracker::minute_bucket_ms;
-  std::map<std::int64_t, models::drift_bucket_counts> days;
-  auto day = [&](std::int64_t id) -> models::drift_bucket_counts& {
-    auto& d = days[id];
-    d.id = id;
-    return d;
-  };
-  for (const auto& b : share.minute_buckets)
-    add_counts(day(b.id / minutes_a_day), b);
-  for (const auto& b : share.day_buckets)
-    add_counts(day(b.id), b);
+  models::drift_counts whole;
+  models::add_share(whole, share);
+  std::sort(whole.day_buckets.begin(), whole.day_buckets.end(),
+            [](const auto& x, const auto& y) { return x.id < y.id; });
   std::vector<models::drift_counts> calls;
   std::size_t in_call = 0;
   auto room_for = [&](const models::drift_bucket_counts& b) -> models::drift_counts& {
@@ -105,9 +90,9 @@ std::vector<models::drift_counts> calls_of(const models::drift_counts& share, st
     in_call += n;
     return calls.back();
   };
-  for (const auto& b : share.minute_buckets)
+  for (const auto& b : whole.minute_buckets)
     room_for(b).minute_buckets.push_back(b);
-  for (const auto& [id, b] : days)
+  for (const auto& b : whole.day_buckets)
     room_for(b).day_buckets.push_back(b);
   return calls;
 }
