@@ -17,6 +17,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
 // user's 164 buckets stay empty for long (its labelled window, buckets of
 // hours it was not active in): a simulated user of about 44 records takes
 // half of the dense bytes (2,570 against 5,040).
+
 // Empty means bit for bit as constructed (a sum of -0.0 is not empty).
 bool zero_bits(double v) {
   std::uint64_t bits;
@@ -104,9 +105,7 @@ class byte_reader {
   }
   template <int N, std::int64_t W>
   void get(bucketed_window<N, W>& w) {
-    auto mask = ~std::uint32_t{0};
-    if (sparse)
-      get(mask);
+    auto mask = get_mask(w.buckets().size());
     for (std::size_t i = 0; i < w.buckets().size(); ++i) {
       auto& b = w.buckets()[i];
       if (!(mask >> i & 1)) {
@@ -122,9 +121,7 @@ class byte_reader {
   }
   template <int N>
   void get(recent_set<N>& r) {
-    auto mask = ~std::uint32_t{0};
-    if (sparse)
-      get(mask);
+    auto mask = get_mask(r.entries().size());
     for (std::size_t i = 0; i < r.entries().size(); ++i) {
       auto& e = r.entries()[i];
       if (!(mask >> i & 1)) {
@@ -140,6 +137,18 @@ class byte_reader {
   bool sparse = false;  ///< set once the version is read
 
  private:
+  // The slots written (all of them when dense); a mask naming slots past
+  // the last is refused, so every state has one encoding.
+  std::uint32_t get_mask(std::size_t slots) {
+    auto mask = ~std::uint32_t{0};
+    if (!sparse)
+      return mask;
+    get(mask);
+    if (slots < 32 && mask >> slots != 0)
+      ok_ = false;
+    return mask;
+  }
+
   std::string_view in_;
   std::size_t pos_ = 0;
   bool ok_ = true;

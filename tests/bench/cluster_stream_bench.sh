@@ -117,6 +117,8 @@ for name in single one three; do
   printf '%-6s median of %d: %7.0f tx/s  CPU %6.1f us/tx  merchant requests/tx self %.4f peer %.4f  bytes/tx self %6.2f peer %6.2f  Redis commands/tx %.3f\n' \
     "$name" "$rounds" "${m[@]}"
 done
-paste -d' ' <(cut -d' ' -f1 single.runs) <(cut -d' ' -f1 one.runs) <(cut -d' ' -f1 three.runs) |
-  awk '{o[NR] = $2 / $1; t[NR] = $3 / $1} END {
-    n = asort(o); asort(t); printf "median ratio to single (each against its own round): one %.2f, three %.2f\n", o[int((n+1)/2)], t[int((n+1)/2)] }'
+# Each round's ratios against its own single, then their medians (plain
+# awk: Debian's default awk has no asort).
+per_round=$(paste -d' ' <(cut -d' ' -f1 single.runs) <(cut -d' ' -f1 one.runs) <(cut -d' ' -f1 three.runs))
+printf 'median ratio to single (each against its own round): one %.2f, three %.2f\n' \
+  "$(awk '{print $2 / $1}' <<<"$per_round" | median)" "$(awk '{print $3 / $1}' <<<"$per_round" | median)"

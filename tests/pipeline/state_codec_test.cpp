@@ -148,6 +148,12 @@ TEST_CASE("a slot that differs from an empty one only in the sign of a zero is k
   CHECK(std::signbit(decoded->amounts_1h.buckets()[3].sum));
   CHECK(decoded->merchants.entries()[2].last_seen_ms == 1);
   CHECK(*decoded == s);
+  // A mask naming a slot past the window's last is refused: the first
+  // window (10 buckets) comes right after the version byte.
+  auto bytes = encode(user_state{});
+  REQUIRE(bytes.size() > 5);
+  bytes[1 + 1] = static_cast<char>(bytes[1 + 1] | 0x04);  // bit 10
+  CHECK_FALSE(decode_user_state(bytes).has_value());
 }
 
 namespace {
