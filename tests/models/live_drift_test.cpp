@@ -292,6 +292,46 @@ TEST_CASE("cluster drift: nodes' shared counts, added up, report as one tracker 
   CHECK_FALSE(node_a.report_of(other));
 }
 
+TEST_CASE("cluster drift: a share after days of event time carries at most a day of 10-minute buckets and still "
+          "reports as one tracker",
+          "[unit][drift][cluster]") {
+  auto model = model_with_reference(4);
+  drift_tracker one(1), node(1, true);
+  row_maker make(9);
+  drift_counts totals;
+  std::size_t minute_buckets = 0, day_buckets = 0;
+  auto share = [&] {
+    for (const auto& s : node.take_unshared()) {
+      minute_buckets += s.minute_buckets.size();
+      day_buckets += s.day_buckets.size();
+      add_share(totals, s);
+    }
+  };
+  // Ten days of events every 10 minutes between two shares, as a replay
+  // crosses them in seconds: every 10-minute bucket is reused nine times.
+  for (int step = 0; step < 10 * 144; ++step) {
+    auto batch = live(make, 5, day0_ms + step * 10 * minute_ms);
+    one.add(batch, *model);
+    node.add(batch, *model);
+  }
+  share();
+  CHECK(minute_buckets <= 144);  // the last day's only; older ones went out in their days
+  CHECK(day_buckets <= 11);
+  auto cluster = node.report_of(totals);
+  REQUIRE(cluster);
+  check_same_drift(*cluster, one.report());
+  // More traffic and a second share add up the same way.
+  for (int step = 10 * 144; step < 12 * 144; ++step) {
+    auto batch = live(make, 5, day0_ms + step * 10 * minute_ms);
+    one.add(batch, *model);
+    node.add(batch, *model);
+  }
+  share();
+  cluster = node.report_of(totals);
+  REQUIRE(cluster);
+  check_same_drift(*cluster, one.report());
+}
+
 TEST_CASE("cluster drift: a model swap still shares the outgoing model's last counts, and a tracker that does not "
           "share keeps nothing aside",
           "[unit][drift][cluster]") {
