@@ -180,12 +180,9 @@ void vigil_node::start() {
   };
   // The shadow's own model, loaded before anything starts (a version the
   // registry cannot load stops the start, as a config change is refused).
-  model_ptr shadow_model;
   if (cfg->shadow_enabled && cfg->shadow_model_version > 0)
-    shadow_model = models::load_scoring_model(d.registry, cfg->shadow_model_version);
+    parts.shadow_model = models::load_scoring_model(d.registry, cfg->shadow_model_version);
   d.pipeline = start_pipeline(d.system, parts);
-  if (shadow_model)  // scorers make no shadow decision until it arrives
-    caf::anon_send(d.pipeline.model_owner, shadow_model_atom::value, shadow_model);
   // The source answers once a finite input is delivered and checkpointed.
   d.system.spawn(
     [](caf::event_based_actor* self, source_actor source, std::shared_ptr<std::atomic<bool>> drained) {

@@ -49,6 +49,12 @@ pipeline_handles start_pipeline(caf::actor_system& sys, pipeline_parts parts) {
   h.sink = spawn_sink_actor(sys, cfg.merchant_shards, parts.publisher);
   for (int i = 0; i < cfg.scorers; ++i)
     h.scorers.push_back(spawn_scorer_actor(sys, h.sink, parts.model, parts.config, parts.drift));
+  // Sent before the source exists: it is in each scorer's mailbox ahead of
+  // every batch. (Sent after the start, the first few hundred records of a
+  // stream got no shadow decision.)
+  if (parts.shadow_model)
+    for (const auto& scorer : h.scorers)
+      caf::anon_send(scorer, shadow_model_atom::value, parts.shadow_model);
   h.model_owner = spawn_serving_model(sys, parts.model, h.scorers);
   // The bound on keys HTTP created is the node's, shared out over shards.
   pipeline::state_bounds user_bounds, merchant_bounds;

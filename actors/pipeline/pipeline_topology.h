@@ -41,6 +41,9 @@ struct pipeline_parts {
   /// Set when merchant state is cluster-wide: the local merchant shards ask
   /// the holders these routes name (merchant_client.h) and hold none.
   std::shared_ptr<const predict_route_board> merchant_routes;
+  /// The shadow's own model (null: none, or the served one): every scorer
+  /// has it before the first batch, so the shadow decides the whole stream.
+  model_ptr shadow_model;
 };
 
 struct pipeline_handles {
