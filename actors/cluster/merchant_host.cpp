@@ -179,16 +179,17 @@ bool take_back(host_ptr self, int shard, held_shard& h) {
   return true;
 }
 
-enum class flushed { all, lease_gone };
+/// What writing a shard's changes to Redis came to.
+enum class written { all, lease_gone };
 
 // Writes the shard's waiting changes to its log, oldest first. Throws when
 // Redis fails (what is left waits).
-flushed flush(host_ptr self, int shard, held_shard& h) {
+written flush(host_ptr self, int shard, held_shard& h) {
   bool taken_back = false;
   while (!h.unlogged.empty()) {
     if (!self->state.store->append(shard, h.unlogged.front())) {
       if (taken_back || !take_back(self, shard, h))
-        return flushed::lease_gone;
+        return written::lease_gone;
       taken_back = true;
       continue;
     }
@@ -196,13 +197,15 @@ flushed flush(host_ptr self, int shard, held_shard& h) {
     if (h.log_entries++ == 0)
       h.first_logged = clock_type::now();
   }
-  return flushed::all;
+  return written::all;
 }
 
 // Stores the whole state (waiting changes included) and empties the log.
 // Answers for records a partition checkpoint covers are dropped first: no
-// source re-sends those.
-void checkpoint(host_ptr self, int shard, held_shard& h) {
+// source re-sends those. A lease that lapsed while Redis was unreachable is
+// taken back first (lease_gone when another node holds the shard now or
+// did meanwhile). Throws when Redis fails.
+written checkpoint(host_ptr self, int shard, held_shard& h) {
   auto& store = *self->state.store;
   std::vector<std::int32_t> partitions;
   for (const auto& [partition, mark] : h.shard->marks())
@@ -213,11 +216,17 @@ void checkpoint(host_ptr self, int shard, held_shard& h) {
   // checkpoint stores, but the next one empties it).
   auto changed = h.shard->copy_state(h.full_checkpoint_due);
   h.full_checkpoint_due = true;
-  if (!store.checkpoint(shard, changed, h.shard->marks(), h.shard->encode_answers()))
-    throw std::runtime_error("its lease is gone");
+  if (!store.checkpoint(shard, changed, h.shard->marks(), h.shard->encode_answers())) {
+    // Not Redis failing: the lease lapsed. Counted as a failure, the next
+    // attempt found it lapsed again, and the host backed off for good.
+    if (!take_back(self, shard, h) ||
+        !store.checkpoint(shard, h.shard->copy_state(true), h.shard->marks(), h.shard->encode_answers()))
+      return written::lease_gone;
+  }
   h.full_checkpoint_due = false;
   h.log_entries = 0;
   h.unlogged.clear();
+  return written::all;
 }
 
 // One shard's part of a round: give up, or (its lease renewed, or taken
@@ -225,7 +234,8 @@ void checkpoint(host_ptr self, int shard, held_shard& h) {
 void maintain(host_ptr self, int shard, held_shard& h, bool mine, bool renewed) {
   auto& s = self->state;
   if (!mine) {
-    checkpoint(self, shard, h);
+    if (checkpoint(self, shard, h) == written::lease_gone)
+      return drop(self, shard, "another node holds it now");
     s.store->release(shard);
     s.held.erase(shard);
     metrics().released.add(1);
@@ -235,9 +245,8 @@ void maintain(host_ptr self, int shard, held_shard& h, bool mine, bool renewed) 
   // state in memory, unless another node holds it now or did meanwhile.
   if (!renewed && !take_back(self, shard, h))
     return drop(self, shard, "another node holds it now, or did while this node could not reach Redis");
-  if (h.full_checkpoint_due)
-    return checkpoint(self, shard, h);
-  if (flush(self, shard, h) == flushed::lease_gone)
+  auto outcome = h.full_checkpoint_due ? checkpoint(self, shard, h) : flush(self, shard, h);
+  if (outcome == written::lease_gone)
     return drop(self, shard, "another node holds it now");
 }
 
@@ -255,7 +264,8 @@ void checkpoint_slice(host_ptr self, clock_type::time_point deadline) {
   for (const auto& [entries, shard] : due) {
     if (clock_type::now() >= deadline)
       return;
-    checkpoint(self, shard, s.held.at(shard));
+    if (checkpoint(self, shard, s.held.at(shard)) == written::lease_gone)
+      drop(self, shard, "another node holds it now");
   }
 }
 
@@ -264,8 +274,8 @@ void checkpoint_slice(host_ptr self, clock_type::time_point deadline) {
 void host_round(host_ptr self) {
   auto& s = self->state;
   auto routes = s.wiring.routes->current();
-  if (!routes || redis_resting(s))
-    return;  // membership has not run its first round, or Redis rests
+  if (!routes)
+    return;  // membership has not run its first round
   const auto& holders = routes->merchant_holders;
   if (holders.size() != static_cast<std::size_t>(cluster::merchant_shard_count))
     return;
@@ -289,12 +299,15 @@ void host_round(host_ptr self) {
 void on_tick(host_ptr self) {
   auto& s = self->state;
   const auto start = clock_type::now();
-  if (start - s.last_tick_done < tick_interval / 2)
-    return;  // queued behind a long tick: the work was just done
+  if (start - s.last_tick_done < tick_interval / 2 || redis_resting(s))
+    return;  // queued behind a long tick (the work was just done), or Redis rests
+  // A rest lasts at least a round's interval, so the first tick after one
+  // is a round: leases that lapsed meanwhile are taken back before any
+  // checkpoint.
   if (start - s.last_round >= round_interval) {
     s.last_round = start;
     host_round(self);
-  } else if (!redis_resting(s)) {
+  } else {
     try {
       checkpoint_slice(self, start + checkpoint_time_per_tick);
       redis_ok(s);
@@ -344,7 +357,7 @@ constexpr std::size_t entries_per_append = 32;
 // outcome in `result`. A shard whose lease is gone gets flush()'s own
 // treatment (taken back, or lease_gone). Throws when Redis fails; what it
 // found before stays in `result`.
-void flush_many(host_ptr self, const std::vector<int>& shards, std::map<int, flushed>& result) {
+void flush_many(host_ptr self, const std::vector<int>& shards, std::map<int, written>& result) {
   auto& s = self->state;
   std::vector<int> pending = shards;
   while (!pending.empty()) {
@@ -369,7 +382,7 @@ void flush_many(host_ptr self, const std::vector<int>& shards, std::map<int, flu
           h.first_logged = clock_type::now();
       }
       if (h.unlogged.empty())
-        result[shard] = flushed::all;
+        result[shard] = written::all;
       else
         again.push_back(shard);
     }
@@ -403,7 +416,7 @@ caf::result<merchant_answers> apply(host_ptr self, const std::vector<std::int32_
     publish_gauges(s);  // the changes wait in memory
     return answers;
   }
-  std::map<int, flushed> outcomes;
+  std::map<int, written> outcomes;
   try {
     flush_many(self, changed, outcomes);
     redis_ok(s);
@@ -411,7 +424,7 @@ caf::result<merchant_answers> apply(host_ptr self, const std::vector<std::int32_
     redis_failed(s, e);
   }
   for (const auto& [shard, outcome] : outcomes) {
-    if (outcome != flushed::lease_gone)
+    if (outcome != written::lease_gone)
       continue;
     // Another node loaded this shard without these changes: the sender
     // must ask it instead.
@@ -443,7 +456,7 @@ caf::result<bool> sync(host_ptr self, std::int32_t shard) {
   if (redis_resting(s))
     return false;
   try {
-    if (flush(self, shard, h) == flushed::lease_gone) {
+    if (flush(self, shard, h) == written::lease_gone) {
       drop(self, shard, "another node holds it now");
       return false;
     }
@@ -461,7 +474,8 @@ void give_up_all(host_ptr self) {
   auto& s = self->state;
   for (auto& [shard, h] : s.held) {
     try {
-      checkpoint(self, shard, h);
+      if (checkpoint(self, shard, h) == written::lease_gone)
+        throw std::runtime_error("another node holds it now");
       s.store->release(shard);
     } catch (const std::exception& e) {
       std::cerr << "vigil: merchant shard " << shard << " not checkpointed at stop: " << e.what() << "\n";

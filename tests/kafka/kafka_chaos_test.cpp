@@ -366,12 +366,20 @@ TEST_CASE("Redis stalling or refusing writes fails checkpoints, never state: the
   auto got = predictions(topic + "/", txs.size(), std::chrono::seconds(120));
   auto failed = failures.value();
   CHECK(wait_for_more(failures, failed));
+  // Refused until the merchant shards' leases (5 s) have lapsed: the host
+  // waits 1, 2, 4, then 8 s between attempts.
+  auto& host_failures = m.get_counter("vigil_merchant_store_failures_total", "");
+  CHECK(wait_for_more(host_failures, host_failures.value() + 3));
   testing::redis_config_set(svc.redis, "min-replicas-to-write", "0");
+  const auto host_failures_before = host_failures.value();
   CHECK(got.size() == txs.size());
 
   // Recovered: the next stored checkpoint carries everything, not just what
-  // changed since the last attempt.
+  // changed since the last attempt. The merchant host takes its lapsed
+  // leases back; it took them for Redis failing, and backed off again, most
+  // times for good.
   CHECK(wait_for_more(stored, stored.value()));
+  CHECK(host_failures.value() == host_failures_before);
   node.stop();
   auto snap = stored_checkpoint(topic, topic, "stall", 1);
   CHECK(snap.positions.at(0) == static_cast<std::int64_t>(txs.size()));
