@@ -23,24 +23,33 @@ std::vector<std::string> idle_keys(const Map& states, std::int64_t stream_time_m
   return idle;
 }
 
+// Visits a batch's items in order with their states loading ahead: every
+// key's lookup first (they overlap), then each next item's whole state
+// while one is read (bench: arrays of 100 from 193k to 210k tx/s).
+template <class State, class Key, class Visit>
+void visit_prefetched(const indexed_states<State>& states, work_batch& items, Key key, Visit visit) {
+  states.prefetch(items.begin(), items.end(), key);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i + 1 < items.size())
+      states.prefetch_state(key(items[i + 1]));
+    visit(items[i]);
+  }
+}
+
+const std::string& user_of(const work_item& item) { return item.tx.user_id; }
+const std::string& merchant_of(const work_item& item) { return item.tx.merchant_id; }
+
 } // namespace
 
 void user_shard::process(work_batch& items, bool update) {
-  // Lookups of the whole batch overlap, and each state loads while the
-  // one before it is read (bench: arrays of 100 from 193k to 210k tx/s).
-  users_.prefetch(items.begin(), items.end(),
-                  [](const work_item& item) -> const std::string& { return item.tx.user_id; });
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i + 1 < items.size())
-      users_.prefetch_state(items[i + 1].tx.user_id);
-    auto& item = items[i];
+  visit_prefetched(users_, items, user_of, [&](work_item& item) {
     const auto& id = item.tx.user_id;
     const auto t = item.tx.event_time_ms;
     pipeline::fill_transaction_features(item.tx, item.features);
     auto* found = users_.find(id);
     pipeline::user_features_at(found, item.tx, update, item.features);  // an expired user starts over
     if (!update)
-      continue;
+      return;
     auto& state = found ? *found : users_[id];
     if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
       removed_.erase(id);
@@ -56,7 +65,7 @@ void user_shard::process(work_batch& items, bool update) {
     } else if (partitions_.count(id) == 0) {
       http_users_.touch_within(id, bounds_.max_http_keys, [this](const std::string& old) { forget(old); });
     }
-  }
+  });
 }
 
 bool user_shard::apply_label(const std::string& user_id, std::int64_t event_time_ms, bool is_fraud) {
@@ -134,18 +143,13 @@ std::size_t user_shard::drop_partitions(const std::vector<std::int32_t>& partiti
 }
 
 void merchant_shard::process(work_batch& items, bool update) {
-  merchants_.prefetch(items.begin(), items.end(),
-                      [](const work_item& item) -> const std::string& { return item.tx.merchant_id; });
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i + 1 < items.size())
-      merchants_.prefetch_state(items[i + 1].tx.merchant_id);
-    auto& item = items[i];
+  visit_prefetched(merchants_, items, merchant_of, [&](work_item& item) {
     const auto& id = item.tx.merchant_id;
     const auto t = item.tx.event_time_ms;
     auto* found = merchants_.find(id);
     bool live = pipeline::merchant_features_at(found, item.tx, update, item.features);
     if (!update)
-      continue;
+      return;
     auto& state = found ? *found : merchants_[id];
     if (!removed_.empty())  // a key forgotten, then seen again before the checkpoint
       removed_.erase(id);
@@ -160,7 +164,7 @@ void merchant_shard::process(work_batch& items, bool update) {
     } else if (!live || http_merchants_.contains(id)) {
       touch_unowned(id);
     }
-  }
+  });
 }
 
 void merchant_shard::apply_label(const std::string& merchant_id, std::int64_t event_time_ms,
