@@ -52,9 +52,9 @@ class indexed_states {
     const auto hash = state_key_hash{}(key);
     if (auto i = slot_of(key, hash); i != npos)
       return {&slots_[i].entry->second, false};
+    if (2 * (states_.size() + 1) > slots_.size())
+      grow(states_.size() + 1);  // first: a failed allocation leaves both as they were
     auto [it, created] = states_.try_emplace(key);
-    if (2 * states_.size() > slots_.size())
-      grow();
     place({hash, &*it});
     return {&it->second, true};
   }
@@ -141,10 +141,10 @@ class indexed_states {
     }
   }
 
-  // At most half the slots are used: runs stay short.
-  void grow() {
+  // Room for `entries` with at most half the slots used: runs stay short.
+  void grow(std::size_t entries) {
     std::size_t size = slots_.empty() ? 16 : slots_.size();
-    while (2 * states_.size() > size)
+    while (2 * entries > size)
       size *= 2;
     auto old = std::move(slots_);
     slots_.assign(size, slot{});
@@ -159,7 +159,7 @@ class indexed_states {
     mask_ = 0;
     if (states_.empty())
       return;
-    grow();
+    grow(states_.size());
     for (auto& entry : states_)
       place({state_key_hash{}(entry.first), &entry});
   }
