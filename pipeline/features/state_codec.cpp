@@ -55,37 +55,39 @@ class byte_writer {
   }
   template <int N, std::int64_t W>
   void put(const bucketed_window<N, W>& w) {
-    const auto mask = sparse_ ? used_slots(w.buckets()) : ~std::uint32_t{0};
-    if (sparse_)
-      put(mask);
-    for (std::size_t i = 0; i < w.buckets().size(); ++i) {
-      if (!(mask >> i & 1))
-        continue;
-      const auto& b = w.buckets()[i];
-      put(b.index);
-      put(b.count);
-      put(b.marked);
-      put(b.sum);
-      put(b.sum_sq);
-    }
+    put_slots(w.buckets());
   }
   template <int N>
   void put(const recent_set<N>& r) {
-    const auto mask = sparse_ ? used_slots(r.entries()) : ~std::uint32_t{0};
-    if (sparse_)
-      put(mask);
-    for (std::size_t i = 0; i < r.entries().size(); ++i) {
-      if (!(mask >> i & 1))
-        continue;
-      const auto& e = r.entries()[i];
-      put(e.key);
-      put(e.count);
-      put(e.last_seen_ms);
-    }
+    put_slots(r.entries());
   }
   std::string take() { return std::move(out_); }
 
  private:
+  void put_slot(const window_bucket& b) {
+    put(b.index);
+    put(b.count);
+    put(b.marked);
+    put(b.sum);
+    put(b.sum_sq);
+  }
+  void put_slot(const recent_entry& e) {
+    put(e.key);
+    put(e.count);
+    put(e.last_seen_ms);
+  }
+  // A window's buckets or a set's entries: the slots in use after their
+  // mask when sparse, every slot when dense.
+  template <class Slots>
+  void put_slots(const Slots& slots) {
+    const auto mask = sparse_ ? used_slots(slots) : ~std::uint32_t{0};
+    if (sparse_)
+      put(mask);
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (mask >> i & 1)
+        put_slot(slots[i]);
+  }
+
   bool sparse_;
   std::string out_;
 };
@@ -105,38 +107,39 @@ class byte_reader {
   }
   template <int N, std::int64_t W>
   void get(bucketed_window<N, W>& w) {
-    auto mask = get_mask(w.buckets().size());
-    for (std::size_t i = 0; i < w.buckets().size(); ++i) {
-      auto& b = w.buckets()[i];
-      if (!(mask >> i & 1)) {
-        b = window_bucket{};
-        continue;
-      }
-      get(b.index);
-      get(b.count);
-      get(b.marked);
-      get(b.sum);
-      get(b.sum_sq);
-    }
+    get_slots(w.buckets());
   }
   template <int N>
   void get(recent_set<N>& r) {
-    auto mask = get_mask(r.entries().size());
-    for (std::size_t i = 0; i < r.entries().size(); ++i) {
-      auto& e = r.entries()[i];
-      if (!(mask >> i & 1)) {
-        e = {};
-        continue;
-      }
-      get(e.key);
-      get(e.count);
-      get(e.last_seen_ms);
-    }
+    get_slots(r.entries());
   }
   bool done() const { return ok_ && pos_ == in_.size(); }
   bool sparse = false;  ///< set once the version is read
 
  private:
+  void get_slot(window_bucket& b) {
+    get(b.index);
+    get(b.count);
+    get(b.marked);
+    get(b.sum);
+    get(b.sum_sq);
+  }
+  void get_slot(recent_entry& e) {
+    get(e.key);
+    get(e.count);
+    get(e.last_seen_ms);
+  }
+  // Slots left out of the mask are empty.
+  template <class Slots>
+  void get_slots(Slots& slots) {
+    const auto mask = get_mask(slots.size());
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (mask >> i & 1)
+        get_slot(slots[i]);
+      else
+        slots[i] = {};
+    }
+  }
   // The slots written (all of them when dense); a mask naming slots past
   // the last is refused, so every state has one encoding.
   std::uint32_t get_mask(std::size_t slots) {
