@@ -37,6 +37,11 @@ serve() {  # NAME BINARY PORT: a server on its own copy of the warmed state
 pa=$(free_port); pb=$(free_port)
 serve A "$a" "$pa"; serve B "$b" "$pb"
 wait_http "http://127.0.0.1:$pa/ready"; wait_http "http://127.0.0.1:$pb/ready"
+# Each node reads back its newest decisions after it is ready (about 1.7 s
+# of CPU on a background thread): wait for both before measuring.
+for log in A.log B.log; do
+  for _ in $(seq 1 240); do grep -q "read back" "$log" && break; sleep 0.5; done
+done
 pid_of() { ss -ltnp "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 pid_a=$(pid_of "$pa"); pid_b=$(pid_of "$pb")
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -36,6 +36,12 @@ wait_http() {  # bounded: 300 s (first start may train the bootstrap model)
   for _ in $(seq 1 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "server at $1 did not come up" >&2; return 1
 }
+# A node reads back its newest 100,000 decisions after it is ready (about
+# 1.7 s of CPU on a background thread); measuring during that measured it.
+wait_read_back() {  # LOG; bounded: 120 s
+  for _ in $(seq 1 240); do grep -q "read back" "$1" && return 0; sleep 0.5; done
+  echo "the node in $1 did not finish reading back its decisions" >&2; return 1
+}
 vport=$(free_port); fport=$(free_port)
 users=100000; history=1000000; requests=100000
 echo "warming state: $history simulated transactions of $users users..." >&2
@@ -59,6 +65,7 @@ export VIGIL_BODIES="$work/bodies.jsonl"
   --set simulator_users=$users,snapshot_interval_ms=3600000,max_connections_per_client=256 >vigil.log 2>&1 &
 vpid=$!
 wait_http "http://127.0.0.1:$vport/ready"
+wait_read_back vigil.log
 model=$(ls -d "$work"/registry/v*/model.json | head -1)
 VIGIL_MODEL="$model" "$venv/bin/python" -m uvicorn --app-dir "$root/tests/bench/fastapi_baseline" app:app \
   --port "$fport" --log-level warning >fastapi.log 2>&1 &
