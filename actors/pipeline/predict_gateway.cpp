@@ -60,14 +60,22 @@ void through_shards(gateway_ptr self, const std::vector<Shard>& shards, batch_pt
   auto n = static_cast<int>(shards.size());
   std::vector<batch_ptr> parts(n);
   std::vector<std::shared_ptr<std::vector<std::size_t>>> where(n);
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    int s = pipeline::shard_of(key((*items)[i]), n);
-    if (!parts[s]) {
+  // Each item's shard first, so that every part is allocated once at its
+  // size (growing them moved every item of a large pass several times).
+  std::vector<int> shard_of_item(items->size());
+  std::vector<std::size_t> counts(n);
+  for (std::size_t i = 0; i < items->size(); ++i)
+    ++counts[shard_of_item[i] = pipeline::shard_of(key((*items)[i]), n)];
+  for (int s = 0; s < n; ++s)
+    if (counts[s] > 0) {
       parts[s] = std::make_shared<work_batch>();
+      parts[s]->reserve(counts[s]);
       where[s] = std::make_shared<std::vector<std::size_t>>();
+      where[s]->reserve(counts[s]);
     }
-    parts[s]->push_back(std::move((*items)[i]));
-    where[s]->push_back(i);
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    parts[shard_of_item[i]]->push_back(std::move((*items)[i]));
+    where[shard_of_item[i]]->push_back(i);
   }
   auto remaining = std::make_shared<int>(0);
   auto failed = std::make_shared<bool>(false);
