@@ -1,39 +1,131 @@
 #include "models/training/scored_log.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
+#include <stdexcept>
 
 namespace vigil::models {
 
-void scored_log::record(const decision_record& d) {
-  auto [it, inserted] = index_.try_emplace(d.transaction_id);
-  const bool labelled = it->second.labelled;
-  it->second = {d.features, d.merchant_id, d.user_id, d.event_time_ms, d.decision != decision_kind::approve, labelled};
-  if (!inserted)
-    return;  // a replayed decision: same vector, keep its place
-  order_.push_back(d.transaction_id);
-  while (order_.size() > max_scored_) {
-    index_.erase(order_.front());
-    order_.pop_front();
+namespace {
+
+std::uint64_t hash_of(std::string_view transaction_id) {
+  return std::hash<std::string_view>{}(transaction_id);
+}
+
+} // namespace
+
+scored_log::scored_log(std::size_t max_scored, std::size_t max_labelled)
+  : max_scored_(max_scored), max_labelled_(max_labelled) {
+  if (max_scored_ > (std::size_t{1} << 31))
+    throw std::invalid_argument("the scored log keeps at most 2^31 decisions");
+}
+
+std::size_t scored_log::slot_of(std::string_view transaction_id, std::uint64_t hash) const {
+  if (index_.empty())
+    return npos;
+  const auto mask = index_.size() - 1;
+  for (auto i = static_cast<std::size_t>(hash) & mask; index_[i].place != 0; i = (i + 1) & mask)
+    if (index_[i].hash == hash && at(index_[i].place - 1).transaction_id == transaction_id)
+      return i;
+  return npos;
+}
+
+scored_entry* scored_log::find(std::string_view transaction_id) {
+  auto i = slot_of(transaction_id, hash_of(transaction_id));
+  return i == npos ? nullptr : &at(index_[i].place - 1).entry;
+}
+
+void scored_log::place_in_index(std::uint64_t hash, std::uint32_t place) {
+  const auto mask = index_.size() - 1;
+  auto i = static_cast<std::size_t>(hash) & mask;
+  while (index_[i].place != 0)
+    i = (i + 1) & mask;
+  index_[i] = {hash, place};
+}
+
+// Backward-shift deletion: the slots after it that would no longer be
+// reachable from their home slot move up, so probing stops at the first
+// empty slot as before.
+void scored_log::remove_from_index(std::size_t slot) {
+  const auto mask = index_.size() - 1;
+  for (auto next = (slot + 1) & mask; index_[next].place != 0; next = (next + 1) & mask) {
+    const auto home = static_cast<std::size_t>(index_[next].hash) & mask;
+    const bool reachable = slot <= next ? (slot < home && home <= next) : (slot < home || home <= next);
+    if (!reachable) {
+      index_[slot] = index_[next];
+      slot = next;
+    }
   }
+  index_[slot] = {};
+}
+
+void scored_log::grow_index() {
+  std::vector<index_slot> old(std::max<std::size_t>(16, 2 * index_.size()));
+  old.swap(index_);
+  for (const auto& s : old)
+    if (s.place != 0)
+      place_in_index(s.hash, s.place);
+}
+
+void scored_log::record(const decision_record& d) {
+  if (max_scored_ == 0)
+    return;
+  const auto hash = hash_of(d.transaction_id);
+  if (auto i = slot_of(d.transaction_id, hash); i != npos) {
+    // A replayed decision: the same vector; it keeps its place and what it
+    // knew about labels.
+    auto& e = at(index_[i].place - 1).entry;
+    e.features = d.features;
+    e.merchant_id = d.merchant_id;
+    e.user_id = d.user_id;
+    e.event_time_ms = d.event_time_ms;
+    e.flagged = d.decision != decision_kind::approve;
+    e.shadow_flagged = -1;
+    return;
+  }
+  std::size_t place;
+  if (size_ < max_scored_) {
+    // Allocations first: a failed one leaves the log as it was.
+    if (2 * (size_ + 1) > index_.size())
+      grow_index();
+    if (size_ == chunks_.size() * chunk_slots)
+      chunks_.push_back(std::make_unique<scored_slot[]>(chunk_slots));
+    place = size_++;
+  } else {
+    place = oldest_;
+    oldest_ = (oldest_ + 1) % max_scored_;
+    const auto& evicted = at(place).transaction_id;
+    remove_from_index(slot_of(evicted, hash_of(evicted)));
+  }
+  auto& slot = at(place);
+  slot.transaction_id = d.transaction_id;  // assignments reuse the evicted entry's memory
+  slot.entry.features = d.features;
+  slot.entry.merchant_id = d.merchant_id;
+  slot.entry.user_id = d.user_id;
+  slot.entry.event_time_ms = d.event_time_ms;
+  slot.entry.flagged = d.decision != decision_kind::approve;
+  slot.entry.labelled = false;
+  slot.entry.shadow_flagged = -1;
+  place_in_index(hash, static_cast<std::uint32_t>(place + 1));
 }
 
 void scored_log::record_shadow(const decision_record& d) {
-  if (auto it = index_.find(d.transaction_id); it != index_.end())
-    it->second.shadow_flagged = d.decision != decision_kind::approve ? 1 : 0;
+  if (auto* e = find(d.transaction_id))
+    e->shadow_flagged = d.decision != decision_kind::approve ? 1 : 0;
 }
 
 std::optional<scored_entry> scored_log::join(const pipeline::label_event& label) {
-  auto it = index_.find(label.transaction_id);
-  if (it == index_.end())
+  auto* entry = find(label.transaction_id);
+  if (!entry)
     return std::nullopt;
-  scored_entry joined = it->second;
+  scored_entry joined = *entry;
   if (auto at = labelled_at_.find(label.transaction_id); at != labelled_at_.end()) {
     labelled_[at->second - labelled_front_].is_fraud = label.is_fraud;  // the newest label counts
     joined.labelled = true;
     return joined;
   }
-  labelled_.push_back({it->second, label.transaction_id, label.is_fraud});
+  labelled_.push_back({*entry, label.transaction_id, label.is_fraud});
   labelled_at_[label.transaction_id] = labelled_front_ + labelled_.size() - 1;
   while (labelled_.size() > max_labelled_) {
     auto at = labelled_at_.find(labelled_.front().transaction_id);
@@ -42,7 +134,7 @@ std::optional<scored_entry> scored_log::join(const pipeline::label_event& label)
     labelled_.pop_front();
     ++labelled_front_;
   }
-  it->second.labelled = true;
+  entry->labelled = true;
   return joined;
 }
 
