@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <iostream>
@@ -15,6 +16,10 @@ namespace vigil::actors {
 namespace {
 
 constexpr auto round_interval = std::chrono::seconds(5);
+/// Rounds take at most about a twentieth of the time (see
+/// drift_round_spacing), and come at least once a minute.
+constexpr int max_share_of_time_inverse = 20;
+constexpr auto max_round_spacing = std::chrono::seconds(60);
 /// Ten minutes of rounds: a longer Redis outage loses the oldest counts.
 constexpr std::size_t max_pending = 120;
 
@@ -32,9 +37,14 @@ struct sharing_metrics {
     "vigil_drift_shares_dropped_total", "Drift counts dropped unshared: Redis was unreachable too long");
   pipeline::gauge& pending = pipeline::metrics().get_gauge(
     "vigil_drift_shares_pending", "This node's drift counts waiting to be shared");
+  pipeline::gauge& round_seconds = pipeline::metrics().get_gauge(
+    "vigil_drift_share_round_seconds", "How long this node's last drift sharing round took (share and read back)");
+  pipeline::gauge& spacing_seconds = pipeline::metrics().get_gauge(
+    "vigil_drift_share_spacing_seconds", "How long this node waits after its last drift sharing round");
 };
 
 struct sharing_state {
+  std::chrono::steady_clock::time_point next_round_at{};
   std::shared_ptr<models::drift_view> view;
   std::shared_ptr<connectors::drift_count_store> store;
   std::deque<models::drift_counts> pending;
@@ -82,6 +92,18 @@ drift_sharing_actor::behavior_type run_sharing(sharing_ptr self, std::shared_ptr
   return {
     [=](tick_atom) {
       auto& s = self->state;
+      const auto start = std::chrono::steady_clock::now();
+      if (start < s.next_round_at)
+        return;
+      // However the round ends, the next waits in proportion to it.
+      auto space_next = [&s, start] {
+        const auto end = std::chrono::steady_clock::now();
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(end - start);
+        const auto spacing = drift_round_spacing(took);
+        s.next_round_at = end + spacing;
+        s.metrics.round_seconds.set(static_cast<double>(took.count()) / 1000.0);
+        s.metrics.spacing_seconds.set(static_cast<double>(spacing.count()) / 1000.0);
+      };
       try {
         share_and_read(s);
         if (s.failing)
@@ -95,11 +117,17 @@ drift_sharing_actor::behavior_type run_sharing(sharing_ptr self, std::shared_ptr
                         "\n");
         s.failing = true;
       }
+      space_next();
     },
   };
 }
 
 } // namespace
+
+std::chrono::milliseconds drift_round_spacing(std::chrono::milliseconds round_took) {
+  return std::clamp<std::chrono::milliseconds>(round_took * max_share_of_time_inverse, round_interval,
+                                               max_round_spacing);
+}
 
 drift_sharing_actor spawn_drift_sharing(caf::actor_system& sys, std::shared_ptr<models::drift_view> view,
                                         std::shared_ptr<connectors::drift_count_store> store) {

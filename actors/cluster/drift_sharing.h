@@ -12,6 +12,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,15 @@ class drift_view;
 }
 
 namespace vigil::actors {
+
+/// How long to wait after a sharing round that took `round_took` before
+/// the next: 20 times as long, at least the 5-s base interval, at most a
+/// minute. Live traffic touches one 10-minute bucket a round and its rounds
+/// take milliseconds (every 5 s); a fast replay touches every bucket of the
+/// last day in each round, whose Redis work then grows with the node's
+/// speed, so its rounds space out and the sharing's share of Redis and of
+/// the node stays bounded (the cluster's view is then up to a minute old).
+std::chrono::milliseconds drift_round_spacing(std::chrono::milliseconds round_took);
 
 /// Detached: the store's Redis calls block.
 drift_sharing_actor spawn_drift_sharing(caf::actor_system& sys, std::shared_ptr<models::drift_view> view,
