@@ -113,8 +113,8 @@ class session : public std::enable_shared_from_this<session> {
       probe_only_(probe_only) {
     // Beast reads at most the buffer's free capacity (at least 512 bytes),
     // and the parser drains the buffer after every read, so a buffer that
-    // starts small never grows: every read was 512 bytes (strace), 80 reads
-    // and 80 timer re-arms for a 40 kB array, two for a single /predict.
+    // starts small never grows: every read was 512 bytes (strace), about 80
+    // reads and timer re-arms for a 40 kB array of 100 transactions.
     if (!probe_only_)
       buffer_.reserve(read_buffer_bytes);
   }

@@ -82,7 +82,7 @@ class scored_log {
   void grow_index();
 
   /// The ring grows a chunk at a time: no entry ever moves (a doubling
-  /// vector moved up to 250,000 of them at once, stalling the actor).
+  /// vector would move up to 250,000 of them at once).
   static constexpr std::size_t chunk_slots = 4096;
   scored_slot& at(std::size_t place) { return chunks_[place / chunk_slots][place % chunk_slots]; }
   const scored_slot& at(std::size_t place) const { return chunks_[place / chunk_slots][place % chunk_slots]; }
