@@ -13,6 +13,17 @@ std::uint64_t hash_of(std::string_view transaction_id) {
   return std::hash<std::string_view>{}(transaction_id);
 }
 
+// What an entry keeps of a decision (not whether it was labelled: a
+// replayed decision keeps that), by assignment, so strings reuse memory.
+void take_decision(scored_entry& e, const decision_record& d) {
+  e.features = d.features;
+  e.merchant_id = d.merchant_id;
+  e.user_id = d.user_id;
+  e.event_time_ms = d.event_time_ms;
+  e.flagged = d.decision != decision_kind::approve;
+  e.shadow_flagged = -1;
+}
+
 } // namespace
 
 scored_log::scored_log(std::size_t max_scored, std::size_t max_labelled)
@@ -75,13 +86,7 @@ void scored_log::record(const decision_record& d) {
   if (auto i = slot_of(d.transaction_id, hash); i != npos) {
     // A replayed decision: the same vector; it keeps its place and what it
     // knew about labels.
-    auto& e = at(index_[i].place - 1).entry;
-    e.features = d.features;
-    e.merchant_id = d.merchant_id;
-    e.user_id = d.user_id;
-    e.event_time_ms = d.event_time_ms;
-    e.flagged = d.decision != decision_kind::approve;
-    e.shadow_flagged = -1;
+    take_decision(at(index_[i].place - 1).entry, d);
     return;
   }
   std::size_t place;
@@ -100,13 +105,8 @@ void scored_log::record(const decision_record& d) {
   }
   auto& slot = at(place);
   slot.transaction_id = d.transaction_id;  // assignments reuse the evicted entry's memory
-  slot.entry.features = d.features;
-  slot.entry.merchant_id = d.merchant_id;
-  slot.entry.user_id = d.user_id;
-  slot.entry.event_time_ms = d.event_time_ms;
-  slot.entry.flagged = d.decision != decision_kind::approve;
+  take_decision(slot.entry, d);
   slot.entry.labelled = false;
-  slot.entry.shadow_flagged = -1;
   place_in_index(hash, static_cast<std::uint32_t>(place + 1));
 }
 
