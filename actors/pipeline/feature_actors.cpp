@@ -48,13 +48,10 @@ user_shard_actor::behavior_type user_feature_actor(user_shard_actor::stateful_po
       s.shard->process(*batch, true);
       s.late->set(static_cast<double>(s.shard->late_records()));
       auto n = static_cast<int>(s.merchant_shards.size());
-      std::vector<batch_ptr> parts(n);
-      for (auto& p : parts)
-        p = std::make_shared<work_batch>();
-      for (auto& item : *batch)
-        parts[pipeline::shard_of(item.tx.merchant_id, n)]->push_back(std::move(item));
+      auto parts = pipeline::split_by_shard(*batch, n, [](const auto& item) -> auto& { return item.tx.merchant_id; });
       for (int j = 0; j < n; ++j)
-        self->send(s.merchant_shards[j], merchant_part_atom::value, batch_id, parts[j]);
+        self->send(s.merchant_shards[j], merchant_part_atom::value, batch_id,
+                   std::make_shared<work_batch>(std::move(parts[j])));
     },
     [=](predict_atom, batch_ptr batch, bool update) {
       self->state.shard->process(*batch, update);

@@ -78,14 +78,11 @@ void dispatch(source_ptr self) {
     return;
   auto id = s.credit->issue();
   auto n = static_cast<int>(s.settings.user_shards.size());
-  std::vector<batch_ptr> parts(n);
-  for (auto& p : parts)
-    p = std::make_shared<work_batch>();
-  for (auto& item : items)
-    parts[pipeline::shard_of(item.tx.user_id, n)]->push_back(std::move(item));
+  auto parts = pipeline::split_by_shard(items, n, [](const auto& item) -> auto& { return item.tx.user_id; });
   s.m->records_in.add(items.size());
   for (int i = 0; i < n; ++i)
-    self->send(s.settings.user_shards[i], user_batch_atom::value, id, parts[i]);
+    self->send(s.settings.user_shards[i], user_batch_atom::value, id,
+               std::make_shared<work_batch>(std::move(parts[i])));
   s.m->in_flight.set(static_cast<double>(s.credit->in_flight()));
 }
 

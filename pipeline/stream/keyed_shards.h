@@ -117,8 +117,7 @@ class batch_assembler {
 
  private:
   struct entry {
-    int received = 0;
-    work_batch items;
+    std::vector<work_batch> parts;  ///< as received, each in sequence order
   };
   int parts_;
   std::uint64_t next_;
@@ -127,5 +126,21 @@ class batch_assembler {
 
 /// Shard index of a key: stable across processes and restarts.
 int shard_of(const std::string& key, int shards);
+
+/// Moves `items` into `shards` parts by shard_of(key_of(item)), each part
+/// in the batch's order and allocated once.
+template <class KeyOf>
+std::vector<work_batch> split_by_shard(work_batch& items, int shards, KeyOf key_of) {
+  std::vector<int> shard(items.size());
+  std::vector<std::size_t> sizes(static_cast<std::size_t>(shards));
+  for (std::size_t i = 0; i < items.size(); ++i)
+    ++sizes[static_cast<std::size_t>(shard[i] = shard_of(key_of(items[i]), shards))];
+  std::vector<work_batch> parts(static_cast<std::size_t>(shards));
+  for (std::size_t j = 0; j < parts.size(); ++j)
+    parts[j].reserve(sizes[j]);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    parts[static_cast<std::size_t>(shard[i])].push_back(std::move(items[i]));
+  return parts;
+}
 
 } // namespace vigil::pipeline

@@ -37,6 +37,41 @@ TEST_CASE("the batch assembler waits for every part and merges by sequence", "[u
   CHECK(ready[0].second[2].sequence == 3);
 }
 
+TEST_CASE("the batch assembler interleaves ordered parts by sequence", "[unit][actors]") {
+  pipeline::batch_assembler a{3, 7};
+  CHECK(a.add(7, {item(2), item(5), item(9)}).empty());
+  CHECK(a.add(7, {item(1), item(6)}).empty());
+  auto ready = a.add(7, {item(3), item(4), item(7), item(8)});
+  REQUIRE(ready.size() == 1);
+  std::vector<std::uint64_t> order;
+  for (const auto& w : ready[0].second)
+    order.push_back(w.sequence);
+  CHECK(order == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(ready[0].second[3].tx.transaction_id == "tx-4");  // moved whole, not only the sequence
+}
+
+TEST_CASE("a batch splits by shard in its own order, every item once", "[unit][actors]") {
+  work_batch batch;
+  for (std::uint64_t i = 0; i < 200; ++i)
+    batch.push_back(item(i, "u-" + std::to_string(i % 37)));
+  auto parts =
+    pipeline::split_by_shard(batch, 3, [](const work_item& w) -> const std::string& { return w.tx.user_id; });
+  REQUIRE(parts.size() == 3);
+  std::size_t total = 0;
+  for (int shard = 0; shard < 3; ++shard) {
+    const auto& part = parts[static_cast<std::size_t>(shard)];
+    total += part.size();
+    CHECK(part.capacity() == part.size());  // allocated once, to size
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      CHECK(pipeline::shard_of(part[k].tx.user_id, 3) == shard);
+      CHECK(part[k].tx.transaction_id == "tx-" + std::to_string(part[k].sequence));
+      if (k > 0)
+        CHECK(part[k - 1].sequence < part[k].sequence);
+    }
+  }
+  CHECK(total == 200);
+}
+
 TEST_CASE("the batch assembler releases batches in id order", "[unit][actors]") {
   pipeline::batch_assembler a{1};
   CHECK(a.add(1, {item(5)}).empty());  // batch 0 not complete yet

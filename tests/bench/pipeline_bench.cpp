@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <thread>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace vigil;
@@ -82,7 +83,8 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want,
                               std::vector<latency_sample>* latency, std::chrono::seconds timeout,
                               const std::map<std::int32_t, std::int64_t>& start_at = {},
                               std::vector<std::string>* values = nullptr,
-                              const std::string& topic = "fraud_predictions", double* sustained = nullptr) {
+                              const std::string& topic = "fraud_predictions", double* sustained = nullptr,
+                              std::size_t values_stride = 1) {
   std::size_t seen = 0, scanned = 0;
   // Decisions seen per 500 ms, printed for throughput runs: a stall shows
   // as a gap, a slow pace as low counts throughout.
@@ -110,7 +112,11 @@ std::size_t drain_predictions(const std::string& prefix, std::size_t want,
           at_low = std::chrono::steady_clock::now();
         if (seen == high)
           at_high = std::chrono::steady_clock::now();
-        if (values)
+        // Every values_stride-th decision: enough for the passthrough's
+        // sizes and compressibility, without copying every decision on the
+        // cores the node shares while it is measured (the passthrough's
+        // own reader copies none).
+        if (values && seen % values_stride == 0)
           values->push_back(all[scanned].value);
         if (latency) {
           auto prediction = nlohmann::json::parse(all[scanned].value);
@@ -301,6 +307,17 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
   return sustained;
 }
 
+// User + system CPU of this process (the node runs inside it) so far.
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// Decisions kept from a run for the passthrough to produce: about 20,000.
+std::size_t decision_sample_stride(int n) { return std::max<std::size_t>(1, static_cast<std::size_t>(n) / 20'000); }
+
 // One untimed round of both sides on a topic of its own. The broker is
 // started by this bench, and its JVM compiles its hot paths in the first
 // minute of load (the compiler threads took 13% of the machine's samples
@@ -316,7 +333,7 @@ void warm_broker(int n) {
   std::vector<std::string> decisions;
   double ignored = 0;
   drain_predictions(topic + "/", static_cast<std::size_t>(n), nullptr, std::chrono::seconds(600), from, &decisions,
-                    "fraud_predictions", &ignored);
+                    "fraud_predictions", &ignored, decision_sample_stride(n));
   node->stop();
   passthrough(topic, n, decisions);
 }
@@ -327,6 +344,7 @@ int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 200'000;
   int runs = argc > 2 ? std::atoi(argv[2]) : 3;
   double rate = argc > 3 ? std::atof(argv[3]) : 5'000;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines as they happen, beside the node's log
   const auto& svc = testing::services();
   std::printf("broker %s, redis %s, %d records, %d runs\n", svc.kafka.c_str(), svc.redis.c_str(), n, runs);
   // Readers start at the end of the shared predictions topic, so they do
@@ -344,30 +362,40 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     warm_broker(std::min(n, 100'000));
   }
-  std::vector<double> throughputs, baselines, ratios;
+  std::vector<double> throughputs, baselines, ratios, cpu_per_record;
+  // The decisions of the previous run feed a passthrough that goes first:
+  // runs alternate which side meets the broker first, since its JVM still
+  // compiles during the timed runs (10-20% of the machine in `perf`).
+  std::vector<std::string> decisions;
   for (int run = 0; run < runs; ++run) {
     auto topic = "bench-tp-" + std::to_string(::getpid()) + "-" + std::to_string(run);
     testing::create_topic(svc.kafka, topic, 4);
     testing::produce(svc.kafka, topic, records(topic + "/", n));
+    const bool passthrough_first = run % 2 == 1;
+    double baseline = passthrough_first ? passthrough(topic, n, decisions) : 0;
     auto from = testing::end_offsets(svc.kafka, "fraud_predictions");
     auto start = std::chrono::steady_clock::now();
+    const auto cpu_before = process_cpu_seconds();
     auto node = start_node(topic);
-    std::vector<std::string> decisions;
+    decisions.clear();
     double sustained = 0;
     auto seen = drain_predictions(topic + "/", n, nullptr, std::chrono::seconds(600), from, &decisions,
-                                  "fraud_predictions", &sustained);
+                                  "fraud_predictions", &sustained, decision_sample_stride(n));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_per_record.push_back((process_cpu_seconds() - cpu_before) * 1e6 / n);
     node->stop();
     throughputs.push_back(sustained);
     double mean_bytes = 0;
     for (const auto& d : decisions)
       mean_bytes += static_cast<double>(d.size()) / static_cast<double>(decisions.size());
-    baselines.push_back(passthrough(topic, n, decisions));
+    baselines.push_back(passthrough_first ? baseline : passthrough(topic, n, decisions));
     ratios.push_back(throughputs.back() / baselines.back());
     std::printf("run %d: %zu predictions in %.2f s from the node's start (%.0f tx/s), %.0f tx/s between 30%% and "
-                "95%%; passthrough of the same topic with those decisions (%.0f bytes each): %.0f records/s; "
-                "Vigil / passthrough %.2f\n",
-                run + 1, seen, seconds, seen / seconds, sustained, mean_bytes, baselines.back(), ratios.back());
+                "95%%; passthrough of the same topic (%s) with Vigil's decisions (%.0f bytes each): %.0f "
+                "records/s; Vigil / passthrough %.2f; CPU of this process from the node's start to its last "
+                "decision read (the node's start-up and the bench's reader included) %.1f us per transaction\n",
+                run + 1, seen, seconds, seen / seconds, sustained, passthrough_first ? "first" : "after Vigil",
+                mean_bytes, baselines.back(), ratios.back(), cpu_per_record.back());
   }
   if (runs == 0)
     return 0;  // latency only
@@ -378,6 +406,7 @@ int main(int argc, char** argv) {
   std::printf("sustained throughput (median of %d): %.0f tx/s; passthrough baseline %.0f records/s; median ratio "
               "(each run against its own baseline) %.2f\n",
               runs, median(throughputs), median(baselines), median(ratios));
+  std::printf("CPU per transaction (median of %d, node and reader): %.1f us\n", runs, median(cpu_per_record));
 
   return 0;
 }
