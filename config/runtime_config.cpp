@@ -83,6 +83,7 @@ void for_each_field(Config& c, F&& f) {
   f("batch_size", c.batch_size);
   f("batch_deadline_ms", c.batch_deadline_ms);
   f("max_in_flight_batches", c.max_in_flight_batches);
+  f("pause_input_after_ms", c.pause_input_after_ms);
   f("allowed_lateness_ms", c.allowed_lateness_ms);
   f("max_event_time_skew_ms", c.max_event_time_skew_ms);
   f("user_shards", c.user_shards);
@@ -221,6 +222,7 @@ std::vector<config_error> validate(const runtime_config& c) {
   need(c.batch_size >= 1 && c.batch_size <= 65'536, "batch_size", "must be in [1, 65536]");
   need(c.batch_deadline_ms >= 1 && c.batch_deadline_ms <= 60'000, "batch_deadline_ms", "must be in [1, 60000]");
   need(c.max_in_flight_batches >= 1 && c.max_in_flight_batches <= 1024, "max_in_flight_batches", "must be in [1, 1024]");
+  need(c.pause_input_after_ms >= 1 && c.pause_input_after_ms <= 60'000, "pause_input_after_ms", "must be in [1, 60000]");
   need(c.allowed_lateness_ms >= 0, "allowed_lateness_ms", "must not be negative");
   need(c.max_event_time_skew_ms >= 0 && c.max_event_time_skew_ms <= 7 * 86'400'000LL, "max_event_time_skew_ms",
        "must be in [0, 604800000] (a week)");

@@ -31,6 +31,12 @@ struct runtime_config {
   /// this must cover the produce round trip at full speed: 32 held this
   /// machine to 17k tx/s, 128 reached 62k (README, Benchmarks).
   int max_in_flight_batches = 128;
+  /// Without credit this long, the source pauses its input partitions. Not
+  /// less: librdkafka 2.0.2 starts fetching a resumed partition only at
+  /// its next round, up to a second later, so every pause cost the stream
+  /// about a second (the bench: 20 ms of grace stalled it a quarter of the
+  /// time); a paused input frees librdkafka's prefetch for a long stall.
+  int pause_input_after_ms = 1'000;
   std::int64_t allowed_lateness_ms = 600'000;
   /// Event times further ahead than this are refused: /predict answers 422
   /// (against this server's clock), the stream dead-letters the record

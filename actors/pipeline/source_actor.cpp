@@ -21,7 +21,6 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(1);
 constexpr auto shard_reply_timeout = std::chrono::seconds(60);
-constexpr std::int64_t pause_after_ns = 20'000'000;  ///< credit missing this long -> pause input
 
 using pipeline::checkpoint_barrier;
 using pipeline::partition_handover;
@@ -299,6 +298,7 @@ void on_tick(source_ptr self) {
   if (s.stopping)
     return;
   s.credit->set_limit(static_cast<std::size_t>(cfg.max_in_flight_batches));
+  s.credit->set_grace(cfg.pause_input_after_ms * 1'000'000LL);
   apply_input_change(self, s.credit->tick(now), now);
   if (!s.credit->available()) {
     s.source->poll(s.batch.fill(now), 0);  // keeps group membership and callbacks alive
@@ -328,7 +328,8 @@ source_actor::behavior_type run_source(source_ptr self, std::shared_ptr<connecto
   st.snapshots = std::move(snapshots);
   st.settings = std::move(settings);
   st.credit = std::make_unique<pipeline::credit_window>(
-    static_cast<std::size_t>(st.settings.config->max_in_flight_batches), pause_after_ns);
+    static_cast<std::size_t>(st.settings.config->max_in_flight_batches),
+    st.settings.config->pause_input_after_ms * 1'000'000LL);
   st.handover = std::make_unique<partition_handover>(st.snapshots != nullptr);
   st.m = std::make_unique<pipeline::source_metrics>();
   st.barrier.start(steady_now_ns());

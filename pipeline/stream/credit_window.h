@@ -1,8 +1,9 @@
 #pragma once
 // Credit between a source and its sink: at most `limit` batches in flight.
 // Without credit for a grace period the input is paused (pausing makes
-// librdkafka drop its prefetched records, so a short stall of a few ms of
-// acknowledgements is ridden out); once credit is back it is resumed.
+// librdkafka drop its prefetched records, and 2.0.2 fetches a resumed
+// partition only up to a second later, so stalls shorter than the grace
+// are ridden out); once credit is back it is resumed.
 // Plain C++.
 
 #include <cstdint>
@@ -18,6 +19,8 @@ class credit_window {
   credit_window(std::size_t limit, std::int64_t grace_ns) : limit_(limit), grace_ns_(grace_ns) {}
   /// A live config change; batches already in flight stay.
   void set_limit(std::size_t limit) { limit_ = limit; }
+  /// A live config change of the grace period.
+  void set_grace(std::int64_t grace_ns) { grace_ns_ = grace_ns; }
   bool available() const { return in_flight_.size() < limit_; }
   /// Takes one credit for a new batch; returns the batch's id (0, 1, ...).
   std::uint64_t issue();

@@ -41,6 +41,7 @@ struct pipeline_fixture {
     publisher = std::make_shared<recording_publisher>(sink_delay);
     config->batch_size = 32;
     config->max_in_flight_batches = 4;
+    config->pause_input_after_ms = 20;  // the slow sink's stalls are longer
     pipeline::simulator_options so;
     so.seed = 8;
     so.expected_count = count;
@@ -70,7 +71,7 @@ TEST_CASE("a slow sink pauses the source and nothing queues beyond the credit", 
   auto paused_before = paused_ms.value();
   in_flight.set(0);  // process-wide gauge: forget earlier pipelines of this process
   // 25 ms per part and two parts per batch: credit runs out for longer than
-  // the 20 ms the source rides out before pausing.
+  // the 20 ms the fixture lets the source ride out before pausing.
   pipeline_fixture f{std::chrono::milliseconds(25), 1'500};
   double max_in_flight = 0;
   std::atomic<bool> done{false};

@@ -14,6 +14,7 @@
 
 #include "actors/node/vigil_node.h"
 #include "pipeline/connectors/kafka_config.h"
+#include "pipeline/metrics/metrics_registry.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
 #include "support/kafka_harness.h"
@@ -23,8 +24,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
+#include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <sys/resource.h>
@@ -276,7 +279,8 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
                                              {"enable.auto.commit", "false"},
                                              {"auto.offset.reset", "earliest"},
                                              {"fetch.wait.max.ms", "5"},
-                                             {"queued.max.messages.kbytes", "16384"}});
+                                             {"queued.max.messages.kbytes", "65536"},
+                                             {"queued.min.messages", "200000"}});
     std::string err;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer{RdKafka::KafkaConsumer::create(conf.get(), err)};
     consumer->subscribe({topic});
@@ -306,6 +310,21 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
   pass.join();
   return sustained;
 }
+
+// What made a run wait, from the node's own counters (the node runs in this
+// process): time its source spent paused for lack of credit, merchant
+// requests retried (each waits 100 ms), checkpoints saved.
+struct wait_counters {
+  double paused_ms = 0, merchant_retries = 0, checkpoints = 0;
+  static wait_counters now() {
+    const auto& m = pipeline::metrics();
+    return {m.value_of("vigil_source_paused_milliseconds_total"), m.value_of("vigil_merchant_request_retries_total"),
+            m.value_of("vigil_checkpoints_total")};
+  }
+  wait_counters operator-(const wait_counters& o) const {
+    return {paused_ms - o.paused_ms, merchant_retries - o.merchant_retries, checkpoints - o.checkpoints};
+  }
+};
 
 // User + system CPU of this process (the node runs inside it) so far.
 double process_cpu_seconds() {
@@ -376,13 +395,38 @@ int main(int argc, char** argv) {
     auto from = testing::end_offsets(svc.kafka, "fraud_predictions");
     auto start = std::chrono::steady_clock::now();
     const auto cpu_before = process_cpu_seconds();
+    const auto waits_before = wait_counters::now();
     auto node = start_node(topic);
     decisions.clear();
+    // The source's side of the same run, every 250 ms: records it read, and
+    // P while its input was paused for lack of credit. A gap here with
+    // credit to spare is the input starving (the stalls of librdkafka's
+    // fetch backoff showed so).
+    std::atomic<bool> sampling{true};
+    std::thread source_sampler([&] {
+      const auto& m = pipeline::metrics();
+      std::string series;
+      double last_in = m.value_of("vigil_records_in_total");
+      while (sampling) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        const double in = m.value_of("vigil_records_in_total");
+        series += (m.value_of("vigil_source_paused") > 0 ? " P" : " ") + std::to_string(std::lround(in - last_in));
+        last_in = in;
+      }
+      std::printf("run %d source: records read per 250 ms from the node's start (P: input paused):%s\n", run + 1,
+                  series.c_str());
+    });
     double sustained = 0;
     auto seen = drain_predictions(topic + "/", n, nullptr, std::chrono::seconds(600), from, &decisions,
                                   "fraud_predictions", &sustained, decision_sample_stride(n));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    sampling = false;
+    source_sampler.join();
     cpu_per_record.push_back((process_cpu_seconds() - cpu_before) * 1e6 / n);
+    const auto waits = wait_counters::now() - waits_before;
+    std::printf("run %d waits: source paused for credit %.0f ms of %.0f, merchant requests retried %.0f, "
+                "checkpoints %.0f\n",
+                run + 1, waits.paused_ms, seconds * 1000, waits.merchant_retries, waits.checkpoints);
     node->stop();
     throughputs.push_back(sustained);
     double mean_bytes = 0;

@@ -44,6 +44,20 @@ TEST_CASE("a change failing validation is refused whole with every reason", "[un
   CHECK(h.current().config.batch_size == runtime_config{}.batch_size);
 }
 
+TEST_CASE("the input's pause grace changes live, from 1 ms to a minute", "[unit][config]") {
+  config_history h{runtime_config{}};
+  CHECK(h.current().config.pause_input_after_ms == 1'000);
+  CHECK(h.update({{"pause_input_after_ms", 20}}, "http").empty());
+  CHECK(h.current().config.pause_input_after_ms == 20);
+  for (int bad : {0, -5, 60'001}) {
+    auto errors = h.update({{"pause_input_after_ms", bad}}, "http");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].field == "pause_input_after_ms");
+    CHECK(errors[0].reason == "must be in [1, 60000]");
+  }
+  CHECK(h.current().config.pause_input_after_ms == 20);
+}
+
 TEST_CASE("cross-field rules are checked on the result", "[unit][config]") {
   config_history h{runtime_config{}};
   auto errors = h.update({{"review_threshold", 0.95}, {"decline_threshold", 0.9}}, "http");

@@ -136,6 +136,7 @@ TEST_CASE("a slow sink pauses the Kafka partitions, memory stays bounded, lag sh
   auto config = std::make_shared<config::runtime_config>();
   config->batch_size = 50;
   config->max_in_flight_batches = 2;
+  config->pause_input_after_ms = 20;  // shorter than the slow publisher's 30 ms
   auto publisher = std::make_shared<testing::recording_publisher>(std::chrono::milliseconds(30));
   auto source = std::make_shared<connectors::kafka_record_source>(svc.kafka, topic, topic, topic + ".dlq");
   auto& m = pipeline::metrics();

@@ -74,6 +74,16 @@ TEST_CASE("credit pauses the input only after the grace period and resumes it wh
   CHECK(w.tick(165 * ms) == credit_window::input_change::none);  // 15 ms, not 25
   w.set_limit(4);  // live config: more credit
   CHECK(w.available());
+  // Live config: a longer grace rides out a stall the old one paused for.
+  w.set_grace(1'000 * ms);
+  CHECK(w.tick(170 * ms) == credit_window::input_change::none);  // credit back: the grace restarts
+  w.issue();
+  w.issue();
+  w.issue();
+  CHECK_FALSE(w.available());
+  CHECK(w.tick(200 * ms) == credit_window::input_change::none);
+  CHECK(w.tick(1'199 * ms) == credit_window::input_change::none);
+  CHECK(w.tick(1'200 * ms) == credit_window::input_change::pause);
 }
 
 TEST_CASE("the checkpoint barrier flushes, copies once drained, and answers requests in order", "[unit][stream]") {
