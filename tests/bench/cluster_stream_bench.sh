@@ -20,9 +20,11 @@
 # transaction by where the holder was, and Redis commands per transaction
 # (total_commands_processed: the commands a Lua script runs count, and the
 # EVAL itself).
-# Needs build/vigil and the harness's Kafka (fetched by mvn on first use).
+# Needs build/vigil (or VIGIL_BIN: another build, for A/B runs) and the
+# harness's Kafka (fetched by mvn on first use).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+vigil=${VIGIL_BIN:-$root/build/vigil}
 rounds=${1:-3}; records=${2:-300000}
 export VIGIL_KAFKA_PARTITIONS=6
 # shellcheck source=tests/bench/bench_services.sh
@@ -40,7 +42,7 @@ wait_http() {  # URL [SECONDS]
 redis_calls() { redis-cli -p "$redis_port" info stats | awk -F: '/^total_commands_processed/ {print $2 + 0}'; }
 
 echo "producing $records simulated transactions..." >&2
-"$root/build/vigil" simulate --seed 7 --users $((records / 20)) --count "$records" --rate 0 --brokers "$kafka" \
+"$vigil" simulate --seed 7 --users $((records / 20)) --count "$records" --rate 0 --brokers "$kafka" \
   --topic "$topic" >/dev/null 2>&1
 # The first start trains the bootstrap model (minutes); it is kept in a
 # cache folder for later runs of the bench, and the runs load it.
@@ -48,7 +50,7 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/vigil-bench-registry
 if [[ ! -f $cache/index.json ]]; then
   echo "training the bootstrap model once (kept in $cache)..." >&2
   # An embedded run of one record: it trains, scores it, and exits.
-  "$root/build/vigil" run --registry "$work/registry" --http-port 0 --set "simulator_count=1" >warm.log 2>&1
+  "$vigil" run --registry "$work/registry" --http-port 0 --set "simulator_count=1" >warm.log 2>&1
   mkdir -p "$(dirname "$cache")"; rm -rf "$cache"; cp -r "$work/registry" "$cache"
 fi
 cp -r "$cache" "$work/registry"
@@ -59,7 +61,7 @@ run() {  # NAME NODES CLUSTER_PORT ROUND -> appends "tx/s cpu_us_per_tx self_req
   r0=$(redis_calls)
   for i in $(seq 1 "$nodes"); do
     ports+=("$(free_port)")
-    VIGIL_AUTH_TOKEN=$token "$root/build/vigil" run --brokers "$kafka" --redis "$redis" --registry "$work/registry" \
+    VIGIL_AUTH_TOKEN=$token "$vigil" run --brokers "$kafka" --redis "$redis" --registry "$work/registry" \
       --http-port "${ports[-1]}" --set "input_topic=$topic,consumer_group=$group,node_name=$name-$round-$i,cluster_port=$cport,readback_decisions=0,labels_path=$work/labels-$name-$i.jsonl,auth_token_path=$work/token-$name-$i" \
       >"$name-$round-$i.log" 2>&1 &
     node_pids+=("$!"); pids+=("$!")
