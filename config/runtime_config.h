@@ -34,8 +34,9 @@ struct runtime_config {
   /// Without credit this long, the source pauses its input partitions. Not
   /// less: librdkafka 2.0.2 starts fetching a resumed partition only at
   /// its next round, up to a second later, so every pause cost the stream
-  /// about a second (the bench: 20 ms of grace stalled it a quarter of the
-  /// time); a paused input frees librdkafka's prefetch for a long stall.
+  /// about a second of input (the bench, with a 20 ms grace, paused every
+  /// second or two under backlog); a paused input frees librdkafka's
+  /// prefetch for a long stall.
   int pause_input_after_ms = 1'000;
   std::int64_t allowed_lateness_ms = 600'000;
   /// Event times further ahead than this are refused: /predict answers 422

@@ -313,7 +313,8 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
 
 // What made a run wait, from the node's own counters (the node runs in this
 // process): time its source spent paused for lack of credit, merchant
-// requests retried (each waits 100 ms), checkpoints saved.
+// requests retried (refused, mostly while the shards are claimed at start,
+// or unanswered), checkpoints saved.
 struct wait_counters {
   double paused_ms = 0, merchant_retries = 0, checkpoints = 0;
   static wait_counters now() {
