@@ -11,6 +11,16 @@ std::unique_ptr<RdKafka::Conf> make_kafka_conf(const std::map<std::string, std::
   return conf;
 }
 
+std::map<std::string, std::string> stream_fetch_settings() {
+  return {{"fetch.wait.max.ms", "5"},
+          // librdkafka 2.0.2 stops fetching for a whole second once its
+          // queue holds this much, so the queue must last longer than that
+          // at full speed: with 16 MB (40,000 records) the stream starved
+          // ~250 ms of every second (pipeline bench).
+          {"queued.max.messages.kbytes", "65536"},
+          {"queued.min.messages", "200000"}};
+}
+
 std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
                                                  RdKafka::DeliveryReportCb* delivery,
                                                  const std::map<std::string, std::string>& extra) {

@@ -19,6 +19,10 @@ struct kafka_error : std::runtime_error {
 /// A global configuration with `settings` applied.
 std::unique_ptr<RdKafka::Conf> make_kafka_conf(const std::map<std::string, std::string>& settings);
 
+/// How the stream's consumer fetches: Vigil's source, and the bench's
+/// passthrough baseline, which must read the same way.
+std::map<std::string, std::string> stream_fetch_settings();
+
 /// A producer for `brokers` (idempotent, acks=all).
 std::unique_ptr<RdKafka::Producer> make_producer(const std::string& brokers,
                                                  RdKafka::DeliveryReportCb* delivery = nullptr,

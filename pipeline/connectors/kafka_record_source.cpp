@@ -71,23 +71,18 @@ kafka_record_source::kafka_record_source(const std::string& brokers, const std::
                                          std::int64_t max_event_time_skew_ms)
   : topic_(topic), dead_letter_topic_(dead_letter_topic), max_event_time_skew_ms_(max_event_time_skew_ms),
     rebalance_(std::make_unique<rebalance_handler>(*this)) {
-  auto conf = make_kafka_conf({{"bootstrap.servers", brokers},
-                               {"group.id", group},
-                               // A rebalance moves only the partitions that change owner.
-                               {"partition.assignment.strategy", "cooperative-sticky"},
-                               {"enable.auto.commit", "false"},
-                               {"enable.auto.offset.store", "false"},
-                               {"auto.offset.reset", "earliest"},
-                               {"enable.partition.eof", "false"},
-                               {"fetch.wait.max.ms", "5"},
-                               // A crashed node's partitions move after 10 s, not 45.
-                               {"session.timeout.ms", "10000"},
-                               // librdkafka 2.0.2 stops fetching for a whole second once
-                               // its queue holds this much: the queue must last longer than
-                               // that at full speed. With 16 MB (40,000 records) the stream
-                               // starved ~250 ms of every second (pipeline bench).
-                               {"queued.max.messages.kbytes", "65536"},
-                               {"queued.min.messages", "200000"}});
+  auto settings = stream_fetch_settings();
+  settings.insert({{"bootstrap.servers", brokers},
+                   {"group.id", group},
+                   // A rebalance moves only the partitions that change owner.
+                   {"partition.assignment.strategy", "cooperative-sticky"},
+                   {"enable.auto.commit", "false"},
+                   {"enable.auto.offset.store", "false"},
+                   {"auto.offset.reset", "earliest"},
+                   {"enable.partition.eof", "false"},
+                   // A crashed node's partitions move after 10 s, not 45.
+                   {"session.timeout.ms", "10000"}});
+  auto conf = make_kafka_conf(settings);
   std::string error;
   if (conf->set("rebalance_cb", rebalance_.get(), error) != RdKafka::Conf::CONF_OK)
     throw kafka_error("rebalance_cb: " + error);

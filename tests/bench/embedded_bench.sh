@@ -10,7 +10,7 @@
 # Usage: tests/bench/embedded_bench.sh [ROUNDS=3] [COUNT=2000000]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-vigil=$root/build/vigil
+vigil=${VIGIL_BIN:-$root/build/vigil}  # another build for A/B runs
 rounds=${1:-3}; count=${2:-2000000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -273,14 +273,13 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
   auto out_topic = topic + "-passthrough";
   testing::create_topic(svc.kafka, out_topic, 4);  // new: read from its start
   std::thread pass([&] {
-    auto conf = connectors::make_kafka_conf({{"bootstrap.servers", svc.kafka},
-                                             {"group.id", topic + "-passthrough"},
-                                             {"partition.assignment.strategy", "cooperative-sticky"},
-                                             {"enable.auto.commit", "false"},
-                                             {"auto.offset.reset", "earliest"},
-                                             {"fetch.wait.max.ms", "5"},
-                                             {"queued.max.messages.kbytes", "65536"},
-                                             {"queued.min.messages", "200000"}});
+    auto settings = connectors::stream_fetch_settings();  // Vigil's own
+    settings.insert({{"bootstrap.servers", svc.kafka},
+                     {"group.id", topic + "-passthrough"},
+                     {"partition.assignment.strategy", "cooperative-sticky"},
+                     {"enable.auto.commit", "false"},
+                     {"auto.offset.reset", "earliest"}});
+    auto conf = connectors::make_kafka_conf(settings);
     std::string err;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer{RdKafka::KafkaConsumer::create(conf.get(), err)};
     consumer->subscribe({topic});
