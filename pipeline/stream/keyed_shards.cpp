@@ -60,8 +60,7 @@ void user_shard::process(work_batch& items, bool update) {
     changed_.insert(id);
     if (item.position.partition != pipeline::no_partition) {
       partitions_[id] = item.position.partition;
-      if (http_users_.size() != 0)  // a lookup per record saved on a stream without HTTP users
-        http_users_.erase(id);
+      http_users_.erase(id);
       stream_time_ms_ = std::max(stream_time_ms_, t);
     } else if (partitions_.count(id) == 0) {
       http_users_.touch_within(id, bounds_.max_http_keys, [this](const std::string& old) { forget(old); });
@@ -160,8 +159,7 @@ void merchant_shard::process(work_batch& items, bool update) {
       pipeline::hold_label(state, {item.label->known_at_ms, t, item.label->is_fraud});
     changed_.insert(id);
     if (item.position.partition != pipeline::no_partition) {
-      if (http_merchants_.size() != 0)
-        http_merchants_.erase(id);
+      http_merchants_.erase(id);
       stream_time_ms_ = std::max(stream_time_ms_, t);
     } else if (!live || http_merchants_.contains(id)) {
       touch_unowned(id);
