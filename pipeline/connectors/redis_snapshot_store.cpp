@@ -1,5 +1,6 @@
 #include "pipeline/connectors/redis_snapshot_store.h"
 
+#include "pipeline/connectors/checkpoint_deltas.h"
 #include "pipeline/connectors/node_name_lease.h"
 #include "pipeline/connectors/redis_connection.h"
 #include "pipeline/features/state_codec.h"
@@ -7,7 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
+#include <iostream>
 #include <stdexcept>
 #include <vector>
 
@@ -24,7 +25,11 @@ redis_snapshot_store::redis_snapshot_store(std::string address, std::string pref
       "vigil_checkpoint_store_lost_total",
       "Saves that found Redis had lost this node's checkpoints (no ownership epoch, or an older one): partitions "
       "claimed again, "
-      "the next checkpoint stores all state")) {}
+      "the next checkpoint stores all state")),
+    fold_failures_(pipeline::metrics().get_counter(
+      "vigil_checkpoint_fold_failures_total",
+      "Stored checkpoints whose deltas were not folded into their hashes yet (readers lay them over; the next save "
+      "folds them)")) {}
 
 std::string redis_snapshot_store::lease_key() const {
   return node_key() + ":lease";
@@ -50,50 +55,56 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// Decodes one checkpoint hash (HGETALL reply) into `out`; users get
-// `owner` as their partition.
-void decode_hash(const redisReply& r, const std::string& key, std::int32_t owner,
-                 pipeline::store_snapshot& out) {
-  for (std::size_t i = 0; i + 1 < r.elements; i += 2) {
-    std::string_view field(r.element[i]->str, r.element[i]->len);
-    std::string_view value(r.element[i + 1]->str, r.element[i + 1]->len);
+// Reads one checkpoint hash, its committed deltas laid over it, into `out`;
+// users get `owner` as their partition. True when the hash held anything.
+bool read_hash(redisContext* c, const std::string& key, std::int32_t owner, pipeline::store_snapshot& out) {
+  bool any = false;
+  read_hash_with_deltas(c, key, [&](const std::string& from, std::string_view field, std::string_view value) {
+    any = true;
     if (field == position_field && owner != pipeline::no_partition) {
       out.positions[owner] = std::stoll(std::string(value));
     } else if (starts_with(field, user_field)) {
+      std::string id(field.substr(user_field.size()));
+      if (value.empty()) {  // deleted by a later checkpoint
+        out.users.erase(id);
+        out.user_partitions.erase(id);
+        return;
+      }
       auto state = pipeline::decode_user_state(value);
       if (!state)
-        throw std::runtime_error("redis: corrupt user in checkpoint " + key);
-      std::string id(field.substr(user_field.size()));
+        throw std::runtime_error("redis: corrupt user in checkpoint " + from);
       out.users[id] = *state;
       if (owner != pipeline::no_partition)
         out.user_partitions[id] = owner;
     } else if (starts_with(field, merchant_field)) {
+      std::string id(field.substr(merchant_field.size()));
+      if (value.empty()) {
+        out.merchants.erase(id);
+        return;
+      }
       auto state = pipeline::decode_merchant_state(value);
       if (!state)
-        throw std::runtime_error("redis: corrupt merchant in checkpoint " + key);
-      out.merchants[std::string(field.substr(merchant_field.size()))] = *state;
+        throw std::runtime_error("redis: corrupt merchant in checkpoint " + from);
+      out.merchants[id] = *state;
     }
-  }
+  });
+  return any;
 }
 
-redis_reply_ptr hgetall(redisContext* c, const std::string& key) {
-  auto r = redis_command(c, {"HGETALL", key});
-  if (r->type != REDIS_REPLY_ARRAY)
-    throw std::runtime_error("redis: unexpected HGETALL reply for " + key);
-  return r;
-}
-
+// The commit of a save whose changes are already in delta hashes (see
+// checkpoint_deltas.h): O(partitions), whatever the checkpoint's size.
 // KEYS: the node's hash, the node_name lease, then per partition its hash
 // and its owner key. ARGV: this save's sequence number and time, the lease
 // token ("" = no lease: not checked), then per partition the epoch this
 // node claimed ("" = unclaimed: not checked); then for the node's hash and
-// each partition's hash in KEYS order, a field count and that many
-// field/value pairs to set, then a count and that many fields to delete
-// (keys forgotten since the last save). Nothing is written unless the lease and every claimed
-// partition are still this node's (fencing) and nothing newer is stored: a
-// save that timed out on the client can still reach Redis later, and must
-// not overwrite newer state with older.
-constexpr const char* fenced_save_script = R"lua(
+// each partition's hash in KEYS order, the delta holding its changes ("" =
+// none) and its new position ("" = none). Nothing is written unless the
+// lease and every claimed partition are still this node's (fencing),
+// nothing newer is stored (a save that timed out on the client can still
+// reach Redis later, and must not overwrite newer state with older) and
+// every delta is still there. Then, at once: each delta is listed after its
+// hash's earlier ones, and each position set.
+constexpr const char* fenced_commit_script = R"lua(
 local seq, now, token = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local partitions = (#KEYS - 2) / 2
 if token ~= '' and redis.call('GET', KEYS[2]) ~= token then
@@ -124,24 +135,26 @@ for i = 1, partitions do
   end
 end
 local a = partitions + 4
-local function upsert(key)
-  local count = tonumber(ARGV[a])
-  a = a + 1
-  for j = 1, count do
-    redis.call('HSET', key, ARGV[a], ARGV[a + 1])
-    a = a + 2
-  end
-  local deletes = tonumber(ARGV[a])
-  a = a + 1
-  for j = 1, deletes do
-    redis.call('HDEL', key, ARGV[a])
-    a = a + 1
+for h = 0, partitions do
+  local delta = ARGV[a + 2 * h]
+  if delta ~= '' and redis.call('EXISTS', delta) == 0 then
+    return redis.error_reply('incomplete: ' .. delta .. ' is gone before its commit')
   end
 end
-upsert(KEYS[1])
+local function commit(key, h)
+  local delta, position = ARGV[a + 2 * h], ARGV[a + 2 * h + 1]
+  if delta ~= '' then
+    redis.call('PERSIST', delta)
+    redis.call('RPUSH', key .. ':deltas', delta)
+  end
+  if position ~= '' then
+    redis.call('HSET', key, 'position', position)
+  end
+end
+commit(KEYS[1], 0)
 redis.call('HSET', KEYS[1], 'saved_at_ms', ARGV[2])
 for i = 1, partitions do
-  upsert(KEYS[1 + 2 * i])
+  commit(KEYS[1 + 2 * i], i)
   if ARGV[3 + i] ~= '' then
     redis.call('HSET', KEYS[1 + 2 * i], 'written', ARGV[3 + i] .. ':' .. ARGV[1])
   end
@@ -174,36 +187,13 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-// What one save writes to one hash.
-struct hash_change {
-  std::vector<std::pair<std::string, std::string>> set;
-  std::vector<std::string> deleted;
-};
-
-// Moves one hash section into the command: the fields to set, then the
-// fields to delete. (Moved, not copied: a checkpoint of every user is
-// hundreds of MB, and each copy of it was resident at once.)
-void add_section(std::vector<std::string>& args, hash_change&& change) {
-  args.push_back(std::to_string(change.set.size()));
-  for (auto& [field, value] : change.set) {
-    args.push_back(std::move(field));
-    args.push_back(std::move(value));
-  }
-  args.push_back(std::to_string(change.deleted.size()));
-  std::move(change.deleted.begin(), change.deleted.end(), std::back_inserter(args));
-  change = {};
-}
-
 } // namespace
 
 std::optional<pipeline::store_snapshot> redis_snapshot_store::load_node() {
   auto c = redis_connect(address_);
-  auto key = node_key();
-  auto r = hgetall(c.get(), key);
-  if (r->elements == 0)
-    return std::nullopt;
   pipeline::store_snapshot out;
-  decode_hash(*r, key, pipeline::no_partition, out);
+  if (!read_hash(c.get(), node_key(), pipeline::no_partition, out))
+    return std::nullopt;
   return out;
 }
 
@@ -211,10 +201,8 @@ pipeline::store_snapshot redis_snapshot_store::load_partitions(
   const std::vector<std::int32_t>& partitions) {
   pipeline::store_snapshot out;
   auto c = redis_connect(address_);
-  for (auto partition : partitions) {
-    auto key = partition_key(partition);
-    decode_hash(*hgetall(c.get(), key), key, partition, out);
-  }
+  for (auto partition : partitions)
+    read_hash(c.get(), partition_key(partition), partition, out);
   return out;
 }
 
@@ -234,8 +222,11 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
                   std::chrono::system_clock::now().time_since_epoch()).count();
   hash_change node;
   std::map<std::int32_t, hash_change> by_partition;
-  for (const auto& [partition, offset] : s.positions)
-    by_partition[partition].set.emplace_back(position_field, std::to_string(offset));
+  std::map<std::int32_t, std::string> positions;
+  for (const auto& [partition, offset] : s.positions) {
+    by_partition[partition];
+    positions[partition] = std::to_string(offset);
+  }
   for (const auto& [id, state] : s.users) {
     auto owner = s.partition_of_user(id);
     auto& target = owner == pipeline::no_partition ? node : by_partition[owner];
@@ -253,33 +244,61 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
     std::lock_guard<std::mutex> lock(epochs_mutex_);
     epochs = epochs_;
   }
-  std::vector<std::string> eval{"EVAL", fenced_save_script, std::to_string(2 + 2 * by_partition.size()), node_key(),
-                                lease_ ? lease_->key() : node_key() + ":lease"};
+  const auto seq = std::to_string(++saves_);
+  auto c = redis_connect(address_);
+  // The changes first, each hash's into a delta of its own, in chunks that
+  // hold Redis a few milliseconds each; then the small fenced commit.
+  std::vector<std::string> hashes{node_key()};
+  for (const auto& [partition, unused] : by_partition)
+    hashes.push_back(partition_key(partition));
+  std::vector<std::string> deltas;
+  auto write = [&](const std::string& hash, hash_change&& change) {
+    deltas.push_back(change.empty() ? "" : hash + ":delta:" + node_name_ + ":" + std::to_string(now_ms) + ":" + seq);
+    if (!change.empty())
+      write_delta(c.get(), deltas.back(), std::move(change));
+  };
+  write(hashes[0], std::move(node));
+  for (auto& [partition, change] : by_partition)
+    write(partition_key(partition), std::move(change));
+
+  std::vector<std::string> eval{"EVAL", fenced_commit_script, std::to_string(2 + 2 * by_partition.size()),
+                                node_key(), lease_ ? lease_->key() : node_key() + ":lease"};
   for (const auto& [partition, unused] : by_partition) {
     eval.push_back(partition_key(partition));
     eval.push_back(partition_key(partition) + ":owner");
   }
-  std::size_t fields = 0;
-  for (const auto& [partition, change] : by_partition)
-    fields += 2 + 2 * change.set.size() + change.deleted.size();
-  eval.reserve(eval.size() + 3 + by_partition.size() + 2 + 2 * node.set.size() + node.deleted.size() + fields);
-  eval.push_back(std::to_string(++saves_));
+  eval.push_back(seq);
   eval.push_back(std::to_string(now_ms));
   eval.push_back(lease_ ? lease_->token() : "");
   for (const auto& [partition, unused] : by_partition) {
     auto epoch = epochs.find(partition);
     eval.push_back(epoch == epochs.end() ? "" : epoch->second);
   }
-  add_section(eval, std::move(node));
-  for (auto& [partition, change] : by_partition)
-    add_section(eval, std::move(change));
-  auto c = redis_connect(address_);
+  eval.push_back(deltas[0]);
+  eval.push_back("");  // the node's hash has no position
+  std::size_t h = 1;
+  for (const auto& [partition, unused] : by_partition) {
+    eval.push_back(deltas[h++]);
+    eval.push_back(positions.count(partition) ? positions.at(partition) : "");
+  }
   try {
-    redis_command(c.get(), std::move(eval));  // released once encoded
+    redis_command(c.get(), eval);
   } catch (const std::runtime_error& e) {
     if (std::string_view(e.what()).find("lost: ") == std::string_view::npos)
       throw;
     throw std::runtime_error(std::string(e.what()) + "; " + reclaim_lost_partitions(c.get(), epochs));
+  }
+  // Stored. Folding the deltas in is housekeeping: readers lay unfolded
+  // deltas over their hash, and the next save folds what this one left.
+  // Every hash this save covers, changed or not: a fold an earlier save
+  // left is finished by the next one.
+  for (const auto& hash : hashes) {
+    try {
+      compact_deltas(c.get(), hash);
+    } catch (const std::exception& e) {
+      fold_failures_.add();
+      std::cerr << "vigil: checkpoint stored, its deltas not folded yet: " << e.what() << "\n";
+    }
   }
 }
 

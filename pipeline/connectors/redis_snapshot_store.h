@@ -4,9 +4,12 @@
 //   <prefix>:partition:<N>:owner   ownership epoch of partition N
 //   <prefix>:node:<name>           "m:<merchant>", "u:<user>" (users no
 //                                  partition owns), "saved_at_ms"
-// A save upserts what changed since the last one, every key in one Lua
-// script (atomic), so a partition's users and offset always agree and a
-// partition's state can move to whichever node is assigned it next.
+// and, per hash, the committed deltas not folded into it yet (see
+// checkpoint_deltas.h). A save writes what changed since the last one into
+// deltas, in chunks, then commits every hash's delta and position in one
+// small Lua script (atomic), so a partition's users and offset always agree
+// and a partition's state can move to whichever node is assigned it next;
+// then folds the deltas in. No command of a save holds Redis for long.
 // Claiming a partition raises its epoch; a save writes nothing unless every
 // partition it covers still has the epoch this store claimed, so a node
 // that lost its partitions without noticing (a zombie) cannot overwrite the
@@ -67,6 +70,7 @@ class redis_snapshot_store final : public snapshot_store {
   std::atomic<std::uint64_t> saves_{0};  ///< orders this store's saves
   std::shared_ptr<const node_name_lease> lease_;
   pipeline::counter& lost_checkpoints_;
+  pipeline::counter& fold_failures_;
 
   /// After a save found no epoch on a claimed partition (Redis restarted
   /// empty): puts back this node's epochs where no later claim exists, and

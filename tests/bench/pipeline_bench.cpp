@@ -14,6 +14,7 @@
 
 #include "actors/node/vigil_node.h"
 #include "pipeline/connectors/kafka_config.h"
+#include "pipeline/connectors/redis_connection.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "pipeline/schema/transaction_json.h"
 #include "pipeline/simulator/transaction_simulator.h"
@@ -147,6 +148,43 @@ double percentile(std::vector<double> v, double q) {
   return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
 }
 
+// Redis runs one command at a time: a long one holds every other client,
+// the merchant host's appends among them. Slow-log threshold 5 ms for the
+// load; prints what exceeded it (command, first key, ms), longest first.
+void reset_redis_slowlog() {
+  auto c = connectors::redis_connect(testing::services().redis);
+  connectors::redis_command(c.get(), {"CONFIG", "SET", "slowlog-log-slower-than", "5000"});
+  connectors::redis_command(c.get(), {"CONFIG", "SET", "slowlog-max-len", "1024"});
+  connectors::redis_command(c.get(), {"SLOWLOG", "RESET"});
+}
+
+void print_redis_slowlog(const char* label) {
+  auto c = connectors::redis_connect(testing::services().redis);
+  auto r = connectors::redis_command(c.get(), {"SLOWLOG", "GET", "1024"});
+  std::vector<std::pair<double, std::string>> slow;  // (ms, command)
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    const auto* entry = r->element[i];
+    if (entry->elements < 4)
+      continue;
+    const auto* args = entry->element[3];
+    auto arg = [&](std::size_t k) {
+      return k < args->elements ? std::string(args->element[k]->str, args->element[k]->len) : std::string();
+    };
+    // A script is named by its first key (after the script and key count).
+    auto name = arg(0);
+    std::string what = name + " " + arg(name.rfind("EVAL", 0) == 0 ? 3 : 1);
+    slow.emplace_back(static_cast<double>(entry->element[2]->integer) / 1000, what);
+  }
+  std::sort(slow.begin(), slow.end(), std::greater<>());
+  double total = 0;
+  for (const auto& [ms, what] : slow)
+    total += ms;
+  std::printf("%s: Redis commands over 5 ms: %zu, %.0f ms in all; longest:", label, slow.size(), total);
+  for (std::size_t i = 0; i < slow.size() && i < 6; ++i)
+    std::printf(" %.0f ms (%s);", slow[i].first, slow[i].second.c_str());
+  std::printf("\n");
+}
+
 // One latency round: a fresh node and topic, a warm-up, then 20 s of load
 // at `rate`; prints the figures under `label`.
 void measure_latency(int round, const char* label, double rate) {
@@ -172,6 +210,7 @@ void measure_latency(int round, const char* label, double rate) {
   // inside Vigil in earlier versions of this bench.)
   auto load = records(topic + "/load/", paced, warmup_records);
   auto load_from = testing::end_offsets(svc.kafka, "fraud_predictions");
+  reset_redis_slowlog();
   std::thread producer([&] {
     // One long-lived producer, paced in 10 ms ticks (like a batching
     // client); the record timestamp is taken when it is handed over.
@@ -202,6 +241,7 @@ void measure_latency(int round, const char* label, double rate) {
   std::vector<latency_sample> samples;
   drain_predictions(topic + "/load/", load.size(), &samples, std::chrono::seconds(300), load_from);
   producer.join();
+  print_redis_slowlog(label);
   node->stop();
   std::sort(samples.begin(), samples.end(),
             [](const auto& a, const auto& b) { return a.produced_ms < b.produced_ms; });

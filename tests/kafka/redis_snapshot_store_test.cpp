@@ -1,7 +1,10 @@
 // Partitioned checkpoints against a real redis-server (tests/harness).
 
+#include "pipeline/connectors/checkpoint_deltas.h"
 #include "pipeline/connectors/node_name_lease.h"
+#include "pipeline/connectors/redis_connection.h"
 #include "pipeline/connectors/redis_snapshot_store.h"
+#include "pipeline/features/state_codec.h"
 #include "pipeline/metrics/metrics_registry.h"
 #include "support/kafka_harness.h"
 
@@ -28,7 +31,145 @@ pipeline::store_snapshot one_user_per_partition(std::int64_t offset, std::uint64
   return s;
 }
 
+// Keys of `prefix` matching `pattern` (SCAN, as many rounds as it takes).
+std::vector<std::string> keys_matching(const std::string& pattern) {
+  auto c = connectors::redis_connect(testing::services().redis);
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  do {
+    auto r = connectors::redis_command(c.get(), {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    cursor.assign(r->element[0]->str, r->element[0]->len);
+    for (std::size_t i = 0; i < r->element[1]->elements; ++i)
+      keys.emplace_back(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
+  } while (cursor != "0");
+  return keys;
+}
+
+long long redis_integer(const std::vector<std::string>& command) {
+  auto c = connectors::redis_connect(testing::services().redis);
+  return connectors::redis_command(c.get(), command)->integer;
+}
+
 } // namespace
+
+TEST_CASE("checkpoint deltas are cut into chunks bounded in fields and bytes, in order, deletions last",
+          "[redis]") {
+  connectors::hash_change change;
+  for (int i = 0; i < 600; ++i)
+    change.set.emplace_back("u:" + std::to_string(i), std::string(100, 'x'));
+  change.set.emplace_back("u:huge", std::string(connectors::delta_chunk_bytes + 1, 'y'));
+  change.set.emplace_back("u:after", "z");
+  change.deleted = {"u:gone-1", "u:gone-2"};
+  auto chunks = connectors::delta_chunks(std::move(change));
+  CHECK(change.empty());  // moved out
+  std::vector<std::pair<std::string, std::string>> joined;
+  for (const auto& chunk : chunks) {
+    CHECK(!chunk.empty());
+    CHECK(chunk.size() <= connectors::delta_chunk_fields);
+    std::size_t bytes = 0;
+    for (const auto& [field, value] : chunk)
+      bytes += field.size() + value.size();
+    CHECK((bytes <= connectors::delta_chunk_bytes || chunk.size() == 1));  // a larger field goes alone
+    joined.insert(joined.end(), chunk.begin(), chunk.end());
+  }
+  REQUIRE(joined.size() == 604);
+  CHECK(joined[0].first == "u:0");
+  CHECK(joined[599].first == "u:599");
+  CHECK(joined[600].first == "u:huge");
+  CHECK(joined[601].first == "u:after");
+  CHECK(joined[602] == std::pair<std::string, std::string>{"u:gone-1", ""});  // a tombstone
+  CHECK(joined[603] == std::pair<std::string, std::string>{"u:gone-2", ""});
+  CHECK(chunks.size() >= 4);  // 600 fields: three chunks at least, the huge one alone
+}
+
+TEST_CASE("a checkpoint larger than many chunks is stored whole, its deltas folded in and gone",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = connectors::checkpoint_prefix("big-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store store{redis, prefix, "a"};
+  store.claim_partitions({0, 1});
+  pipeline::store_snapshot big;
+  big.positions = {{0, 5000}, {1, 7000}};
+  for (int i = 0; i < 3000; ++i) {
+    auto id = "user-" + std::to_string(i);
+    big.users[id].records = static_cast<std::uint64_t>(i);
+    big.user_partitions[id] = i % 2;
+  }
+  for (int i = 0; i < 700; ++i)
+    big.merchants["merchant-" + std::to_string(i)].records = static_cast<std::uint64_t>(i);
+  store.save(big);
+  auto stored = store.load_partitions({0, 1});
+  CHECK(stored.positions == big.positions);
+  REQUIRE(stored.users.size() == 3000);
+  CHECK(stored.users.at("user-2999").records == 2999);
+  CHECK(stored.partition_of_user("user-2999") == 1);
+  CHECK(store.load_node()->merchants.size() == 700);
+  // Folded: every field in its hash, no delta left or listed.
+  CHECK(keys_matching(prefix + ":*:delta:*").empty());
+  CHECK(redis_integer({"LLEN", connectors::delta_list_key(store.partition_key(0))}) == 0);
+  CHECK(redis_integer({"HLEN", store.partition_key(0)}) == 1500 + 2);  // users, position, written
+}
+
+TEST_CASE("committed checkpoint deltas not folded yet are read over their hash, and the next save folds them",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = connectors::checkpoint_prefix("unfolded-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store store{redis, prefix, "a"};
+  store.claim_partitions({0, 1});
+  store.save(one_user_per_partition(10, 1));
+  // As a save that died after its commit leaves it: two committed deltas,
+  // the second changing what the first set and deleting a stored user.
+  auto c = connectors::redis_connect(redis);
+  const auto hash = store.partition_key(0);
+  auto commit = [&](const std::string& delta, connectors::hash_change change) {
+    connectors::write_delta(c.get(), delta, std::move(change));
+    connectors::redis_command(c.get(), {"PERSIST", delta});
+    connectors::redis_command(c.get(), {"RPUSH", connectors::delta_list_key(hash), delta});
+  };
+  pipeline::user_state first, second;
+  first.records = 5;
+  second.records = 6;
+  commit(hash + ":delta:test:1", {{{"u:late", pipeline::encode(first)}}, {}});
+  commit(hash + ":delta:test:2", {{{"u:late", pipeline::encode(second)}}, {"u:user-0"}});
+  auto stored = store.load_partitions({0});
+  CHECK(stored.users.count("user-0") == 0);  // the tombstone
+  REQUIRE(stored.users.count("u:late") == 0);
+  REQUIRE(stored.users.count("late") == 1);
+  CHECK(stored.users.at("late").records == 6);  // the later delta wins
+  CHECK(stored.partition_of_user("late") == 0);
+  CHECK(stored.positions.at(0) == 10);
+
+  pipeline::store_snapshot next;
+  next.positions[0] = 20;
+  store.save(next);  // changes nothing of partition 0's users, folds its deltas
+  CHECK(redis_integer({"LLEN", connectors::delta_list_key(hash)}) == 0);
+  CHECK(keys_matching(hash + ":delta:*").empty());
+  CHECK(redis_integer({"HEXISTS", hash, "u:user-0"}) == 0);
+  CHECK(redis_integer({"HEXISTS", hash, "u:late"}) == 1);
+  auto folded = store.load_partitions({0});
+  CHECK(folded.users.at("late").records == 6);
+  CHECK(folded.positions.at(0) == 20);
+}
+
+TEST_CASE("a refused save leaves its changes in an unlisted delta that expires, and the checkpoint as it was",
+          "[integration][redis]") {
+  const auto& redis = testing::services().redis;
+  auto prefix = connectors::checkpoint_prefix("orphan-" + std::to_string(::getpid()), "tx");
+  connectors::redis_snapshot_store zombie{redis, prefix, "zombie"}, owner{redis, prefix, "owner"};
+  zombie.claim_partitions({0, 1});
+  owner.claim_partitions({0, 1});
+  owner.save(one_user_per_partition(100, 1));
+  CHECK_THROWS_WITH(zombie.save(one_user_per_partition(200, 9)), Catch::Contains("fenced"));
+  auto orphans = keys_matching(owner.partition_key(0) + ":delta:zombie:*");
+  REQUIRE(orphans.size() == 1);
+  auto ttl = redis_integer({"TTL", orphans[0]});
+  CHECK(ttl > 0);
+  CHECK(ttl <= connectors::uncommitted_delta_ttl_seconds);
+  CHECK(redis_integer({"LLEN", connectors::delta_list_key(owner.partition_key(0))}) == 0);
+  auto stored = owner.load_partitions({0, 1});
+  CHECK(stored.positions.at(0) == 100);
+  CHECK(stored.users.at("user-0").records == 1);
+}
 
 TEST_CASE("redis checkpoints: partitions move between nodes, a fenced-off owner cannot overwrite",
           "[integration][redis]") {
