@@ -2,6 +2,7 @@
 
 #include "pipeline/stream/keyed_shards.h"
 #include "config/runtime_config.h"
+#include "pipeline/features/spare_user_nodes.h"
 #include "pipeline/features/store_snapshot.h"
 #include "pipeline/stream/checkpoint_barrier.h"
 #include "pipeline/stream/credit_window.h"
@@ -109,6 +110,7 @@ void save_checkpoint(caf::blocking_actor* worker, source_actor source, std::shar
   // when the stream reuses it (after checkpoints of a few thousand keys,
   // 4% of the actor threads' samples in the streaming bench, `perf`).
   const auto keys = snapshot->users.size() + snapshot->merchants.size();
+  pipeline::give_spare_user_nodes(std::move(snapshot->users));  // the next copies refill them
   snapshot.reset();
   if (keys >= large_checkpoint_keys)
     ::malloc_trim(0);

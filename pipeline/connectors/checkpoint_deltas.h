@@ -35,8 +35,8 @@ struct hash_change {
 };
 
 /// Limits of one chunk (one Redis command) of a delta or of its folding.
-constexpr std::size_t delta_chunk_fields = 256;
-constexpr std::size_t delta_chunk_bytes = 1 << 20;
+constexpr std::size_t delta_chunk_fields = 64;
+constexpr std::size_t delta_chunk_bytes = 256 << 10;
 /// An uncommitted delta (its save failed or died) vanishes after this.
 constexpr int uncommitted_delta_ttl_seconds = 3600;
 

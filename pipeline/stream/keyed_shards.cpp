@@ -1,6 +1,7 @@
 #include "pipeline/stream/keyed_shards.h"
 
 #include "pipeline/features/recent_set.h"
+#include "pipeline/features/spare_user_nodes.h"
 
 #include <algorithm>
 #include <limits>
@@ -92,8 +93,20 @@ pipeline::store_snapshot user_shard::copy_state(bool all) {
   for (const auto& id : idle_keys(users_.all(), stream_time_ms_, bounds_))
     forget(id);
   pipeline::store_snapshot out;
+  // Into the nodes of earlier copies where there are some: their memory is
+  // in place already (see spare_user_nodes.h).
+  auto spare = take_spare_user_nodes(all ? users_.all().size() : changed_.size());
+  out.users.reserve(all ? users_.all().size() : changed_.size());
   auto copy = [&](const std::string& id) {
-    out.users.emplace(id, users_.at(id));  // ~4 KiB per user
+    if (spare.empty()) {
+      out.users.emplace(id, users_.at(id));  // ~4 KiB per user
+    } else {
+      auto node = std::move(spare.back());
+      spare.pop_back();
+      node.key() = id;
+      node.mapped() = users_.at(id);
+      out.users.insert(std::move(node));
+    }
     if (auto owner = partitions_.find(id); owner != partitions_.end())
       out.user_partitions.emplace(id, owner->second);
   };
@@ -105,6 +118,8 @@ pipeline::store_snapshot user_shard::copy_state(bool all) {
       copy(id);
   }
   changed_.clear();
+  if (!spare.empty())  // fewer users than nodes taken (some were forgotten): kept for later
+    give_spare_user_nodes(std::move(spare));
   out.removed_users = std::move(removed_);
   removed_.clear();
   return out;

@@ -1,4 +1,5 @@
 #include "pipeline/stream/keyed_shards.h"
+#include "pipeline/features/spare_user_nodes.h"
 #include "models/serving/batch_scoring.h"
 #include "models/serving/scoring_model.h"
 #include "support/test_registry.h"
@@ -235,4 +236,41 @@ TEST_CASE("disabled features are scored and logged as missing", "[integration][a
   CHECK(std::isnan(masked[0].features[geo]));
   batch[0].features[geo] = std::numeric_limits<float>::quiet_NaN();
   CHECK(masked[0].probability == Approx(model->forest.predict_probability(batch[0].features.data())));
+}
+
+TEST_CASE("checkpoint copies refill the nodes of saved copies instead of allocating, up to a bound",
+          "[unit][actors]") {
+  pipeline::take_spare_user_nodes(pipeline::max_spare_user_nodes);  // none kept from other tests
+  pipeline::user_shard shard{600'000};
+  work_batch batch{item(0, "a"), item(1, "b"), item(2, "c")};
+  shard.process(batch, true);
+  auto first = shard.copy_state(false);
+  REQUIRE(first.users.size() == 3);
+  std::set<const pipeline::user_state*> memory;
+  for (const auto& [id, state] : first.users)
+    memory.insert(&state);
+  pipeline::give_spare_user_nodes(std::move(first.users));  // as the save worker does
+  CHECK(pipeline::spare_user_nodes() == 3);
+
+  work_batch next{item(3, "b"), item(4, "d")};
+  next[0].tx.event_time_ms = next[1].tx.event_time_ms = 5'000;
+  shard.process(next, true);
+  auto second = shard.copy_state(false);
+  REQUIRE(second.users.size() == 2);
+  for (const auto& [id, state] : second.users) {
+    INFO(id);
+    CHECK(memory.count(&state) == 1);          // a saved copy's memory
+    CHECK(state == shard.users().at(id));      // holding this copy's state
+  }
+  CHECK(pipeline::spare_user_nodes() == 1);    // the node not needed stays kept
+
+  // Bounded: a full checkpoint of every user is not kept whole.
+  pipeline::user_map many;
+  for (std::size_t i = 0; i < pipeline::max_spare_user_nodes + 10; ++i)
+    many["user-" + std::to_string(i)];
+  pipeline::give_spare_user_nodes(std::move(many));
+  CHECK(pipeline::spare_user_nodes() == pipeline::max_spare_user_nodes);
+  CHECK(pipeline::take_spare_user_nodes(5).size() == 5);
+  CHECK(pipeline::spare_user_nodes() == pipeline::max_spare_user_nodes - 5);
+  pipeline::take_spare_user_nodes(pipeline::max_spare_user_nodes);
 }
