@@ -251,15 +251,17 @@ void redis_snapshot_store::save(const pipeline::store_snapshot& s) {
   std::vector<std::string> hashes{node_key()};
   for (const auto& [partition, unused] : by_partition)
     hashes.push_back(partition_key(partition));
-  std::vector<std::string> deltas;
-  auto write = [&](const std::string& hash, hash_change&& change) {
-    deltas.push_back(change.empty() ? "" : hash + ":delta:" + node_name_ + ":" + std::to_string(now_ms) + ":" + seq);
-    if (!change.empty())
-      write_delta(c.get(), deltas.back(), std::move(change));
-  };
-  write(hashes[0], std::move(node));
+  std::vector<hash_change> changes;
+  changes.push_back(std::move(node));
   for (auto& [partition, change] : by_partition)
-    write(partition_key(partition), std::move(change));
+    changes.push_back(std::move(change));
+  std::vector<std::string> deltas(hashes.size());  // "" = the hash did not change
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (changes[i].empty())
+      continue;
+    deltas[i] = hashes[i] + ":delta:" + node_name_ + ":" + std::to_string(now_ms) + ":" + seq;
+    write_delta(c.get(), deltas[i], std::move(changes[i]));
+  }
 
   std::vector<std::string> eval{"EVAL", fenced_commit_script, std::to_string(2 + 2 * by_partition.size()),
                                 node_key(), lease_ ? lease_->key() : node_key() + ":lease"};
