@@ -29,6 +29,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <sys/resource.h>
@@ -302,14 +305,65 @@ void measure_latency(int round, const char* label, double rate) {
               percentile(warmup, 0.5), percentile(warmup, 0.99));
 }
 
+// User + system CPU of this process (the node runs inside it) so far.
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// User + system CPU of another process so far (/proc/PID/stat), 0 when it
+// cannot be read.
+double cpu_seconds_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto after_name = stat.rfind(')');  // the name may hold spaces
+  if (pid <= 0 || after_name == std::string::npos)
+    return 0;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15: utime, stime
+    if (i == 14)
+      utime = std::stod(field);
+    if (i == 15)
+      stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The CPU the machine's parts have used so far: this process (the node or
+// the passthrough, and the bench's reader), the broker, Redis. Seconds.
+struct machine_cpu {
+  double process = 0, broker = 0, redis = 0;
+  static machine_cpu now() {
+    const auto& svc = testing::services();
+    return {process_cpu_seconds(), cpu_seconds_of(svc.kafka_pid), cpu_seconds_of(svc.redis_pid)};
+  }
+  machine_cpu operator-(const machine_cpu& o) const {
+    return {process - o.process, broker - o.broker, redis - o.redis};
+  }
+  /// Microseconds per record of n.
+  machine_cpu per_record(int n) const { return {process * 1e6 / n, broker * 1e6 / n, redis * 1e6 / n}; }
+  double total() const { return process + broker + redis; }
+};
+
+struct passthrough_result {
+  double records_per_second = 0;
+  machine_cpu cpu_per_record;  ///< microseconds
+};
+
 // The passthrough baseline: reads `topic` (a group of its own, from the
 // start) with Vigil's consumer settings and produces, per record, one of
 // `outputs` (Vigil's decisions of the same topic: the same sizes, the same
 // compressibility) under a key as long as Vigil's, with Vigil's producer
 // settings, to a topic of its own; timed like Vigil, by a reader, between
-// 30% and 95% of the records seen. Records per second.
-double passthrough(const std::string& topic, int n, const std::vector<std::string>& outputs) {
+// 30% and 95% of the records seen: records per second, and the CPU it cost
+// the machine per record.
+passthrough_result passthrough(const std::string& topic, int n, const std::vector<std::string>& outputs) {
   const auto& svc = testing::services();
+  const auto cpu_before = machine_cpu::now();
   auto out_topic = topic + "-passthrough";
   testing::create_topic(svc.kafka, out_topic, 4);  // new: read from its start
   std::thread pass([&] {
@@ -347,7 +401,7 @@ double passthrough(const std::string& topic, int n, const std::vector<std::strin
   drain_predictions(topic + "/", static_cast<std::size_t>(n), nullptr, std::chrono::seconds(600), {}, nullptr,
                     out_topic, &sustained);
   pass.join();
-  return sustained;
+  return {sustained, (machine_cpu::now() - cpu_before).per_record(n)};
 }
 
 // What made a run wait, from the node's own counters (the node runs in this
@@ -366,12 +420,18 @@ struct wait_counters {
   }
 };
 
-// User + system CPU of this process (the node runs inside it) so far.
-double process_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(u.ru_utime) + seconds(u.ru_stime);
+// What the machine's cores allow: the CPU a run cost the whole machine per
+// record (this process, the broker, Redis), beside the passthrough's, and
+// the CPU per transaction Vigil could spend at 70% of the passthrough's
+// rate if every core were busy with nothing else.
+void print_cpu_budget(int run, const machine_cpu& vigil, const passthrough_result& baseline) {
+  const auto cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
+  const auto& p = baseline.cpu_per_record;
+  std::printf("run %d machine CPU per record, us: Vigil %.1f (this process %.1f, broker %.1f, Redis %.1f); "
+              "passthrough %.1f (this process %.1f, broker %.1f); %0.f cores at 70%% of the passthrough's rate "
+              "(%.0f records/s) allow %.1f us per record, all parts included\n",
+              run, vigil.total(), vigil.process, vigil.broker, vigil.redis, p.total(), p.process, p.broker, cores,
+              0.7 * baseline.records_per_second, cores * 1e6 / (0.7 * baseline.records_per_second));
 }
 
 // Decisions kept from a run for the passthrough to produce: about 20,000.
@@ -421,7 +481,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     warm_broker(std::min(n, 100'000));
   }
-  std::vector<double> throughputs, baselines, ratios, cpu_per_record;
+  std::vector<double> throughputs, baselines, ratios, cpu_per_record, machine_per_record, passthrough_per_record;
   // The decisions of the previous run feed a passthrough that goes first:
   // runs alternate which side meets the broker first, since its JVM still
   // compiles during the timed runs (10-20% of the machine in `perf`).
@@ -431,10 +491,12 @@ int main(int argc, char** argv) {
     testing::create_topic(svc.kafka, topic, 4);
     testing::produce(svc.kafka, topic, records(topic + "/", n));
     const bool passthrough_first = run % 2 == 1;
-    double baseline = passthrough_first ? passthrough(topic, n, decisions) : 0;
+    passthrough_result baseline;
+    if (passthrough_first)
+      baseline = passthrough(topic, n, decisions);
     auto from = testing::end_offsets(svc.kafka, "fraud_predictions");
     auto start = std::chrono::steady_clock::now();
-    const auto cpu_before = process_cpu_seconds();
+    const auto cpu_before = machine_cpu::now();
     const auto waits_before = wait_counters::now();
     auto node = start_node(topic);
     decisions.clear();
@@ -462,7 +524,8 @@ int main(int argc, char** argv) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     sampling = false;
     source_sampler.join();
-    cpu_per_record.push_back((process_cpu_seconds() - cpu_before) * 1e6 / n);
+    const auto cpu = (machine_cpu::now() - cpu_before).per_record(n);
+    cpu_per_record.push_back(cpu.process);
     const auto waits = wait_counters::now() - waits_before;
     std::printf("run %d waits: source paused for credit %.0f ms of %.0f, merchant requests retried %.0f, "
                 "checkpoints %.0f\n",
@@ -472,7 +535,11 @@ int main(int argc, char** argv) {
     double mean_bytes = 0;
     for (const auto& d : decisions)
       mean_bytes += static_cast<double>(d.size()) / static_cast<double>(decisions.size());
-    baselines.push_back(passthrough_first ? baseline : passthrough(topic, n, decisions));
+    if (!passthrough_first)
+      baseline = passthrough(topic, n, decisions);
+    baselines.push_back(baseline.records_per_second);
+    machine_per_record.push_back(cpu.total());
+    passthrough_per_record.push_back(baseline.cpu_per_record.total());
     ratios.push_back(throughputs.back() / baselines.back());
     std::printf("run %d: %zu predictions in %.2f s from the node's start (%.0f tx/s), %.0f tx/s between 30%% and "
                 "95%%; passthrough of the same topic (%s) with Vigil's decisions (%.0f bytes each): %.0f "
@@ -480,6 +547,7 @@ int main(int argc, char** argv) {
                 "decision read (the node's start-up and the bench's reader included) %.1f us per transaction\n",
                 run + 1, seen, seconds, seen / seconds, sustained, passthrough_first ? "first" : "after Vigil",
                 mean_bytes, baselines.back(), ratios.back(), cpu_per_record.back());
+    print_cpu_budget(run + 1, cpu, baseline);
   }
   if (runs == 0)
     return 0;  // latency only
@@ -491,6 +559,9 @@ int main(int argc, char** argv) {
               "(each run against its own baseline) %.2f\n",
               runs, median(throughputs), median(baselines), median(ratios));
   std::printf("CPU per transaction (median of %d, node and reader): %.1f us\n", runs, median(cpu_per_record));
+  std::printf("machine CPU per record (median of %d; this process, broker and Redis): Vigil %.1f us, passthrough "
+              "%.1f us\n",
+              runs, median(machine_per_record), median(passthrough_per_record));
 
   return 0;
 }

@@ -52,6 +52,7 @@ struct service_owner {
     services.kafka = run_script(harness + "/start_kafka.sh " + dir + "/kafka");
     services.redis = run_script(harness + "/start_redis.sh " + dir + "/redis");
     std::ifstream(dir + "/redis/redis.pid") >> services.redis_pid;
+    std::ifstream(dir + "/kafka/kafka.pid") >> services.kafka_pid;
     std::ifstream(dir + "/kafka/kafka.proxied") >> services.kafka_proxied_port >> services.kafka_proxy_port;
   }
   ~service_owner() {
@@ -100,6 +101,7 @@ void start_kafka_again() {
   auto address = run_script("VIGIL_KAFKA_RESTART=1 " + o.harness + "/start_kafka.sh " + o.dir + "/kafka");
   if (address != o.services.kafka)
     throw std::runtime_error("the broker came back on " + address + ", not " + o.services.kafka);
+  std::ifstream(o.dir + "/kafka/kafka.pid") >> o.services.kafka_pid;
 }
 
 void redis_append_only(const std::string& address) {

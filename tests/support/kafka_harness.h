@@ -14,6 +14,7 @@ struct external_services {
   std::string kafka;  ///< bootstrap address
   std::string redis;  ///< host:port
   int redis_pid = 0;  ///< for chaos tests that stall Redis (SIGSTOP/SIGCONT)
+  int kafka_pid = 0;  ///< for benchmarks that count the broker's CPU
   /// The broker's listener for a fault_proxy, and the port it advertises
   /// (where the proxy must listen): clients bootstrapping at the proxy keep
   /// every connection on it.
