@@ -45,6 +45,13 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads,
                                    const config::runtime_config& c) {
   cfg.set("scheduler.max-threads", threads);
   cfg.set("logger.console", caf::atom("none"));
+  // A worker that runs out of jobs polls its queue 100 times, then (CAF's
+  // default) 500 more with a 50 us sleep between, 25 ms of waking 20,000
+  // times a second, then sleeps until a job comes. The source's 1-ms tick
+  // kept both workers in that middle stage: an idle clustered node spent
+  // 200-250 ms of CPU a second, and three nodes on two cores ~0.5 core of
+  // them. With 10, 140 ms (cluster stream bench, idle phase).
+  cfg.set("work-stealing.moderate-poll-attempts", std::size_t{10});
   if (config::clustered(c))
     configure_cluster(cfg);
   return cfg;

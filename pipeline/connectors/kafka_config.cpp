@@ -12,7 +12,12 @@ std::unique_ptr<RdKafka::Conf> make_kafka_conf(const std::map<std::string, std::
 }
 
 std::map<std::string, std::string> stream_fetch_settings() {
-  return {{"fetch.wait.max.ms", "5"},
+  // A fetch waits at the broker until it has a record (fetch.min.bytes 1)
+  // or this long: with records arriving it returns at once whatever this
+  // is. While the input is quiet, each consumer asks again every this many
+  // ms: at 5 ms an idle node cost the broker 150-250 ms of CPU a second,
+  // three nodes 300 (cluster stream bench, idle phase), at 100 ms 50-80.
+  return {{"fetch.wait.max.ms", "100"},
           // librdkafka 2.0.2 stops fetching for a whole second once its
           // queue holds this much, so the queue must last longer than that
           // at full speed: with 16 MB (40,000 records) the stream starved
