@@ -316,10 +316,12 @@ double process_cpu_seconds() {
 // User + system CPU of another process so far (/proc/PID/stat), 0 when it
 // cannot be read.
 double cpu_seconds_of(int pid) {
+  if (pid <= 0)
+    return 0;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto after_name = stat.rfind(')');  // the name may hold spaces
-  if (pid <= 0 || after_name == std::string::npos)
+  if (after_name == std::string::npos)
     return 0;
   std::istringstream fields(stat.substr(after_name + 2));
   std::string field;

@@ -52,8 +52,17 @@ fail() {
 }
 
 deadline=$((SECONDS + START_TIMEOUT))
+# A port chosen free can be taken before redis-server binds it: a fresh
+# start on a new port, up to three times (not when the port was given).
+retry_if_port_taken() {
+  [[ -z "${VIGIL_REDIS_PORT:-}" && "${VIGIL_REDIS_PORT_RETRIES:-0}" -lt 3 ]] || return 0
+  grep -qs "Address already in use" "$WORKDIR/redis.log" "$WORKDIR/redis.out" || return 0
+  log "port $PORT was taken before redis-server bound it: starting again on a new port"
+  rm -f "$PIDFILE" "$WORKDIR/redis.log"
+  VIGIL_REDIS_PORT_RETRIES=$((${VIGIL_REDIS_PORT_RETRIES:-0} + 1)) exec "$0" "$@"
+}
 until [[ "$(timeout 2 "$REDIS_CLI" -h 127.0.0.1 -p "$PORT" ping 2>/dev/null || true)" == "PONG" ]]; do
-  kill -0 "$PID" 2>/dev/null || fail "redis-server exited during startup"
+  kill -0 "$PID" 2>/dev/null || { retry_if_port_taken "$@"; fail "redis-server exited during startup"; }
   (( SECONDS < deadline )) || fail "redis not ready after ${START_TIMEOUT}s"
   sleep 0.1
 done
